@@ -1,0 +1,567 @@
+//! Request and response bodies, shaped exactly as SPEC §5 says. Requests refuse unknown fields
+//! (R14) and become domain types through `TryFrom`, which calls the `parse` functions and reports
+//! every offending field at once.
+
+use crate::domain::FieldError;
+use crate::domain::audit::AuditRecord;
+use crate::domain::model::{ApiToken, OrgWithOwner, User};
+use crate::domain::names::{DisplayName, Email, OrgName, Password, RoleName, Slug};
+use crate::domain::permission::{PermSet, Permission};
+use crate::domain::role::{AssignedRole, CustomRole};
+use crate::service::orgs::names;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Longest list of roles or permissions one request may carry.
+const MAX_LIST: usize = 50;
+
+/// Collects parse results, keeping every field error.
+#[derive(Default)]
+struct Fields(Vec<FieldError>);
+
+impl Fields {
+    fn take<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        r.map_err(|e| self.0.push(e)).ok()
+    }
+
+    fn take_all<T>(&mut self, r: Result<T, Vec<FieldError>>) -> Option<T> {
+        r.map_err(|e| self.0.extend(e)).ok()
+    }
+
+    fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, Vec<FieldError>> {
+        match (self.0.is_empty(), build()) {
+            (true, Some(v)) => Ok(v),
+            _ => Err(self.0),
+        }
+    }
+}
+
+/// Parses permission names, naming each unknown one by its position.
+pub fn parse_permissions(names: &[String]) -> Result<PermSet, Vec<FieldError>> {
+    if names.len() > MAX_LIST {
+        return Err(vec![FieldError::new(
+            "permissions",
+            format!("at most {MAX_LIST} entries"),
+        )]);
+    }
+    let mut errors = Vec::new();
+    let mut set = PermSet::EMPTY;
+    for (i, n) in names.iter().enumerate() {
+        match Permission::parse(n) {
+            Some(p) => set.insert(p),
+            None => errors.push(FieldError::new(
+                format!("permissions[{i}]"),
+                format!("unknown permission `{n}`"),
+            )),
+        }
+    }
+    if errors.is_empty() { Ok(set) } else { Err(errors) }
+}
+
+/// Checks a list of role names for size and emptiness; names are resolved by the service.
+pub fn check_roles(roles: &[String]) -> Result<(), Vec<FieldError>> {
+    if roles.is_empty() {
+        return Err(vec![FieldError::new("roles", "must name at least one role")]);
+    }
+    if roles.len() > MAX_LIST {
+        return Err(vec![FieldError::new("roles", format!("at most {MAX_LIST} entries"))]);
+    }
+    Ok(())
+}
+
+/// `POST /users`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUpRequest {
+    /// The account's email, unique case-insensitively.
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    /// The display name.
+    pub name: String,
+}
+
+impl TryFrom<SignUpRequest> for crate::service::users::SignUp {
+    type Error = Vec<FieldError>;
+
+    fn try_from(r: SignUpRequest) -> Result<Self, Self::Error> {
+        let mut f = Fields::default();
+        let email = f.take(Email::parse(&r.email));
+        let password = f.take(Password::parse(r.password));
+        let name = f.take(DisplayName::parse(&r.name));
+        f.finish(|| {
+            Some(Self {
+                email: email?,
+                password: password?,
+                name: name?,
+            })
+        })
+    }
+}
+
+/// `POST /sessions`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    /// The account's email.
+    pub email: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A new session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionDto {
+    /// The bearer token; shown in this answer only.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A user as the API shows one.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct UserDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Its email.
+    pub email: String,
+    /// Its display name.
+    pub name: String,
+}
+
+impl From<&User> for UserDto {
+    fn from(u: &User) -> Self {
+        UserDto {
+            id: u.id.0,
+            email: u.email.clone(),
+            name: u.name.clone(),
+        }
+    }
+}
+
+/// `POST /tokens`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// A name to recognise it by.
+    pub name: String,
+    /// Limit it to one organization (id or slug).
+    pub org: Option<String>,
+    /// Limit it to these permissions (R6: only ones you hold).
+    pub permissions: Option<Vec<String>>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<CreateTokenRequest> for crate::service::tokens::NewTokenInput {
+    type Error = Vec<FieldError>;
+
+    fn try_from(r: CreateTokenRequest) -> Result<Self, Self::Error> {
+        let mut f = Fields::default();
+        let name = f.take(DisplayName::parse(&r.name));
+        let permissions = match r.permissions.as_deref().map(parse_permissions) {
+            Some(p) => f.take_all(p).map(Some),
+            None => Some(None),
+        };
+        f.finish(|| {
+            Some(Self {
+                name: name?.as_str().to_owned(),
+                org: r.org.as_deref().map(crate::service::OrgRef::parse),
+                permissions: permissions?,
+                expires_at: r.expires_at,
+            })
+        })
+    }
+}
+
+/// An API token's record (never its secret).
+#[derive(Serialize, ToSchema)]
+pub struct TokenDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// The organization it is limited to.
+    pub org: Option<Uuid>,
+    /// The permissions it is limited to.
+    pub permissions: Option<Vec<&'static str>>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<&ApiToken> for TokenDto {
+    fn from(t: &ApiToken) -> Self {
+        TokenDto {
+            id: t.id.0,
+            name: t.name.clone(),
+            org: t.org.map(|o| o.0),
+            permissions: t.permissions.map(PermSet::names),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+/// A new API token: its record and, in this answer only, its secret.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedTokenDto {
+    /// The secret; shown in this answer only.
+    pub token: String,
+    /// The token's record.
+    #[serde(flatten)]
+    pub record: TokenDto,
+}
+
+/// One permission of the catalog.
+#[derive(Serialize, ToSchema)]
+pub struct PermissionDto {
+    /// Its wire name.
+    pub name: &'static str,
+    /// What it allows.
+    pub description: &'static str,
+}
+
+/// A role: built-in or one of the organization's.
+#[derive(Serialize, ToSchema)]
+pub struct RoleDto {
+    /// The custom role's id; absent for built-in roles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// Its name.
+    pub name: String,
+    /// Whether it is built in.
+    pub builtin: bool,
+    /// What it grants.
+    pub permissions: Vec<&'static str>,
+}
+
+impl From<&AssignedRole> for RoleDto {
+    fn from(r: &AssignedRole) -> Self {
+        RoleDto {
+            id: match r {
+                AssignedRole::Custom(c) => Some(c.id.0),
+                AssignedRole::Builtin(_) => None,
+            },
+            name: r.name().to_owned(),
+            builtin: matches!(r, AssignedRole::Builtin(_)),
+            permissions: r.permissions().names(),
+        }
+    }
+}
+
+impl From<&CustomRole> for RoleDto {
+    fn from(c: &CustomRole) -> Self {
+        RoleDto::from(&AssignedRole::Custom(c.clone()))
+    }
+}
+
+/// `GET /permissions`.
+#[derive(Serialize, ToSchema)]
+pub struct CatalogDto {
+    /// Every organization-scope permission.
+    pub permissions: Vec<PermissionDto>,
+    /// The built-in roles.
+    pub roles: Vec<RoleDto>,
+}
+
+/// An organization as the API shows one.
+#[derive(Serialize, ToSchema)]
+pub struct OrgDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its URL slug.
+    pub slug: String,
+    /// Whether it is a personal organization.
+    pub personal: bool,
+    /// Its one owner.
+    pub owner: UserDto,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// The caller's roles in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_roles: Option<Vec<String>>,
+}
+
+impl OrgDto {
+    /// The organization, with the caller's roles.
+    pub fn mine(o: &OrgWithOwner, roles: &[AssignedRole]) -> Self {
+        OrgDto {
+            id: o.org.id.0,
+            name: o.org.name.clone(),
+            slug: o.org.slug.clone(),
+            personal: o.org.personal,
+            owner: UserDto::from(&o.owner),
+            created_at: o.org.created_at,
+            my_roles: Some(names(roles)),
+        }
+    }
+}
+
+/// `POST /orgs`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrgRequest {
+    /// Unique across the server, case-insensitively.
+    pub name: String,
+    /// Optional; derived from the name when absent.
+    pub slug: Option<String>,
+}
+
+impl CreateOrgRequest {
+    /// The parsed name and slug.
+    pub fn parse(self) -> Result<(OrgName, Option<Slug>), Vec<FieldError>> {
+        let mut f = Fields::default();
+        let name = f.take(OrgName::parse(&self.name));
+        let slug = match self.slug.as_deref().map(Slug::parse) {
+            Some(s) => f.take(s).map(Some),
+            None => Some(None),
+        };
+        f.finish(|| Some((name?, slug?)))
+    }
+}
+
+/// `PATCH /orgs/{org}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrgRequest {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new slug.
+    pub slug: Option<String>,
+}
+
+impl TryFrom<UpdateOrgRequest> for crate::service::orgs::OrgChange {
+    type Error = Vec<FieldError>;
+
+    fn try_from(r: UpdateOrgRequest) -> Result<Self, Self::Error> {
+        let mut f = Fields::default();
+        let name = match r.name.as_deref().map(OrgName::parse) {
+            Some(n) => f.take(n).map(Some),
+            None => Some(None),
+        };
+        let slug = match r.slug.as_deref().map(Slug::parse) {
+            Some(s) => f.take(s).map(Some),
+            None => Some(None),
+        };
+        f.finish(|| {
+            Some(Self {
+                name: name?,
+                slug: slug?,
+            })
+        })
+    }
+}
+
+/// A member with roles and groups.
+#[derive(Serialize, ToSchema)]
+pub struct MemberDto {
+    /// The user.
+    pub user: UserDto,
+    /// Role names, built-in or custom.
+    pub roles: Vec<String>,
+    /// Group names (groups arrive with projects).
+    pub groups: Vec<String>,
+}
+
+impl MemberDto {
+    /// A member as listed.
+    pub fn new(user: &User, roles: &[AssignedRole]) -> Self {
+        MemberDto {
+            user: UserDto::from(user),
+            roles: names(roles),
+            groups: Vec::new(),
+        }
+    }
+}
+
+/// `POST /orgs/{org}/members`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    /// The registered user's email.
+    pub email: String,
+    /// Roles to give (R6: only roles you may grant).
+    pub roles: Vec<String>,
+    /// The new user's name, with `register`.
+    pub name: Option<String>,
+    /// Register the account first (R10).
+    #[serde(default)]
+    pub register: bool,
+}
+
+/// `PATCH /orgs/{org}/members/{user}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRolesRequest {
+    /// The member's roles from now on.
+    pub roles: Vec<String>,
+}
+
+/// `GET /orgs/{org}/members/{user}/permissions`.
+#[derive(Serialize, ToSchema)]
+pub struct EffectivePermissionsDto {
+    /// The member.
+    pub user: UserDto,
+    /// Every permission held, with where it comes from.
+    pub permissions: Vec<crate::authz::eval::Grant>,
+}
+
+/// `POST /orgs/{org}/roles`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoleRequest {
+    /// Unique in the organization; never a built-in role's name.
+    pub name: String,
+    /// Any permissions you hold, but `org.delete` and `org.transfer`.
+    pub permissions: Vec<String>,
+}
+
+impl CreateRoleRequest {
+    /// The parsed name and permissions.
+    pub fn parse(self) -> Result<(RoleName, PermSet), Vec<FieldError>> {
+        let mut f = Fields::default();
+        let name = f.take(RoleName::parse(&self.name));
+        let perms = f.take_all(parse_permissions(&self.permissions));
+        f.finish(|| Some((name?, perms?)))
+    }
+}
+
+/// `PATCH /orgs/{org}/roles/{role}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoleRequest {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new permission set.
+    pub permissions: Option<Vec<String>>,
+}
+
+impl TryFrom<UpdateRoleRequest> for crate::service::roles::RoleChange {
+    type Error = Vec<FieldError>;
+
+    fn try_from(r: UpdateRoleRequest) -> Result<Self, Self::Error> {
+        let mut f = Fields::default();
+        if r.name.is_none() && r.permissions.is_none() {
+            f.0.push(FieldError::new("name", "give a new `name` or `permissions`"));
+        }
+        let name = match r.name.as_deref().map(RoleName::parse) {
+            Some(n) => f.take(n).map(Some),
+            None => Some(None),
+        };
+        let permissions = match r.permissions.as_deref().map(parse_permissions) {
+            Some(p) => f.take_all(p).map(Some),
+            None => Some(None),
+        };
+        f.finish(|| {
+            Some(Self {
+                name: name?,
+                permissions: permissions?,
+            })
+        })
+    }
+}
+
+/// What an audit event changed.
+#[derive(Serialize, ToSchema)]
+pub struct TargetDto {
+    /// `org`, `member`, `role`, `token`, `user` or `session`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+}
+
+/// One audit event.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventDto {
+    /// Its id.
+    pub id: Uuid,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// What happened, e.g. `member.removed`.
+    pub action: String,
+    /// Who did it.
+    pub actor: Option<Uuid>,
+    /// The API token used, if any.
+    pub token: Option<Uuid>,
+    /// The organization.
+    pub org: Option<Uuid>,
+    /// What was changed.
+    pub target: TargetDto,
+    /// Before/after values.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// The client's address.
+    pub ip: Option<String>,
+}
+
+impl From<AuditRecord> for AuditEventDto {
+    fn from(r: AuditRecord) -> Self {
+        AuditEventDto {
+            id: r.id,
+            at: r.at,
+            action: r.action,
+            actor: r.actor.map(|u| u.0),
+            token: r.token.map(|t| t.0),
+            org: r.org.map(|o| o.0),
+            target: TargetDto {
+                kind: r.target_type,
+                id: r.target_id,
+            },
+            data: r.data,
+            ip: r.ip,
+        }
+    }
+}
+
+/// A page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// `cursor` and `limit` of a list.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// From a previous answer's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1 to 100; 50 when absent.
+    pub limit: Option<u32>,
+}
+
+/// `GET /orgs` query.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct OrgListQuery {
+    /// Keep organizations whose name contains this, case-insensitively.
+    pub q: Option<String>,
+    /// From a previous answer's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1 to 100; 50 when absent.
+    pub limit: Option<u32>,
+}
+
+/// `GET /orgs/{org}/audit` query.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// Only events by this user id.
+    pub actor: Option<Uuid>,
+    /// Only events with this action, e.g. `member.removed`.
+    pub action: Option<String>,
+    /// Only events at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// From a previous answer's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1 to 100; 50 when absent.
+    pub limit: Option<u32>,
+}

@@ -1,0 +1,137 @@
+//! Extractors: the bearer credential, JSON bodies and queries whose rejections become problem
+//! documents, and the client's address.
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::service::{Principal, sessions};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+/// The authenticated caller: a bearer session or API token (R12 starts here: no token, no
+/// organization).
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(crate::domain::DomainError::Unauthenticated)?;
+        let ip = client_ip(parts);
+        Ok(Auth(sessions::authenticate(&state.gh, bearer, ip).await?))
+    }
+}
+
+/// The client's address, when the server was started with connection info.
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts)))
+    }
+}
+
+fn client_ip(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// A JSON body. Malformed JSON, wrong types, unknown fields (R14) and oversized bodies become
+/// problem documents instead of axum's plain-text rejections.
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(AppJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match &r {
+        JsonRejection::JsonDataError(e) => ApiError::edge(
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            format!("the request body does not fit: {}", serde_cause(e)),
+        ),
+        JsonRejection::JsonSyntaxError(e) => ApiError::edge(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the request body is not valid JSON: {}", serde_cause(e)),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::edge(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as `Content-Type: application/json`",
+        ),
+        _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::edge(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is over the {} byte limit", super::BODY_LIMIT),
+        ),
+        _ => ApiError::edge(r.status(), "bad_request", r.body_text()),
+    }
+}
+
+/// serde's own message, without axum's wrapper text.
+fn serde_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    cause
+}
+
+/// Query parameters whose rejection becomes a problem document.
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(AppQuery(v)),
+            Err(r) => Err(query_rejection(r)),
+        }
+    }
+}
+
+fn query_rejection(r: QueryRejection) -> ApiError {
+    ApiError::edge(
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        format!("the query string does not fit: {}", serde_cause(&r)),
+    )
+}
+
+/// A path segment that must be a UUID (a user or token id).
+pub fn path_id(raw: &str, what: &'static str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| {
+        ApiError::from(vec![crate::domain::FieldError::new(
+            what,
+            format!("`{raw}` is not an id"),
+        )])
+    })
+}

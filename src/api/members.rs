@@ -1,0 +1,109 @@
+//! `/orgs/{org}/members`: list, add, change roles, remove, effective permissions.
+
+use super::cursor::{decode_after, encode_after};
+use super::dto::{
+    AddMemberRequest, ChangeRolesRequest, EffectivePermissionsDto, MemberDto, Page, PageQuery,
+    UserDto, check_roles,
+};
+use super::extract::{AppJson, AppQuery, Auth, path_id};
+use super::problem::{ApiError, Problem};
+use super::AppState;
+use crate::domain::DomainError;
+use crate::domain::ids::UserId;
+use crate::domain::names::Email;
+use crate::service::{OrgRef, members, page_size};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+/// Members with their roles, by email (`members.read`).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])), params(("org" = String, Path, description = "id or slug"), PageQuery),
+    responses((status = 200, body = Page<MemberDto>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_members(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(org): Path<String>,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<Page<MemberDto>>, ApiError> {
+    let limit = page_size(q.limit)?;
+    let from = q.cursor.as_deref().map(decode_after).transpose()?;
+    let page = members::list_members(&s.gh, &who, &OrgRef::parse(&org), from.as_ref(), limit).await?;
+    Ok(Json(Page {
+        items: page.items.iter().map(|(u, r)| MemberDto::new(u, r)).collect(),
+        next_cursor: page.next.as_ref().map(encode_after),
+    }))
+}
+
+/// Add a registered user with roles (`members.invite`; R6: only roles you may grant).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])), request_body = AddMemberRequest,
+    params(("org" = String, Path, description = "id or slug")),
+    responses((status = 201, body = MemberDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn add_member(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(org): Path<String>,
+    AppJson(req): AppJson<AddMemberRequest>,
+) -> Result<(StatusCode, Json<MemberDto>), ApiError> {
+    let email = Email::parse(&req.email);
+    let roles = check_roles(&req.roles);
+    let errors: Vec<_> = email.clone().err().into_iter().chain(roles.err().into_iter().flatten()).collect();
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    if req.register || req.name.is_some() {
+        // TODO(#5): register-and-add (R10) needs the set-password mail.
+        return Err(DomainError::NotImplemented("registering a new account while adding it (`register: true`)").into());
+    }
+    let email = email.map_err(|e| ApiError::from(vec![e]))?;
+    let (user, roles) = members::add_member(&s.gh, &who, &OrgRef::parse(&org), email, &req.roles).await?;
+    Ok((StatusCode::CREATED, Json(MemberDto::new(&user, &roles))))
+}
+
+/// Set a member's roles (`members.manage`; R3: never `owner`, never the owner's; R6: only roles
+/// you may grant, never your own).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])), request_body = ChangeRolesRequest,
+    params(("org" = String, Path, description = "id or slug"), ("user" = String, Path, description = "user id")),
+    responses((status = 200, body = MemberDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn change_member_roles(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path((org, user)): Path<(String, String)>,
+    AppJson(req): AppJson<ChangeRolesRequest>,
+) -> Result<Json<MemberDto>, ApiError> {
+    let user = UserId(path_id(&user, "user")?);
+    check_roles(&req.roles)?;
+    let (u, roles) = members::change_member_roles(&s.gh, &who, &OrgRef::parse(&org), user, &req.roles).await?;
+    Ok(Json(MemberDto::new(&u, &roles)))
+}
+
+/// Remove a member (`members.manage`; never the owner, never someone above you).
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug"), ("user" = String, Path, description = "user id")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn remove_member(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path((org, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let user = UserId(path_id(&user, "user")?);
+    members::remove_member(&s.gh, &who, &OrgRef::parse(&org), user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member's effective permissions with where each comes from (your own, or anyone's with
+/// `members.read`).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/members/{user}/permissions", tag = "members", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug"), ("user" = String, Path, description = "user id")),
+    responses((status = 200, body = EffectivePermissionsDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn member_permissions(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path((org, user)): Path<(String, String)>,
+) -> Result<Json<EffectivePermissionsDto>, ApiError> {
+    let user = UserId(path_id(&user, "user")?);
+    let (u, grants) = members::member_permissions(&s.gh, &who, &OrgRef::parse(&org), user).await?;
+    Ok(Json(EffectivePermissionsDto {
+        user: UserDto::from(&u),
+        permissions: grants,
+    }))
+}

@@ -1,0 +1,63 @@
+//! The permission catalog, health, readiness and metrics.
+
+use super::dto::{CatalogDto, PermissionDto, RoleDto};
+use super::problem::{ApiError, Problem};
+use super::AppState;
+use crate::domain::permission::{BuiltinRole, Permission};
+use crate::domain::role::AssignedRole;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::Json;
+
+/// The permission catalog and the built-in roles (SPEC §2, §3).
+#[utoipa::path(get, path = "/api/v1/permissions", tag = "meta",
+    responses((status = 200, body = CatalogDto)))]
+pub async fn permission_catalog() -> Json<CatalogDto> {
+    Json(CatalogDto {
+        permissions: Permission::ALL
+            .iter()
+            .map(|p| PermissionDto {
+                name: p.as_str(),
+                description: p.description(),
+            })
+            .collect(),
+        roles: BuiltinRole::ALL
+            .iter()
+            .map(|b| RoleDto::from(&AssignedRole::Builtin(*b)))
+            .collect(),
+    })
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "alive")))]
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses((status = 200, description = "ready"), (status = 503, body = Problem)))]
+pub async fn readyz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    match s.gh.store.ping().await {
+        Ok(()) => Ok(Json(serde_json::json!({ "status": "ok", "database": s.gh.store.backend() }))),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err(ApiError::edge(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database does not answer",
+            ))
+        }
+    }
+}
+
+/// Prometheus metrics: requests by route template and status, and their latencies.
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+}

@@ -1,0 +1,79 @@
+//! Layers every response passes through: request ids, metrics by route template, security
+//! headers, the body limit, and problem documents for unknown routes.
+
+use super::problem::{ApiError, REQUEST_ID};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::time::Instant;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps the routes in the layers every answer needs.
+pub fn wrap(routes: Router) -> Router {
+    let h = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(super::BODY_LIMIT))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(request_scope))
+        .layer(h(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(h(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(h(header::REFERRER_POLICY, "no-referrer"))
+        .layer(h(header::CACHE_CONTROL, "no-store"))
+        .layer(h(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ))
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+/// Runs the request with its id in scope, so a 500 can quote it and log it once.
+async fn request_scope(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    REQUEST_ID.scope(id, next.run(req)).await
+}
+
+/// Counts requests and times them, labelled by route template (never an id or an email) and
+/// status.
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+async fn not_found() -> Response {
+    ApiError::edge(StatusCode::NOT_FOUND, "route_not_found", "no such route").into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::edge(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+    .into_response()
+}

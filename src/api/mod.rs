@@ -1,0 +1,40 @@
+//! The HTTP edge: handlers extract, call one service function, and map the answer. No SQL and
+//! no permission logic here.
+
+pub mod audit;
+pub mod cursor;
+pub mod dto;
+pub mod extract;
+pub mod members;
+pub mod meta;
+pub mod openapi;
+pub mod orgs;
+pub mod problem;
+pub mod roles;
+pub mod tokens;
+pub mod users;
+
+mod middleware;
+
+use crate::service::Guildhall;
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+/// Largest request body accepted; larger ones get 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub gh: Guildhall,
+    /// The metrics registry `/metrics` renders.
+    pub metrics: PrometheusHandle,
+}
+
+/// The whole HTTP application: API, OpenAPI document, health and metrics, with the security
+/// headers, request ids, body limit and metrics layers.
+pub fn router(state: AppState) -> Router {
+    let (api, _) = openapi::routes().split_for_parts();
+    middleware::wrap(api.with_state(state))
+}

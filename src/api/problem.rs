@@ -1,0 +1,193 @@
+//! Errors on the wire: `application/problem+json` (RFC 9457) with a stable `code`. Every status
+//! and code is decided in `describe`, one match; codes are never renamed.
+
+use crate::domain::error::Kind;
+use crate::domain::{DomainError, FieldError};
+use crate::store::StoreError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+tokio::task_local! {
+    /// The id of the request being handled, for 500 answers and their log line.
+    pub static REQUEST_ID: String;
+}
+
+/// A problem document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: `code` says what happened.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// A short summary of the status.
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
+    /// Stable, snake_case; clients branch on this.
+    pub code: &'static str,
+    /// The offending fields, for `validation_failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<FieldError>,
+    /// For `org_has_projects`: how many projects remain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projects: Option<u64>,
+    /// For `role_in_use`: how many members hold the role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<u64>,
+    /// For a 500: the id to quote when reporting it; the cause is in the server's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// An error on its way to becoming a problem document.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A use case refused.
+    Domain(DomainError),
+    /// The edge refused before any use case ran (bad JSON, unknown route, body too large).
+    Edge {
+        /// The status.
+        status: StatusCode,
+        /// The stable code.
+        code: &'static str,
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+impl ApiError {
+    /// An error decided at the edge.
+    pub fn edge(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Edge {
+            status,
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::Domain(e)
+    }
+}
+
+impl From<Vec<FieldError>> for ApiError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        ApiError::Domain(DomainError::Invalid(errors))
+    }
+}
+
+/// The status and stable code of each refusal.
+fn describe(e: &DomainError) -> (StatusCode, &'static str) {
+    use DomainError as E;
+    match e {
+        E::NotFound(Kind::Org) => (StatusCode::NOT_FOUND, "org_not_found"),
+        E::NotFound(Kind::User) => (StatusCode::NOT_FOUND, "user_not_found"),
+        E::NotFound(Kind::Member) => (StatusCode::NOT_FOUND, "member_not_found"),
+        E::NotFound(Kind::Role) => (StatusCode::NOT_FOUND, "role_not_found"),
+        E::NotFound(Kind::Token) => (StatusCode::NOT_FOUND, "token_not_found"),
+        E::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+        E::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+        E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        E::RoleNotGrantable(_) => (StatusCode::FORBIDDEN, "role_not_grantable"),
+        E::PermissionsNotHeld(_) => (StatusCode::FORBIDDEN, "permission_not_held"),
+        E::OwnRoles => (StatusCode::FORBIDDEN, "cannot_change_own_roles"),
+        E::SessionRequired => (StatusCode::FORBIDDEN, "session_required"),
+        E::TokenLimited => (StatusCode::FORBIDDEN, "token_limited"),
+        E::Invalid(_) => (StatusCode::BAD_REQUEST, "validation_failed"),
+        E::OrgNameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
+        E::SlugTaken(_) => (StatusCode::CONFLICT, "slug_taken"),
+        E::EmailTaken(_) => (StatusCode::CONFLICT, "email_taken"),
+        E::RoleNameTaken(_) => (StatusCode::CONFLICT, "role_name_taken"),
+        E::AlreadyMember => (StatusCode::CONFLICT, "already_member"),
+        E::OwnerCannotLeave => (StatusCode::CONFLICT, "owner_cannot_leave"),
+        E::OwnerIsFixed => (StatusCode::CONFLICT, "owner_is_fixed"),
+        E::OwnerNeedsTransfer => (StatusCode::CONFLICT, "owner_requires_transfer"),
+        E::OrgHasProjects(_) => (StatusCode::CONFLICT, "org_has_projects"),
+        E::PersonalOrg => (StatusCode::CONFLICT, "personal_org"),
+        E::RoleInUse { .. } => (StatusCode::CONFLICT, "role_in_use"),
+        E::BuiltinRoleFixed(_) => (StatusCode::CONFLICT, "builtin_role"),
+        E::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
+        E::Store(StoreError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        E::Store(_) | E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    }
+}
+
+fn problem(status: StatusCode, code: &'static str, detail: String) -> Problem {
+    Problem {
+        kind: "about:blank",
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail,
+        code,
+        errors: Vec::new(),
+        projects: None,
+        members: None,
+        request_id: None,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (body, retry_after) = match self {
+            ApiError::Edge {
+                status,
+                code,
+                detail,
+            } => (problem(status, code, detail), None),
+            ApiError::Domain(e) => {
+                let (status, code) = describe(&e);
+                let mut body = problem(status, code, e.to_string());
+                let mut retry_after = None;
+                match &e {
+                    DomainError::Invalid(errors) => body.errors = errors.clone(),
+                    DomainError::OrgHasProjects(n) => body.projects = Some(*n),
+                    DomainError::RoleInUse { members, .. } => body.members = Some(*members),
+                    DomainError::TooManyAttempts { retry_after_secs } => {
+                        retry_after = Some(*retry_after_secs);
+                    }
+                    DomainError::Store(StoreError::Busy) => retry_after = Some(1),
+                    _ => {}
+                }
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    let id = REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| uuid::Uuid::new_v4().to_string());
+                    // Logged once, here, with the id the client is given; never shown.
+                    tracing::error!(request.id = %id, error = %error_chain(&e), "request failed");
+                    body.detail = format!("internal error; quote request id {id} when reporting it");
+                    body.request_id = Some(id);
+                }
+                (body, retry_after)
+            }
+        };
+        let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

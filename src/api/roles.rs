@@ -1,0 +1,71 @@
+//! `/orgs/{org}/roles`: the built-in roles and the organization's custom roles.
+
+use super::dto::{CreateRoleRequest, Page, RoleDto, UpdateRoleRequest};
+use super::extract::{AppJson, Auth};
+use super::problem::{ApiError, Problem};
+use super::AppState;
+use crate::service::{OrgRef, roles};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+
+/// Every role of the organization: built-in first, then custom by name (`org.read`).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug")),
+    responses((status = 200, body = Page<RoleDto>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_roles(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(org): Path<String>,
+) -> Result<Json<Page<RoleDto>>, ApiError> {
+    let all = roles::list_roles(&s.gh, &who, &OrgRef::parse(&org)).await?;
+    Ok(Json(Page {
+        items: all.iter().map(RoleDto::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Create a custom role (`roles.manage`; R6: only permissions you hold, never `org.delete` or
+/// `org.transfer`).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])), request_body = CreateRoleRequest,
+    params(("org" = String, Path, description = "id or slug")),
+    responses((status = 201, body = RoleDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn create_role(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path(org): Path<String>,
+    AppJson(req): AppJson<CreateRoleRequest>,
+) -> Result<(StatusCode, Json<RoleDto>), ApiError> {
+    let (name, perms) = req.parse()?;
+    let role = roles::create_role(&s.gh, &who, &OrgRef::parse(&org), name, perms).await?;
+    Ok((StatusCode::CREATED, Json(RoleDto::from(&role))))
+}
+
+/// Rename a custom role or change its permissions (`roles.manage`, R6).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/roles/{role}", tag = "roles", security(("bearer" = [])), request_body = UpdateRoleRequest,
+    params(("org" = String, Path, description = "id or slug"), ("role" = String, Path, description = "role id or name")),
+    responses((status = 200, body = RoleDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn update_role(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path((org, role)): Path<(String, String)>,
+    AppJson(req): AppJson<UpdateRoleRequest>,
+) -> Result<Json<RoleDto>, ApiError> {
+    let change = roles::RoleChange::try_from(req)?;
+    let updated = roles::update_role(&s.gh, &who, &OrgRef::parse(&org), &role, change).await?;
+    Ok(Json(RoleDto::from(&updated)))
+}
+
+/// Delete a custom role (`roles.manage`). A role members still hold is refused with 409
+/// `role_in_use` and the number of holders.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/roles/{role}", tag = "roles", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug"), ("role" = String, Path, description = "role id or name")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_role(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path((org, role)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    roles::delete_role(&s.gh, &who, &OrgRef::parse(&org), &role).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,75 @@
+//! The evaluator: from the roles a member holds (and an API token's limits) to the permissions a
+//! request may use, with where each one comes from. Pure: no IO.
+
+use crate::domain::permission::Permission;
+use crate::domain::role::AssignedRole;
+
+/// Where a permission comes from.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Source {
+    /// `role` for a built-in role, `custom_role` for one of the organization's own.
+    pub kind: &'static str,
+    /// The role's name.
+    pub role: String,
+}
+
+/// One permission a member holds, with every grant that gives it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Grant {
+    /// The permission's wire name.
+    #[schema(value_type = String)]
+    pub permission: Permission,
+    /// The grants that give it.
+    pub sources: Vec<Source>,
+}
+
+/// Every permission `roles` give, in catalog order, each with the roles it comes from.
+pub fn explain(roles: &[AssignedRole]) -> Vec<Grant> {
+    Permission::ALL
+        .iter()
+        .filter_map(|&permission| {
+            let sources: Vec<Source> = roles
+                .iter()
+                .filter(|r| r.permissions().contains(permission))
+                .map(|r| Source {
+                    kind: match r {
+                        AssignedRole::Builtin(_) => "role",
+                        AssignedRole::Custom(_) => "custom_role",
+                    },
+                    role: r.name().to_owned(),
+                })
+                .collect();
+            (!sources.is_empty()).then_some(Grant {
+                permission,
+                sources,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::RoleId;
+    use crate::domain::permission::BuiltinRole;
+    use crate::domain::role::CustomRole;
+
+    #[test]
+    fn explain_names_every_role_that_gives_a_permission() {
+        let auditors = AssignedRole::Custom(CustomRole {
+            id: RoleId::new(),
+            name: "Auditors".into(),
+            permissions: [Permission::AuditRead, Permission::OrgRead].into_iter().collect(),
+        });
+        let roles = vec![AssignedRole::Builtin(BuiltinRole::Billing), auditors];
+        let grants = explain(&roles);
+        let org_read = grants
+            .iter()
+            .find(|g| g.permission == Permission::OrgRead)
+            .expect("org.read held");
+        assert_eq!(org_read.sources.len(), 2);
+        assert!(grants.iter().all(|g| g.permission != Permission::MembersRead));
+        assert_eq!(grants.len(), crate::domain::role::permissions_of(&roles).iter().count());
+    }
+
+}

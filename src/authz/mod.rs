@@ -1,0 +1,3 @@
+//! Authorization: the one evaluator every permission question goes through.
+
+pub mod eval;

@@ -1,0 +1,56 @@
+//! `serve`'s configuration: flags, each also read from a `GUILDHALL_*` environment variable,
+//! with the defaults of SPEC §6.
+
+use clap::Args;
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How `guildhall serve` runs.
+#[derive(Args, Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "GUILDHALL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where Guildhall keeps its files (the SQLite database, mail). Default: the user's data
+    /// directory, e.g. `~/.local/share/guildhall`.
+    #[arg(long, env = "GUILDHALL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://…`. Default: an SQLite file in the data directory.
+    #[arg(long, env = "GUILDHALL_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+    /// Write every outgoing mail here as an `.eml` file.
+    #[arg(long, env = "GUILDHALL_MAIL_DIR")]
+    pub mail_dir: Option<PathBuf>,
+    /// Send mail over SMTP, e.g. `smtp://user:pass@host:587`.
+    #[arg(long, env = "GUILDHALL_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+    /// What other services present to the check API.
+    #[arg(long, env = "GUILDHALL_SERVICE_TOKEN", hide_env_values = true)]
+    pub service_token: Option<SecretString>,
+    /// The base of links in mails. Default: `http://` plus the listen address.
+    #[arg(long, env = "GUILDHALL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long a sign-in session lasts, e.g. `7d`, `12h`.
+    #[arg(long, env = "GUILDHALL_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub session_ttl: std::time::Duration,
+}
+
+impl ServeConfig {
+    /// The data directory, resolved.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| {
+            dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("guildhall")
+        })
+    }
+
+    /// The database URL, resolved: the one given, or `guildhall.db` in the data directory.
+    pub fn database_url(&self) -> SecretString {
+        self.database_url.clone().unwrap_or_else(|| {
+            let path = self.data_dir().join("guildhall.db");
+            SecretString::from(format!("sqlite://{}", path.display()))
+        })
+    }
+}

@@ -1,0 +1,301 @@
+//! Parsed names: raw strings become these at the edge and are trusted after that.
+//!
+//! Names compared case-insensitively carry a `key()`: trimmed, full-Unicode lowercase, stored in
+//! its own column under a UNIQUE index (SQL `lower()` in SQLite folds only ASCII).
+
+use super::error::FieldError;
+use serde::Serialize;
+
+/// Longest organization, user and role name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest role name, in characters.
+pub const MAX_ROLE_CHARS: usize = 64;
+/// Longest slug, in characters.
+pub const MAX_SLUG_CHARS: usize = 63;
+/// Shortest password, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password, in bytes: bounds the hashing work one request can ask for.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+fn clean_name(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    let chars = trimmed.chars().count();
+    if chars > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters, got {chars}"),
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An organization name (R1): trimmed, 1–100 characters, unique case-insensitively.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct OrgName(String);
+
+impl OrgName {
+    /// Trims and checks `raw`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        clean_name("name", raw, MAX_NAME_CHARS).map(OrgName)
+    }
+
+    /// The comparison key: lowercase, trimmed.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// The name as given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's display name: trimmed, 1–100 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Trims and checks `raw`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        clean_name("name", raw, MAX_NAME_CHARS).map(DisplayName)
+    }
+
+    /// The name as given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A URL-safe organization slug: lowercase ASCII letters, digits and inner hyphens, never a UUID
+/// (so `{org}` in a path is never ambiguous).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    /// Checks `raw` as given; slugs are not folded, so `Acme` is refused rather than guessed.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let reason = if raw.is_empty() {
+            Some("must not be empty".to_owned())
+        } else if raw.len() > MAX_SLUG_CHARS {
+            Some(format!("must be at most {MAX_SLUG_CHARS} characters"))
+        } else if !raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            || raw.starts_with('-')
+            || raw.ends_with('-')
+        {
+            Some(
+                "may hold only lowercase letters, digits and inner hyphens, e.g. `acme-cloud`"
+                    .to_owned(),
+            )
+        } else if uuid::Uuid::parse_str(raw).is_ok() {
+            Some("must not look like an id".to_owned())
+        } else {
+            None
+        };
+        match reason {
+            Some(r) => Err(FieldError::new("slug", r)),
+            None => Ok(Slug(raw.to_owned())),
+        }
+    }
+
+    /// Derives a slug from a name: ASCII letters and digits kept, everything else a hyphen.
+    /// Falls back to `org` when nothing usable is left.
+    pub fn derive(name: &str) -> Slug {
+        let mut out = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+            if out.len() >= MAX_SLUG_CHARS - 8 {
+                break;
+            }
+        }
+        let out = out.trim_end_matches('-');
+        Slug(if out.is_empty() { "org".to_owned() } else { out.to_owned() })
+    }
+
+    /// This slug with a numeric suffix, for when the derived one is taken.
+    pub fn with_suffix(&self, n: u32) -> Slug {
+        Slug(format!("{}-{n}", self.0))
+    }
+
+    /// The slug.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, unique case-insensitively.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// Trims and checks `raw` (RFC 5322 address syntax, at most 254 characters, a dotted domain).
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let trimmed = raw.trim();
+        let valid = trimmed.len() <= 254
+            && email_address::EmailAddress::parse_with_options(
+                trimmed,
+                email_address::Options::default().without_display_text(),
+            )
+            .is_ok_and(|a| a.domain().contains('.') && !a.domain().starts_with('['));
+        if valid {
+            Ok(Email(trimmed.to_owned()))
+        } else {
+            Err(FieldError::new(
+                "email",
+                "must be an email address such as `ada@example.com`",
+            ))
+        }
+    }
+
+    /// The comparison key: lowercase.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// The address as given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A custom role's name: 1–64 characters of letters, digits, spaces, `-`, `_` and `.`, never a
+/// built-in role's name; unique per organization, case-insensitively.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RoleName(String);
+
+impl RoleName {
+    /// Trims and checks `raw`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let name = clean_name("name", raw, MAX_ROLE_CHARS)?;
+        if !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
+        {
+            return Err(FieldError::new(
+                "name",
+                "may hold only letters, digits, spaces, `-`, `_` and `.`",
+            ));
+        }
+        if super::permission::BuiltinRole::parse(&name).is_some() {
+            return Err(FieldError::new(
+                "name",
+                format!("`{name}` is a built-in role"),
+            ));
+        }
+        Ok(RoleName(name))
+    }
+
+    /// The comparison key: lowercase.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// The name as given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: 8 characters to 1 KiB. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    /// Checks length only: composition rules do not make passwords stronger (NIST SP 800-63B).
+    pub fn parse(raw: String) -> Result<Self, FieldError> {
+        if raw.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(FieldError::new(
+                "password",
+                format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+            ));
+        }
+        if raw.len() > MAX_PASSWORD_BYTES {
+            return Err(FieldError::new(
+                "password",
+                format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
+            ));
+        }
+        Ok(Password(raw))
+    }
+
+    /// The secret, for the hasher only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r1_org_names_compare_trimmed_and_case_insensitively() {
+        let a = OrgName::parse("  Ärger GmbH ").expect("valid");
+        let b = OrgName::parse("ärger gmbh").expect("valid");
+        assert_eq!(a.as_str(), "Ärger GmbH");
+        assert_eq!(a.key(), b.key());
+    }
+
+    #[test]
+    fn r14_names_refuse_empty_and_too_long() {
+        assert!(OrgName::parse("   ").is_err());
+        assert!(OrgName::parse(&"x".repeat(5000)).is_err());
+        assert!(OrgName::parse(&"é".repeat(MAX_NAME_CHARS)).is_ok());
+    }
+
+    #[test]
+    fn slugs_are_url_safe_and_never_ids() {
+        assert!(Slug::parse("acme-cloud").is_ok());
+        assert!(Slug::parse("Acme").is_err());
+        assert!(Slug::parse("-acme").is_err());
+        assert!(Slug::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").is_err());
+        assert_eq!(Slug::derive("Ärger & Co. GmbH").as_str(), "rger-co-gmbh");
+        assert_eq!(Slug::derive("!!!").as_str(), "org");
+        assert!(Slug::parse(Slug::derive(&"Long name ".repeat(30)).as_str()).is_ok());
+    }
+
+    #[test]
+    fn emails_are_checked_and_keyed_lowercase() {
+        let e = Email::parse(" Ada@Example.COM ").expect("valid");
+        assert_eq!(e.key(), "ada@example.com");
+        for bad in ["", "ada", "ada@", "@example.com", "ada@localhost", "a b@example.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn role_names_never_shadow_built_in_roles() {
+        assert!(RoleName::parse("Admin").is_err());
+        assert!(RoleName::parse("Manage Plans").is_ok());
+        assert!(RoleName::parse("a/b").is_err());
+    }
+
+    #[test]
+    fn password_debug_never_shows_the_secret() {
+        let p = Password::parse("correct horse".to_owned()).expect("valid");
+        assert!(!format!("{p:?}").contains("horse"));
+        assert!(Password::parse("short".to_owned()).is_err());
+    }
+}

@@ -1,0 +1,437 @@
+//! The rules of SPEC §4 as pure functions from facts to a decision. Each one's doc comment starts
+//! with its rule id, so `grep R6` finds the code and its tests. No clock, no RNG, no IO: callers
+//! pass `now` in, so the API, the console and the CLI share one implementation.
+
+use super::error::DomainError;
+use super::ids::UserId;
+use super::permission::{BuiltinRole, PermSet, Permission, owner_only};
+use super::role::{AssignedRole, permissions_of};
+use chrono::{DateTime, Duration, Utc};
+
+/// What a member holds in one organization.
+#[derive(Clone, Debug)]
+pub struct MemberFacts {
+    /// The member.
+    pub user: UserId,
+    /// The roles the member holds.
+    pub roles: Vec<AssignedRole>,
+}
+
+impl MemberFacts {
+    /// Whether the member holds `owner`.
+    pub fn is_owner(&self) -> bool {
+        self.roles.iter().any(|r| r.is(BuiltinRole::Owner))
+    }
+
+    /// Whether the member holds the built-in role `b`.
+    pub fn holds(&self, b: BuiltinRole) -> bool {
+        self.roles.iter().any(|r| r.is(b))
+    }
+
+    /// The permissions the member's roles add up to.
+    pub fn permissions(&self) -> PermSet {
+        permissions_of(&self.roles)
+    }
+}
+
+/// The member acting, with what the request may use: the member's permissions, narrowed by the
+/// API token's limits when the request came with one (R6).
+#[derive(Clone, Debug)]
+pub struct ActorFacts {
+    /// The member's roles.
+    pub member: MemberFacts,
+    /// The permissions this request may use.
+    pub permissions: PermSet,
+}
+
+impl ActorFacts {
+    /// Facts for a member acting with `limit` (an API token's permissions), or with all they hold.
+    pub fn new(member: MemberFacts, limit: Option<PermSet>) -> Self {
+        let held = member.permissions();
+        let permissions = limit.map_or(held, |l| held.intersect(l));
+        ActorFacts {
+            member,
+            permissions,
+        }
+    }
+
+    /// Refuses with 403 unless the request may use `p`.
+    pub fn require(&self, p: Permission) -> Result<(), DomainError> {
+        if self.permissions.contains(p) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(p))
+        }
+    }
+}
+
+/// The roles a role change adds and removes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleChange {
+    /// Roles the member gains.
+    pub added: Vec<AssignedRole>,
+    /// Roles the member loses.
+    pub removed: Vec<AssignedRole>,
+}
+
+impl RoleChange {
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// R6: whether `actor` may give (or take away) `role`. `owner` moves only by transfer (R3);
+/// `admin` only by the owner or an admin; `billing` only by the owner; anything else only when
+/// the actor holds every permission the role carries. Members without `members.manage` assign
+/// nothing but `member`, which carries only `org.read`.
+pub fn r6_may_grant(actor: &ActorFacts, role: &AssignedRole) -> Result<(), DomainError> {
+    let refuse = || Err(DomainError::RoleNotGrantable(role.name().to_owned()));
+    if role.is(BuiltinRole::Owner) {
+        return Err(DomainError::OwnerNeedsTransfer);
+    }
+    if !actor.permissions.contains(Permission::MembersManage) && !role.is(BuiltinRole::Member) {
+        return refuse();
+    }
+    if role.is(BuiltinRole::Admin)
+        && !(actor.member.is_owner() || actor.member.holds(BuiltinRole::Admin))
+    {
+        return refuse();
+    }
+    if role.is(BuiltinRole::Billing) && !actor.member.is_owner() {
+        return refuse();
+    }
+    if !actor.permissions.is_superset(role.permissions()) {
+        return refuse();
+    }
+    Ok(())
+}
+
+/// R3, R6: `actor` sets `target`'s roles to `requested`. Needs `members.manage`; nobody changes
+/// their own roles; the owner's roles are fixed (only a transfer moves ownership); `owner` is never
+/// given this way; every role added or removed must be one the actor may grant; at least one role
+/// remains.
+pub fn r6_change_roles(
+    actor: &ActorFacts,
+    target: &MemberFacts,
+    requested: Vec<AssignedRole>,
+) -> Result<RoleChange, DomainError> {
+    actor.require(Permission::MembersManage)?;
+    if actor.member.user == target.user {
+        return Err(DomainError::OwnRoles);
+    }
+    if target.is_owner() {
+        return Err(DomainError::OwnerIsFixed);
+    }
+    if requested.is_empty() {
+        return Err(DomainError::invalid("roles", "must name at least one role"));
+    }
+    let added: Vec<_> = dedup(requested.iter().filter(|r| !contains(&target.roles, r)));
+    let removed: Vec<_> = dedup(target.roles.iter().filter(|r| !contains(&requested, r)));
+    for role in added.iter().chain(&removed) {
+        r6_may_grant(actor, role)?;
+    }
+    Ok(RoleChange { added, removed })
+}
+
+/// R3, R6: `actor` removes `target` from the organization. Needs `members.manage`; leaving is
+/// how one removes oneself; the owner cannot be removed; and the actor must be able to take away
+/// every role the target holds, so nobody removes someone above them.
+pub fn r6_remove_member(actor: &ActorFacts, target: &MemberFacts) -> Result<(), DomainError> {
+    actor.require(Permission::MembersManage)?;
+    if actor.member.user == target.user {
+        return Err(DomainError::OwnRoles);
+    }
+    if target.is_owner() {
+        return Err(DomainError::OwnerIsFixed);
+    }
+    for role in &target.roles {
+        r6_may_grant(actor, role)?;
+    }
+    Ok(())
+}
+
+/// R6: `actor` adds a registered user with `roles`. Needs `members.invite`; every role must be
+/// grantable (without `members.manage`, only `member`).
+pub fn r6_add_member(actor: &ActorFacts, roles: &[AssignedRole]) -> Result<(), DomainError> {
+    actor.require(Permission::MembersInvite)?;
+    if roles.is_empty() {
+        return Err(DomainError::invalid("roles", "must name at least one role"));
+    }
+    for role in roles {
+        r6_may_grant(actor, role)?;
+    }
+    Ok(())
+}
+
+/// R4: the owner cannot leave; any other member can.
+pub fn r4_leave(member: &MemberFacts) -> Result<(), DomainError> {
+    if member.is_owner() {
+        Err(DomainError::OwnerCannotLeave)
+    } else {
+        Ok(())
+    }
+}
+
+/// R5: only the owner deletes an organization (`org.delete` is the owner's alone), never a
+/// personal one, and only once no project is left.
+pub fn r5_delete_org(
+    actor: &ActorFacts,
+    personal: bool,
+    projects_left: u64,
+) -> Result<(), DomainError> {
+    actor.require(Permission::OrgDelete)?;
+    if personal {
+        return Err(DomainError::PersonalOrg);
+    }
+    if projects_left > 0 {
+        return Err(DomainError::OrgHasProjects(projects_left));
+    }
+    Ok(())
+}
+
+/// R6 for custom roles: needs `roles.manage`; a custom role never carries the owner's own
+/// permissions (SPEC §3) and carries only permissions the actor holds.
+pub fn r6_custom_role_permissions(
+    actor: &ActorFacts,
+    permissions: PermSet,
+) -> Result<(), DomainError> {
+    actor.require(Permission::RolesManage)?;
+    let owners = permissions.intersect(owner_only());
+    if !owners.is_empty() {
+        return Err(DomainError::invalid(
+            "permissions",
+            format!(
+                "{} stay the owner's and cannot be in a custom role",
+                quoted(owners)
+            ),
+        ));
+    }
+    let missing = permissions.minus(actor.permissions);
+    if !missing.is_empty() {
+        return Err(DomainError::PermissionsNotHeld(missing.names()));
+    }
+    Ok(())
+}
+
+/// R6 for API tokens: a token may be limited to permissions its owner holds, and to nothing else.
+/// `held` is what the owner holds where the token applies (one organization, or all of them).
+pub fn r6_token_permissions(held: PermSet, requested: PermSet) -> Result<(), DomainError> {
+    let missing = requested.minus(held);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::PermissionsNotHeld(missing.names()))
+    }
+}
+
+/// Failures allowed before sign-ins are slowed down, per email.
+pub const FREE_FAILURES_PER_EMAIL: u32 = 5;
+/// Failures allowed before sign-ins are slowed down, per client address (higher: many people can
+/// share one address).
+pub const FREE_FAILURES_PER_ADDRESS: u32 = 20;
+/// After this long without a failure, the count starts again.
+pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
+/// The longest wait ever asked for.
+pub const MAX_SIGNIN_DELAY: Duration = Duration::minutes(15);
+
+/// Sign-in throttling: after `free` failures, each further failure doubles the wait before the
+/// next attempt is even considered (1 s, 2 s, 4 s … at most 15 minutes). Returns how long the
+/// caller must still wait, if at all. Failures older than the window are forgotten.
+pub fn signin_wait(
+    failures: u32,
+    last_failure: DateTime<Utc>,
+    free: u32,
+    now: DateTime<Utc>,
+) -> Option<Duration> {
+    if failures < free || now - last_failure > FAILURE_WINDOW {
+        return None;
+    }
+    let doublings = (failures - free).min(20);
+    let delay = Duration::seconds(1_i64 << doublings).min(MAX_SIGNIN_DELAY);
+    let until = last_failure + delay;
+    (until > now).then(|| until - now)
+}
+
+/// The failure count to store after one more failure at `now`.
+pub fn next_failure_count(failures: u32, last_failure: Option<DateTime<Utc>>, now: DateTime<Utc>) -> u32 {
+    match last_failure {
+        Some(last) if now - last <= FAILURE_WINDOW => failures.saturating_add(1),
+        _ => 1,
+    }
+}
+
+fn contains(roles: &[AssignedRole], role: &AssignedRole) -> bool {
+    roles.iter().any(|r| r.same_role(role))
+}
+
+fn dedup<'a>(roles: impl Iterator<Item = &'a AssignedRole>) -> Vec<AssignedRole> {
+    let mut out: Vec<AssignedRole> = Vec::new();
+    for r in roles {
+        if !contains(&out, r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
+fn quoted(set: PermSet) -> String {
+    set.iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::RoleId;
+    use crate::domain::role::CustomRole;
+    use AssignedRole::Builtin as B;
+    use BuiltinRole::*;
+
+    fn member(roles: &[BuiltinRole]) -> MemberFacts {
+        MemberFacts {
+            user: UserId::new(),
+            roles: roles.iter().map(|r| B(*r)).collect(),
+        }
+    }
+
+    fn actor(roles: &[BuiltinRole]) -> ActorFacts {
+        ActorFacts::new(member(roles), None)
+    }
+
+    #[test]
+    fn r3_owner_is_never_given_by_a_role_change() {
+        let err = r6_change_roles(&actor(&[Owner]), &member(&[Admin]), vec![B(Owner)]);
+        assert!(matches!(err, Err(DomainError::OwnerNeedsTransfer)));
+    }
+
+    #[test]
+    fn r3_owner_roles_cannot_be_changed_or_removed() {
+        let owner = member(&[Owner]);
+        assert!(matches!(
+            r6_change_roles(&actor(&[Admin]), &owner, vec![B(Member)]),
+            Err(DomainError::OwnerIsFixed)
+        ));
+        assert!(matches!(
+            r6_remove_member(&actor(&[Admin]), &owner),
+            Err(DomainError::OwnerIsFixed)
+        ));
+    }
+
+    #[test]
+    fn r6_nobody_changes_their_own_roles() {
+        let a = actor(&[Admin]);
+        let me = a.member.clone();
+        assert!(matches!(
+            r6_change_roles(&a, &me, vec![B(Member)]),
+            Err(DomainError::OwnRoles)
+        ));
+    }
+
+    #[test]
+    fn r6_admin_is_given_only_by_owner_or_admin_and_billing_only_by_owner() {
+        let target = member(&[Member]);
+        assert!(r6_change_roles(&actor(&[Owner]), &target, vec![B(Billing)]).is_ok());
+        assert!(r6_change_roles(&actor(&[Admin]), &target, vec![B(Admin)]).is_ok());
+        assert!(matches!(
+            r6_change_roles(&actor(&[Admin]), &target, vec![B(Billing)]),
+            Err(DomainError::RoleNotGrantable(_))
+        ));
+        assert!(matches!(
+            r6_change_roles(&actor(&[Manager]), &target, vec![B(Admin)]),
+            Err(DomainError::RoleNotGrantable(_))
+        ));
+        assert!(r6_change_roles(&actor(&[Manager]), &target, vec![B(Developer)]).is_ok());
+    }
+
+    #[test]
+    fn r6_a_manager_cannot_remove_or_demote_an_admin() {
+        let admin = member(&[Admin]);
+        assert!(r6_remove_member(&actor(&[Manager]), &admin).is_err());
+        assert!(r6_change_roles(&actor(&[Manager]), &admin, vec![B(Member)]).is_err());
+        assert!(r6_remove_member(&actor(&[Admin]), &admin).is_ok());
+    }
+
+    #[test]
+    fn r6_members_without_members_manage_assign_nothing() {
+        assert!(matches!(
+            r6_change_roles(&actor(&[Developer]), &member(&[Member]), vec![B(Developer)]),
+            Err(DomainError::Forbidden(Permission::MembersManage))
+        ));
+        let inviter = CustomRole {
+            id: RoleId::new(),
+            name: "inviter".into(),
+            permissions: [Permission::OrgRead, Permission::MembersInvite]
+                .into_iter()
+                .collect(),
+        };
+        let a = ActorFacts::new(
+            MemberFacts {
+                user: UserId::new(),
+                roles: vec![AssignedRole::Custom(inviter)],
+            },
+            None,
+        );
+        assert!(r6_add_member(&a, &[B(Member)]).is_ok());
+        assert!(r6_add_member(&a, &[B(Developer)]).is_err());
+    }
+
+    #[test]
+    fn r6_token_limits_narrow_what_an_actor_may_grant() {
+        let limited = ActorFacts::new(
+            member(&[Owner]),
+            Some([Permission::OrgRead, Permission::MembersManage].into_iter().collect()),
+        );
+        assert!(r6_change_roles(&limited, &member(&[Member]), vec![B(Developer)]).is_err());
+        assert!(r6_change_roles(&limited, &member(&[Developer]), vec![B(Member)]).is_err());
+    }
+
+    #[test]
+    fn r6_custom_roles_carry_only_held_and_never_owner_permissions() {
+        let perms = |ps: &[Permission]| ps.iter().copied().collect::<PermSet>();
+        assert!(r6_custom_role_permissions(&actor(&[Admin]), perms(&[Permission::AuditRead])).is_ok());
+        assert!(matches!(
+            r6_custom_role_permissions(&actor(&[Admin]), perms(&[Permission::BillingRead])),
+            Err(DomainError::PermissionsNotHeld(_))
+        ));
+        assert!(matches!(
+            r6_custom_role_permissions(&actor(&[Owner]), perms(&[Permission::OrgDelete])),
+            Err(DomainError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn r4_owner_cannot_leave_others_can() {
+        assert!(matches!(r4_leave(&member(&[Owner])), Err(DomainError::OwnerCannotLeave)));
+        assert!(r4_leave(&member(&[Admin, Billing])).is_ok());
+    }
+
+    #[test]
+    fn r5_only_the_owner_deletes_and_only_without_projects() {
+        assert!(r5_delete_org(&actor(&[Owner]), false, 0).is_ok());
+        assert!(matches!(
+            r5_delete_org(&actor(&[Admin]), false, 0),
+            Err(DomainError::Forbidden(Permission::OrgDelete))
+        ));
+        assert!(matches!(r5_delete_org(&actor(&[Owner]), true, 0), Err(DomainError::PersonalOrg)));
+        assert!(matches!(
+            r5_delete_org(&actor(&[Owner]), false, 3),
+            Err(DomainError::OrgHasProjects(3))
+        ));
+    }
+
+    #[test]
+    fn signin_waits_double_after_the_free_failures_and_are_forgotten_later() {
+        let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("valid time");
+        assert_eq!(signin_wait(4, t0, 5, t0), None);
+        assert_eq!(signin_wait(5, t0, 5, t0), Some(Duration::seconds(1)));
+        assert_eq!(signin_wait(8, t0, 5, t0), Some(Duration::seconds(8)));
+        assert_eq!(signin_wait(40, t0, 5, t0), Some(MAX_SIGNIN_DELAY));
+        assert_eq!(signin_wait(8, t0, 5, t0 + Duration::seconds(9)), None);
+        assert_eq!(signin_wait(40, t0, 5, t0 + Duration::minutes(16)), None);
+        assert_eq!(next_failure_count(7, Some(t0), t0 + Duration::minutes(20)), 1);
+        assert_eq!(next_failure_count(7, Some(t0), t0), 8);
+    }
+}

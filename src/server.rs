@@ -1,0 +1,88 @@
+//! `guildhall serve`: open the store, build the application, listen until told to stop.
+
+use crate::api::{self, AppState};
+use crate::clock::SystemClock;
+use crate::config::ServeConfig;
+use crate::secret::PasswordHasher;
+use crate::service::Guildhall;
+use anyhow::Context as _;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use secrecy::ExposeSecret as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+/// The process-wide metrics registry (a recorder can be installed only once per process).
+pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    if HANDLE.set(handle.clone()).is_ok() {
+        metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
+    }
+    Ok(HANDLE.get().cloned().unwrap_or(handle))
+}
+
+/// Builds the application state for `config`: opens (and migrates) the store.
+pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
+    let url = config.database_url();
+    if url.expose_secret().starts_with("sqlite:") && config.database_url.is_none() {
+        let dir = config.data_dir();
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating the data directory {}; pass --data-dir to use another", dir.display()))?;
+    }
+    let store = crate::store::open(url.expose_secret())
+        .await
+        .context("opening the database; check --database-url")?;
+    let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let gh = Guildhall {
+        store,
+        hasher: PasswordHasher::new(permits)?,
+        clock: Arc::new(SystemClock),
+        session_ttl: chrono::Duration::from_std(config.session_ttl)
+            .context("--session-ttl is too long")?,
+    };
+    Ok(AppState {
+        gh,
+        metrics: metrics_handle()?,
+    })
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let state = build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}; pass --listen to use another address", config.listen))?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        database = state.gh.store.backend(),
+        data_dir = %config.data_dir().display(),
+        "guildhall is serving"
+    );
+    axum::serve(
+        listener,
+        api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .context("serving")
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,158 @@
+//! Members: list, add a registered user, change roles (R3, R6), remove, effective permissions.
+
+use super::{Guildhall, OrgRef, Page, Principal, Result, after, org_access, orgs::names, roles};
+use crate::authz::eval::{Grant, explain};
+use crate::domain::audit::{Action, AuditEvent};
+use crate::domain::error::Kind;
+use crate::domain::ids::UserId;
+use crate::domain::model::User;
+use crate::domain::names::Email;
+use crate::domain::permission::Permission;
+use crate::domain::role::AssignedRole;
+use crate::domain::rules::{MemberFacts, r6_add_member, r6_change_roles, r6_remove_member};
+use crate::domain::DomainError;
+use crate::store::{After, Constraint, StoreError};
+use serde_json::json;
+
+/// A member and the roles they hold.
+pub type Member = (User, Vec<AssignedRole>);
+
+/// A page of members, by email (`members.read`).
+pub async fn list_members(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    from: Option<&After>,
+    limit: u32,
+) -> Result<Page<Member, After>> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    access.actor.require(Permission::MembersRead)?;
+    let rows = tx.members(access.org.org.id, from, limit + 1).await?;
+    Ok(Page::from_rows(rows, limit, |(u, _)| {
+        after(u.email.to_lowercase(), u.id.0)
+    }))
+}
+
+/// R6: adds a registered user with roles (`members.invite`; each role one the caller may grant).
+pub async fn add_member(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    email: Email,
+    role_names: &[String],
+) -> Result<Member> {
+    let now = gh.clock.now();
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    let org_id = access.org.org.id;
+    access.actor.require(Permission::MembersInvite)?;
+    let roles = roles::resolve(&mut *tx, org_id, role_names).await?;
+    r6_add_member(&access.actor, &roles)?;
+    let (user, _) = tx
+        .user_by_email(&email.key())
+        .await?
+        .ok_or(DomainError::NotFound(Kind::User))?;
+    if tx.member_roles(org_id, user.id).await?.is_some() {
+        return Err(DomainError::AlreadyMember);
+    }
+    tx.insert_member(org_id, user.id, &roles, now)
+        .await
+        .map_err(already_member)?;
+    let event = AuditEvent::new(&who.actor(now), Action::MemberAdded, "member", user.id)
+        .in_org(org_id)
+        .with_data(json!({ "email": user.email, "roles": names(&roles) }));
+    tx.commit(vec![event]).await.map_err(already_member)?;
+    Ok((user, roles))
+}
+
+/// R3, R6: sets a member's roles. Checked and written under the organization's lock, so two
+/// concurrent changes cannot together break a rule.
+pub async fn change_member_roles(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    user: UserId,
+    role_names: &[String],
+) -> Result<Member> {
+    let now = gh.clock.now();
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    let org_id = access.org.org.id;
+    access.actor.require(Permission::MembersManage)?;
+    let target = target(&mut *tx, org_id, user).await?;
+    let requested = roles::resolve(&mut *tx, org_id, role_names).await?;
+    let change = r6_change_roles(&access.actor, &target, requested)?;
+    let target_user = tx
+        .user_by_id(user)
+        .await?
+        .ok_or(DomainError::NotFound(Kind::Member))?;
+    if change.is_empty() {
+        return Ok((target_user, target.roles));
+    }
+    let mut roles: Vec<AssignedRole> = target
+        .roles
+        .iter()
+        .filter(|r| !change.removed.iter().any(|x| x.same_role(r)))
+        .cloned()
+        .collect();
+    roles.extend(change.added.iter().cloned());
+    tx.set_member_roles(org_id, user, &roles).await?;
+    let event = AuditEvent::new(&who.actor(now), Action::MemberRolesChanged, "member", user)
+        .in_org(org_id)
+        .with_data(json!({ "before": names(&target.roles), "after": names(&roles) }));
+    tx.commit(vec![event]).await?;
+    Ok((target_user, roles))
+}
+
+/// R3, R6: removes a member with everything they hold in the organization.
+pub async fn remove_member(gh: &Guildhall, who: &Principal, org: &OrgRef, user: UserId) -> Result<()> {
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    let org_id = access.org.org.id;
+    access.actor.require(Permission::MembersManage)?;
+    let target = target(&mut *tx, org_id, user).await?;
+    r6_remove_member(&access.actor, &target)?;
+    tx.delete_member(org_id, user).await?;
+    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::MemberRemoved, "member", user)
+        .in_org(org_id)
+        .with_data(json!({ "roles": names(&target.roles) }));
+    tx.commit(vec![event]).await?;
+    Ok(())
+}
+
+/// A member's effective permissions with where each comes from: one's own, or anyone's with
+/// `members.read`.
+pub async fn member_permissions(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    user: UserId,
+) -> Result<(User, Vec<Grant>)> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    if user != who.user.id {
+        access.actor.require(Permission::MembersRead)?;
+    }
+    let target = target(&mut *tx, access.org.org.id, user).await?;
+    let target_user = tx
+        .user_by_id(user)
+        .await?
+        .ok_or(DomainError::NotFound(Kind::Member))?;
+    Ok((target_user, explain(&target.roles)))
+}
+
+async fn target(tx: &mut dyn crate::store::Tx, org: crate::domain::ids::OrgId, user: UserId) -> Result<MemberFacts> {
+    let roles = tx
+        .member_roles(org, user)
+        .await?
+        .ok_or(DomainError::NotFound(Kind::Member))?;
+    Ok(MemberFacts { user, roles })
+}
+
+fn already_member(e: StoreError) -> DomainError {
+    match e {
+        StoreError::Conflict(Constraint::Membership) => DomainError::AlreadyMember,
+        other => other.into(),
+    }
+}

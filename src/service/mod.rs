@@ -1,0 +1,195 @@
+//! Use cases, one function each: open a transaction, load the facts (locked), ask the rule,
+//! write, append the audit event, commit. The API, the console and the CLI all come through here.
+
+pub mod audit;
+pub mod members;
+pub mod orgs;
+pub mod roles;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use crate::clock::Clock;
+use crate::domain::audit::Actor;
+use crate::domain::error::Kind;
+use crate::domain::ids::{OrgId, SessionId};
+use crate::domain::model::{ApiToken, OrgWithOwner, User};
+use crate::domain::rules::{ActorFacts, MemberFacts};
+use crate::domain::DomainError;
+use crate::secret::PasswordHasher;
+use crate::store::{After, Store, Tx};
+use std::sync::Arc;
+
+/// Result of a use case.
+pub type Result<T> = std::result::Result<T, DomainError>;
+
+/// Largest page a list answers.
+pub const MAX_PAGE: u32 = 100;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE: u32 = 50;
+
+/// Everything the use cases need, shared by all requests.
+#[derive(Clone)]
+pub struct Guildhall {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The password hasher.
+    pub hasher: PasswordHasher,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// How long a sign-in session lasts.
+    pub session_ttl: chrono::Duration,
+}
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// A sign-in session.
+    Session(SessionId),
+    /// A personal access token, with its limits.
+    Token(ApiToken),
+}
+
+/// An authenticated caller, with where the request came from.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// The user.
+    pub user: User,
+    /// The credential presented.
+    pub credential: Credential,
+    /// The client's address.
+    pub ip: Option<String>,
+}
+
+impl Principal {
+    /// The audit context of a change this caller makes now.
+    pub fn actor(&self, now: chrono::DateTime<chrono::Utc>) -> Actor {
+        Actor {
+            user: Some(self.user.id),
+            token: match &self.credential {
+                Credential::Token(t) => Some(t.id),
+                Credential::Session(_) => None,
+            },
+            ip: self.ip.clone(),
+            now,
+        }
+    }
+
+    /// The API token presented, if any.
+    pub fn token(&self) -> Option<&ApiToken> {
+        match &self.credential {
+            Credential::Token(t) => Some(t),
+            Credential::Session(_) => None,
+        }
+    }
+
+    /// Whether this caller's credential reaches `org`: a token limited to another organization
+    /// does not, and such an organization must look absent (R12).
+    pub fn reaches(&self, org: OrgId) -> bool {
+        self.token().and_then(|t| t.org).is_none_or(|o| o == org)
+    }
+}
+
+/// How a path names an organization: by id or by slug.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrgRef {
+    /// By id.
+    Id(OrgId),
+    /// By slug.
+    Slug(String),
+}
+
+impl OrgRef {
+    /// Reads a path segment: a UUID is an id, anything else a slug.
+    pub fn parse(raw: &str) -> Self {
+        match uuid::Uuid::parse_str(raw) {
+            Ok(id) => OrgRef::Id(OrgId(id)),
+            Err(_) => OrgRef::Slug(raw.to_lowercase()),
+        }
+    }
+}
+
+/// A caller's standing in one organization.
+pub struct OrgAccess {
+    /// The organization and its owner.
+    pub org: OrgWithOwner,
+    /// What the caller holds and may use there.
+    pub actor: ActorFacts,
+}
+
+/// A page of results and the position to continue from.
+pub struct Page<T, C> {
+    /// The items, at most the limit asked for.
+    pub items: Vec<T>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<C>,
+}
+
+impl<T, C> Page<T, C> {
+    /// Cuts `rows` (fetched with one extra row) to `limit`, deriving the continuation from the
+    /// last row kept when there is more.
+    pub fn from_rows(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> C) -> Self {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = if more { rows.last().map(cursor_of) } else { None };
+        Page { items: rows, next }
+    }
+}
+
+/// A page size within bounds.
+pub fn page_size(limit: Option<u32>) -> Result<u32> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(DomainError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        )),
+    }
+}
+
+/// Resolves `org` and the caller's membership in it, in `tx`. With `lock`, the organization's
+/// row is locked first, so the facts read next cannot change before the commit.
+///
+/// R12: a missing organization, one the caller is not a member of, and one the caller's token
+/// does not reach all answer the same `NotFound`.
+pub async fn org_access(
+    tx: &mut dyn Tx,
+    who: &Principal,
+    org: &OrgRef,
+    lock: bool,
+) -> Result<OrgAccess> {
+    let not_found = || DomainError::NotFound(Kind::Org);
+    let id = match org {
+        OrgRef::Id(id) => *id,
+        OrgRef::Slug(s) => tx.org_id_by_slug(s).await?.ok_or_else(not_found)?,
+    };
+    if !who.reaches(id) {
+        return Err(not_found());
+    }
+    if lock && !tx.lock_org(id).await? {
+        return Err(not_found());
+    }
+    let roles = tx
+        .member_roles(id, who.user.id)
+        .await?
+        .ok_or_else(not_found)?;
+    let org = tx.org_by_id(id).await?.ok_or_else(not_found)?;
+    let member = MemberFacts {
+        user: who.user.id,
+        roles,
+    };
+    let limit = who.token().and_then(|t| t.permissions);
+    Ok(OrgAccess {
+        org,
+        actor: ActorFacts::new(member, limit),
+    })
+}
+
+/// The sort position of a row, for keyset pages.
+pub fn after(key: impl Into<String>, id: uuid::Uuid) -> After {
+    After {
+        key: key.into(),
+        id,
+    }
+}

@@ -1,0 +1,237 @@
+//! Organizations: list mine, create, read, rename and re-slug, delete (R5), leave (R4).
+
+use super::{Guildhall, OrgAccess, OrgRef, Page, Principal, Result, after, org_access};
+use crate::domain::audit::{Action, AuditEvent};
+use crate::domain::ids::OrgId;
+use crate::domain::model::{Org, OrgWithOwner};
+use crate::domain::names::{OrgName, Slug};
+use crate::domain::permission::{BuiltinRole, Permission};
+use crate::domain::role::AssignedRole;
+use crate::domain::rules::{MemberFacts, r4_leave, r5_delete_org};
+use crate::domain::DomainError;
+use crate::store::{After, Constraint, StoreError, Tx};
+use serde_json::json;
+
+/// An organization with the caller's roles in it.
+pub type MyOrg = (OrgWithOwner, Vec<AssignedRole>);
+
+/// The organizations the caller belongs to, by name; `q` keeps those whose name contains it
+/// (case-insensitively). A token limited to one organization sees only that one.
+pub async fn list_my_orgs(
+    gh: &Guildhall,
+    who: &Principal,
+    q: Option<&str>,
+    from: Option<&After>,
+    limit: u32,
+) -> Result<Page<MyOrg, After>> {
+    let mut tx = gh.store.read().await?;
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
+    let rows = match who.token().and_then(|t| t.org) {
+        Some(only) => {
+            let access = org_access(&mut *tx, who, &OrgRef::Id(only), false).await?;
+            let key = access.org.org.name.to_lowercase();
+            let matches = q.is_none_or(|q| key.contains(&q.to_lowercase()))
+                && from.is_none_or(|a| (key.as_str(), only.0) > (a.key.as_str(), a.id));
+            if matches {
+                vec![(access.org, access.actor.member.roles)]
+            } else {
+                Vec::new()
+            }
+        }
+        None => tx.orgs_of(who.user.id, q, from, limit + 1).await?,
+    };
+    Ok(Page::from_rows(rows, limit, |(o, _)| {
+        after(o.org.name.to_lowercase(), o.org.id.0)
+    }))
+}
+
+/// Creates an organization owned by the caller. The slug is derived from the name unless given.
+pub async fn create_org(
+    gh: &Guildhall,
+    who: &Principal,
+    name: OrgName,
+    slug: Option<Slug>,
+) -> Result<MyOrg> {
+    if who.token().is_some_and(|t| t.org.is_some()) {
+        return Err(DomainError::TokenLimited);
+    }
+    let now = gh.clock.now();
+    let mut tx = gh.store.begin().await?;
+    if tx.org_name_taken(&name.key()).await? {
+        return Err(DomainError::OrgNameTaken(name.as_str().to_owned()));
+    }
+    let slug = match slug {
+        Some(s) if tx.slug_taken(s.as_str()).await? => {
+            return Err(DomainError::SlugTaken(s.as_str().to_owned()));
+        }
+        Some(s) => s,
+        None => free_slug(&mut *tx, Slug::derive(name.as_str())).await?,
+    };
+    let org = Org {
+        id: OrgId::new(),
+        name: name.as_str().to_owned(),
+        slug: slug.as_str().to_owned(),
+        personal: false,
+        created_at: now,
+    };
+    let roles = vec![AssignedRole::Builtin(BuiltinRole::Owner)];
+    tx.insert_org(&org, &name.key())
+        .await
+        .map_err(|e| name_conflict(e, &org))?;
+    tx.insert_member(org.id, who.user.id, &roles, now).await?;
+    let event = AuditEvent::new(&who.actor(now), Action::OrgCreated, "org", org.id)
+        .in_org(org.id)
+        .with_data(json!({ "name": org.name, "slug": org.slug, "personal": false }));
+    tx.commit(vec![event])
+        .await
+        .map_err(|e| name_conflict(e, &org))?;
+    let owner = who.user.clone();
+    Ok((OrgWithOwner { org, owner }, roles))
+}
+
+/// Reads an organization (`org.read`).
+pub async fn get_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<OrgAccess> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    access.actor.require(Permission::OrgRead)?;
+    Ok(access)
+}
+
+/// What may change about an organization.
+#[derive(Debug, Default)]
+pub struct OrgChange {
+    /// A new name (R1).
+    pub name: Option<OrgName>,
+    /// A new slug (R1).
+    pub slug: Option<Slug>,
+}
+
+/// Renames and/or re-slugs an organization (`org.update`).
+pub async fn update_org(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    change: OrgChange,
+) -> Result<OrgAccess> {
+    if change.name.is_none() && change.slug.is_none() {
+        return Err(DomainError::invalid("name", "give a new `name` or `slug`"));
+    }
+    let now = gh.clock.now();
+    let mut tx = gh.store.begin().await?;
+    let mut access = org_access(&mut *tx, who, org, true).await?;
+    access.actor.require(Permission::OrgUpdate)?;
+    let actor = who.actor(now);
+    let before = access.org.org.clone();
+    let mut events = Vec::new();
+    if let Some(name) = change.name.filter(|n| n.as_str() != before.name) {
+        if name.key() != before.name.to_lowercase() && tx.org_name_taken(&name.key()).await? {
+            return Err(DomainError::OrgNameTaken(name.as_str().to_owned()));
+        }
+        access.org.org.name = name.as_str().to_owned();
+        events.push(
+            AuditEvent::new(&actor, Action::OrgRenamed, "org", before.id)
+                .in_org(before.id)
+                .with_data(json!({ "before": before.name, "after": name.as_str() })),
+        );
+    }
+    if let Some(slug) = change.slug.filter(|s| s.as_str() != before.slug) {
+        if tx.slug_taken(slug.as_str()).await? {
+            return Err(DomainError::SlugTaken(slug.as_str().to_owned()));
+        }
+        access.org.org.slug = slug.as_str().to_owned();
+        events.push(
+            AuditEvent::new(&actor, Action::OrgSlugChanged, "org", before.id)
+                .in_org(before.id)
+                .with_data(json!({ "before": before.slug, "after": slug.as_str() })),
+        );
+    }
+    if events.is_empty() {
+        // Nothing changes, so nothing is written or recorded.
+        return Ok(access);
+    }
+    let key = access.org.org.name.to_lowercase();
+    tx.update_org(&access.org.org, &key)
+        .await
+        .map_err(|e| name_conflict(e, &access.org.org))?;
+    tx.commit(events)
+        .await
+        .map_err(|e| name_conflict(e, &access.org.org))?;
+    Ok(access)
+}
+
+/// R5: deletes an organization: the owner only, never a personal one, and only with no project
+/// left.
+pub async fn delete_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<()> {
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    // TODO(#4): count the organization's projects once projects exist.
+    let projects_left = 0;
+    r5_delete_org(&access.actor, access.org.org.personal, projects_left)?;
+    let o = &access.org.org;
+    tx.delete_org(o.id).await?;
+    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::OrgDeleted, "org", o.id)
+        .in_org(o.id)
+        .with_data(json!({ "name": o.name, "slug": o.slug }));
+    tx.commit(vec![event]).await?;
+    Ok(())
+}
+
+/// R4: the caller leaves: every role, group place and project role goes at once. The owner
+/// cannot leave.
+pub async fn leave_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<()> {
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    let me = MemberFacts {
+        user: who.user.id,
+        roles: access.actor.member.roles.clone(),
+    };
+    r4_leave(&me)?;
+    let id = access.org.org.id;
+    tx.delete_member(id, who.user.id).await?;
+    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::MemberLeft, "member", who.user.id)
+        .in_org(id)
+        .with_data(json!({ "roles": names(&me.roles) }));
+    tx.commit(vec![event]).await?;
+    Ok(())
+}
+
+/// `base`, or `base-2`, `base-3`… whichever slug is free (R1).
+pub(super) async fn free_slug(tx: &mut dyn Tx, base: Slug) -> Result<Slug> {
+    if !tx.slug_taken(base.as_str()).await? {
+        return Ok(base);
+    }
+    for n in 2..1000 {
+        let candidate = base.with_suffix(n);
+        if !tx.slug_taken(candidate.as_str()).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(DomainError::SlugTaken(base.as_str().to_owned()))
+}
+
+/// `base`, or `base 2`, `base 3`… whichever organization name is free (R1), cut to fit.
+pub(super) async fn free_name(tx: &mut dyn Tx, base: &str) -> Result<OrgName> {
+    let base: String = base.chars().take(90).collect();
+    for n in 1..1000 {
+        let candidate = if n == 1 { base.clone() } else { format!("{base} {n}") };
+        let name = OrgName::parse(&candidate).map_err(|e| DomainError::Invalid(vec![e]))?;
+        if !tx.org_name_taken(&name.key()).await? {
+            return Ok(name);
+        }
+    }
+    Err(DomainError::OrgNameTaken(base))
+}
+
+/// The wire names of roles, for answers and audit data.
+pub fn names(roles: &[AssignedRole]) -> Vec<String> {
+    roles.iter().map(|r| r.name().to_owned()).collect()
+}
+
+/// R1: a unique-key race lost to another process becomes the same 409 as the checked case.
+fn name_conflict(e: StoreError, org: &Org) -> DomainError {
+    match e {
+        StoreError::Conflict(Constraint::OrgName) => DomainError::OrgNameTaken(org.name.clone()),
+        StoreError::Conflict(Constraint::OrgSlug) => DomainError::SlugTaken(org.slug.clone()),
+        other => other.into(),
+    }
+}

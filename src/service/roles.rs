@@ -1,0 +1,198 @@
+//! Custom roles: list (with the built-in ones), create, edit, delete; and resolving role names
+//! in requests.
+
+use super::{Guildhall, OrgRef, Principal, Result, org_access};
+use crate::domain::audit::{Action, AuditEvent};
+use crate::domain::error::Kind;
+use crate::domain::ids::{OrgId, RoleId};
+use crate::domain::names::RoleName;
+use crate::domain::permission::{BuiltinRole, PermSet, Permission};
+use crate::domain::role::{AssignedRole, CustomRole};
+use crate::domain::rules::r6_custom_role_permissions;
+use crate::domain::{DomainError, FieldError};
+use crate::store::{Constraint, StoreError, Tx};
+use serde_json::json;
+
+/// Most custom roles one organization may have, so the list is always one page.
+pub const MAX_CUSTOM_ROLES: usize = 100;
+
+/// Every role of the organization: the built-in ones, then the custom ones by name
+/// (`org.read`).
+pub async fn list_roles(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<Vec<AssignedRole>> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    access.actor.require(Permission::OrgRead)?;
+    let custom = tx.custom_roles(access.org.org.id).await?;
+    Ok(BuiltinRole::ALL
+        .iter()
+        .map(|b| AssignedRole::Builtin(*b))
+        .chain(custom.into_iter().map(AssignedRole::Custom))
+        .collect())
+}
+
+/// R6: creates a custom role (`roles.manage`; only permissions the caller holds, never the
+/// owner's own).
+pub async fn create_role(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    name: RoleName,
+    permissions: PermSet,
+) -> Result<CustomRole> {
+    let now = gh.clock.now();
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    let org_id = access.org.org.id;
+    r6_custom_role_permissions(&access.actor, permissions)?;
+    let existing = tx.custom_roles(org_id).await?;
+    if existing.iter().any(|r| r.name.to_lowercase() == name.key()) {
+        return Err(DomainError::RoleNameTaken(name.as_str().to_owned()));
+    }
+    if existing.len() >= MAX_CUSTOM_ROLES {
+        return Err(DomainError::invalid(
+            "name",
+            format!("an organization has at most {MAX_CUSTOM_ROLES} custom roles"),
+        ));
+    }
+    let role = CustomRole {
+        id: RoleId::new(),
+        name: name.as_str().to_owned(),
+        permissions,
+    };
+    tx.insert_custom_role(org_id, &role, &name.key(), now)
+        .await
+        .map_err(|e| name_taken(e, &role.name))?;
+    let event = AuditEvent::new(&who.actor(now), Action::RoleCreated, "role", role.id)
+        .in_org(org_id)
+        .with_data(json!({ "name": role.name, "permissions": permissions.names() }));
+    tx.commit(vec![event]).await?;
+    Ok(role)
+}
+
+/// What may change about a custom role.
+#[derive(Debug, Default)]
+pub struct RoleChange {
+    /// A new name.
+    pub name: Option<RoleName>,
+    /// A new permission set.
+    pub permissions: Option<PermSet>,
+}
+
+/// R6: edits a custom role (`roles.manage`; the new permissions only ones the caller holds).
+/// Every holder's permissions change with it.
+pub async fn update_role(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    role: &str,
+    change: RoleChange,
+) -> Result<CustomRole> {
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    let org_id = access.org.org.id;
+    access.actor.require(Permission::RolesManage)?;
+    let existing = tx.custom_roles(org_id).await?;
+    let before = find_custom(&existing, role)?.clone();
+    let mut after = before.clone();
+    if let Some(name) = &change.name {
+        let clash = existing
+            .iter()
+            .any(|r| r.id != before.id && r.name.to_lowercase() == name.key());
+        if clash {
+            return Err(DomainError::RoleNameTaken(name.as_str().to_owned()));
+        }
+        after.name = name.as_str().to_owned();
+    }
+    if let Some(p) = change.permissions {
+        after.permissions = p;
+    }
+    r6_custom_role_permissions(&access.actor, after.permissions)?;
+    if after == before {
+        return Ok(after);
+    }
+    tx.update_custom_role(org_id, &after, &after.name.to_lowercase())
+        .await
+        .map_err(|e| name_taken(e, &after.name))?;
+    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::RoleUpdated, "role", after.id)
+        .in_org(org_id)
+        .with_data(json!({
+            "before": { "name": before.name, "permissions": before.permissions.names() },
+            "after": { "name": after.name, "permissions": after.permissions.names() },
+        }));
+    tx.commit(vec![event]).await?;
+    Ok(after)
+}
+
+/// Deletes a custom role (`roles.manage`). A role still held is refused with the number of
+/// holders: taking access away silently is a decision for the people who manage members.
+pub async fn delete_role(gh: &Guildhall, who: &Principal, org: &OrgRef, role: &str) -> Result<()> {
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    let org_id = access.org.org.id;
+    access.actor.require(Permission::RolesManage)?;
+    let existing = tx.custom_roles(org_id).await?;
+    let target = find_custom(&existing, role)?.clone();
+    let holders = tx.role_holders(org_id, target.id).await?;
+    if holders > 0 {
+        return Err(DomainError::RoleInUse {
+            role: target.name,
+            members: holders,
+        });
+    }
+    tx.delete_custom_role(org_id, target.id).await?;
+    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::RoleDeleted, "role", target.id)
+        .in_org(org_id)
+        .with_data(json!({ "name": target.name, "permissions": target.permissions.names() }));
+    tx.commit(vec![event]).await?;
+    Ok(())
+}
+
+/// Resolves role names from a request (built-in or the organization's custom roles, matched
+/// case-insensitively), naming every unknown one. Duplicates collapse.
+pub async fn resolve(tx: &mut dyn Tx, org: OrgId, names: &[String]) -> Result<Vec<AssignedRole>> {
+    let custom = tx.custom_roles(org).await?;
+    let mut roles: Vec<AssignedRole> = Vec::new();
+    let mut unknown = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let role = match BuiltinRole::parse(name) {
+            Some(b) => Some(AssignedRole::Builtin(b)),
+            None => custom
+                .iter()
+                .find(|c| c.name.to_lowercase() == name.trim().to_lowercase())
+                .cloned()
+                .map(AssignedRole::Custom),
+        };
+        match role {
+            Some(r) if !roles.iter().any(|x| x.same_role(&r)) => roles.push(r),
+            Some(_) => {}
+            None => unknown.push(FieldError::new(
+                format!("roles[{i}]"),
+                format!("unknown role `{name}`"),
+            )),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(roles)
+    } else {
+        Err(DomainError::Invalid(unknown))
+    }
+}
+
+/// A custom role by id or name; built-in roles cannot be edited.
+fn find_custom<'a>(roles: &'a [CustomRole], key: &str) -> Result<&'a CustomRole> {
+    if BuiltinRole::parse(key).is_some() {
+        return Err(DomainError::BuiltinRoleFixed(key.to_lowercase()));
+    }
+    let id = uuid::Uuid::parse_str(key).ok();
+    roles
+        .iter()
+        .find(|r| Some(r.id.0) == id || r.name.to_lowercase() == key.to_lowercase())
+        .ok_or(DomainError::NotFound(Kind::Role))
+}
+
+fn name_taken(e: StoreError, name: &str) -> DomainError {
+    match e {
+        StoreError::Conflict(Constraint::RoleName) => DomainError::RoleNameTaken(name.to_owned()),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,82 @@
+//! Sign-up (R2) and the accounts behind it.
+
+use super::{Guildhall, Result, orgs};
+use crate::domain::audit::{Action, Actor, AuditEvent};
+use crate::domain::ids::{OrgId, UserId};
+use crate::domain::model::{Org, User};
+use crate::domain::names::{DisplayName, Email, Password, Slug};
+use crate::domain::permission::BuiltinRole;
+use crate::domain::role::AssignedRole;
+use crate::domain::DomainError;
+use crate::store::{Constraint, StoreError};
+use serde_json::json;
+
+/// A sign-up request, parsed.
+#[derive(Debug)]
+pub struct SignUp {
+    /// The account's email.
+    pub email: Email,
+    /// The chosen password.
+    pub password: Password,
+    /// The display name.
+    pub name: DisplayName,
+}
+
+/// R2: creates the account and its personal organization, owned by the new user, in one
+/// transaction.
+pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Result<User> {
+    // Hash before taking the write lock: it is the slow part.
+    let hash = gh.hasher.hash(input.password).await?;
+    let now = gh.clock.now();
+    let user = User {
+        id: UserId::new(),
+        email: input.email.as_str().to_owned(),
+        name: input.name.as_str().to_owned(),
+        created_at: now,
+        disabled_at: None,
+    };
+    let actor = Actor {
+        user: Some(user.id),
+        token: None,
+        ip,
+        now,
+    };
+    let mut tx = gh.store.begin().await?;
+    if tx.user_by_email(&input.email.key()).await?.is_some() {
+        return Err(DomainError::EmailTaken(user.email));
+    }
+    tx.insert_user(&user, &input.email.key(), Some(&hash))
+        .await
+        .map_err(|e| email_conflict(e, &user.email))?;
+
+    let name = orgs::free_name(&mut *tx, &format!("{} (personal)", user.name)).await?;
+    let local = user.email.split('@').next().unwrap_or("user");
+    let slug = orgs::free_slug(&mut *tx, Slug::derive(local)).await?;
+    let org = Org {
+        id: OrgId::new(),
+        name: name.as_str().to_owned(),
+        slug: slug.as_str().to_owned(),
+        personal: true,
+        created_at: now,
+    };
+    tx.insert_org(&org, &name.key()).await?;
+    tx.insert_member(org.id, user.id, &[AssignedRole::Builtin(BuiltinRole::Owner)], now)
+        .await?;
+    let events = vec![
+        AuditEvent::new(&actor, Action::UserCreated, "user", user.id)
+            .with_data(json!({ "email": user.email, "name": user.name })),
+        AuditEvent::new(&actor, Action::OrgCreated, "org", org.id)
+            .in_org(org.id)
+            .with_data(json!({ "name": org.name, "slug": org.slug, "personal": true })),
+    ];
+    tx.commit(events).await.map_err(|e| email_conflict(e, &user.email))?;
+    tracing::info!(user.id = %user.id, org.id = %org.id, "account created");
+    Ok(user)
+}
+
+fn email_conflict(e: StoreError, email: &str) -> DomainError {
+    match e {
+        StoreError::Conflict(Constraint::UserEmail) => DomainError::EmailTaken(email.to_owned()),
+        other => other.into(),
+    }
+}

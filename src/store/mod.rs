@@ -1,0 +1,238 @@
+//! Persistence: one `Store`/`Tx` interface in domain types, implemented for SQLite and
+//! PostgreSQL. Both backends accept the same SQL text (`$n` placeholders, `RETURNING`, row-value
+//! comparisons), so the queries are written once in `sql.rs` and instantiated per backend; what
+//! differs (locking, error mapping, migrations) lives in each backend's file.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use crate::domain::audit::{AuditEvent, AuditRecord};
+use crate::domain::ids::{OrgId, RoleId, SessionId, TokenId, UserId};
+use crate::domain::model::{ApiToken, Org, OrgWithOwner, User};
+use crate::domain::permission::PermSet;
+use crate::domain::role::{AssignedRole, CustomRole};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// A uniqueness rule the database enforces, named so the service can say which one was hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Constraint {
+    /// R1: organization names.
+    OrgName,
+    /// R1: organization slugs.
+    OrgSlug,
+    /// Account emails.
+    UserEmail,
+    /// Custom role names within an organization.
+    RoleName,
+    /// R3: at most one owner per organization.
+    OneOwner,
+    /// A membership that already exists.
+    Membership,
+    /// A row still referenced elsewhere.
+    ForeignKey,
+    /// Anything else.
+    Other,
+}
+
+/// What can go wrong underneath a use case.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique or foreign-key constraint refused the write.
+    #[error("constraint {0:?} violated")]
+    Conflict(Constraint),
+    /// Another writer holds the database; the caller may retry.
+    #[error("the database is busy")]
+    Busy,
+    /// A row held a value this version cannot read.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// `commit` was called with no audit event for a change (R13).
+    #[error("a change was committed without an audit event")]
+    Unaudited,
+    /// The driver failed.
+    #[error(transparent)]
+    Db(sqlx::Error),
+    /// A migration failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A page position in a keyset: the sort key and id of the last row seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct After {
+    /// The sort key (a name or email key).
+    pub key: String,
+    /// The row's id, to break ties.
+    pub id: uuid::Uuid,
+}
+
+/// Filters for reading an organization's audit log, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Only events by this user.
+    pub actor: Option<UserId>,
+    /// Only events with this action.
+    pub action: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only events older than this position (the cursor).
+    pub before_seq: Option<i64>,
+}
+
+/// A sign-in session as looked up by its secret's hash.
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    /// The session.
+    pub id: SessionId,
+    /// Whose it is.
+    pub user: User,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The pool: opens transactions and answers health checks.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A write transaction. SQLite takes the write lock at once (`BEGIN IMMEDIATE`), so the
+    /// facts a rule reads cannot change before the commit.
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A read-only transaction: one consistent snapshot for a request's reads.
+    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Whether the database answers (`/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// Which backend this is, for logs.
+    fn backend(&self) -> &'static str;
+}
+
+/// One transaction: locked reads, writes, and a commit that carries the audit events (R13).
+#[async_trait]
+pub trait Tx: Send {
+    /// Commits the change together with its audit events; refuses an empty list, so no change can
+    /// forget its record.
+    async fn commit(self: Box<Self>, events: Vec<AuditEvent>) -> StoreResult<()>;
+    /// Commits bookkeeping that is not a change anyone made (sign-in failure counters).
+    async fn commit_bookkeeping(self: Box<Self>) -> StoreResult<()>;
+
+    // Users and sessions.
+    /// Inserts an account.
+    async fn insert_user(&mut self, user: &User, email_key: &str, password_hash: Option<&str>) -> StoreResult<()>;
+    /// An account by id.
+    async fn user_by_id(&mut self, id: UserId) -> StoreResult<Option<User>>;
+    /// An account and its password hash by email key.
+    async fn user_by_email(&mut self, email_key: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    /// Stores a session under the hash of its secret.
+    async fn insert_session(&mut self, id: SessionId, user: UserId, hash: &[u8], now: DateTime<Utc>, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// A session by the hash of its secret.
+    async fn session_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    /// Ends a session.
+    async fn delete_session(&mut self, id: SessionId) -> StoreResult<()>;
+
+    // Sign-in throttling.
+    /// Failures recorded for a key, and when the last one was.
+    async fn signin_failures(&mut self, key: &str) -> StoreResult<Option<(u32, DateTime<Utc>)>>;
+    /// Records the failure count for a key.
+    async fn set_signin_failures(&mut self, key: &str, failures: u32, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Forgets a key's failures.
+    async fn clear_signin_failures(&mut self, key: &str) -> StoreResult<()>;
+
+    // API tokens.
+    /// Stores a token under the hash of its secret.
+    async fn insert_token(&mut self, token: &ApiToken, hash: &[u8]) -> StoreResult<()>;
+    /// A token and its owner by the hash of its secret.
+    async fn token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<(ApiToken, User)>>;
+    /// A user's tokens, newest first.
+    async fn tokens_of(&mut self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+    /// Deletes one of a user's tokens; false when there was none.
+    async fn delete_token(&mut self, user: UserId, id: TokenId) -> StoreResult<bool>;
+
+    // Organizations.
+    /// Inserts an organization.
+    async fn insert_org(&mut self, org: &Org, name_key: &str) -> StoreResult<()>;
+    /// An organization by id or slug, with its owner.
+    async fn org_by_id(&mut self, id: OrgId) -> StoreResult<Option<OrgWithOwner>>;
+    /// Whether an organization already has this name key (R1).
+    async fn org_name_taken(&mut self, name_key: &str) -> StoreResult<bool>;
+    /// Whether an organization already has this slug (R1).
+    async fn slug_taken(&mut self, slug: &str) -> StoreResult<bool>;
+    /// An organization's id by slug.
+    async fn org_id_by_slug(&mut self, slug: &str) -> StoreResult<Option<OrgId>>;
+    /// Locks an organization's row until commit (PostgreSQL `FOR UPDATE`; SQLite already holds
+    /// the database's write lock), so concurrent changes to one organization run one at a time.
+    async fn lock_org(&mut self, id: OrgId) -> StoreResult<bool>;
+    /// Renames and re-slugs an organization.
+    async fn update_org(&mut self, org: &Org, name_key: &str) -> StoreResult<()>;
+    /// Deletes an organization with its memberships, roles and tokens limited to it.
+    async fn delete_org(&mut self, id: OrgId) -> StoreResult<()>;
+    /// The organizations a user belongs to, by name, with the user's roles.
+    async fn orgs_of(&mut self, user: UserId, name_contains: Option<&str>, after: Option<&After>, limit: u32) -> StoreResult<Vec<(OrgWithOwner, Vec<AssignedRole>)>>;
+    /// Every role a user holds in any organization (what an unlimited API token may carry).
+    async fn all_roles_of(&mut self, user: UserId) -> StoreResult<Vec<AssignedRole>>;
+
+    // Members.
+    /// Makes a user a member with roles.
+    async fn insert_member(&mut self, org: OrgId, user: UserId, roles: &[AssignedRole], now: DateTime<Utc>) -> StoreResult<()>;
+    /// A member's roles; `None` when the user is not a member.
+    async fn member_roles(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Vec<AssignedRole>>>;
+    /// Replaces a member's roles.
+    async fn set_member_roles(&mut self, org: OrgId, user: UserId, roles: &[AssignedRole]) -> StoreResult<()>;
+    /// Ends a membership with everything it holds (R4).
+    async fn delete_member(&mut self, org: OrgId, user: UserId) -> StoreResult<()>;
+    /// A page of members, by email.
+    async fn members(&mut self, org: OrgId, after: Option<&After>, limit: u32) -> StoreResult<Vec<(User, Vec<AssignedRole>)>>;
+
+    // Custom roles.
+    /// An organization's custom roles, by name.
+    async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>>;
+    /// Inserts a custom role.
+    async fn insert_custom_role(&mut self, org: OrgId, role: &CustomRole, name_key: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Updates a custom role's name and permissions.
+    async fn update_custom_role(&mut self, org: OrgId, role: &CustomRole, name_key: &str) -> StoreResult<()>;
+    /// Deletes a custom role.
+    async fn delete_custom_role(&mut self, org: OrgId, id: RoleId) -> StoreResult<()>;
+    /// How many members hold a custom role.
+    async fn role_holders(&mut self, org: OrgId, id: RoleId) -> StoreResult<u64>;
+
+    // Audit.
+    /// A page of an organization's audit log, newest first.
+    async fn audit(&mut self, org: OrgId, filter: &AuditFilter, limit: u32) -> StoreResult<Vec<AuditRecord>>;
+}
+
+/// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and applies its migrations.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else {
+        anyhow::bail!(
+            "unsupported database URL; use `sqlite://PATH` or `postgres://USER@HOST/DB`"
+        )
+    }
+}
+
+/// A permission set as stored: a JSON array of wire names, robust to catalog reordering.
+pub(crate) fn perms_to_json(set: PermSet) -> sqlx::types::Json<Vec<&'static str>> {
+    sqlx::types::Json(set.names())
+}
+
+/// Reads a stored permission list back; an unknown name means a newer server wrote it.
+pub(crate) fn perms_from_json(names: &[String]) -> StoreResult<PermSet> {
+    names
+        .iter()
+        .map(|n| {
+            crate::domain::permission::Permission::parse(n)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown permission `{n}`")))
+        })
+        .collect()
+}

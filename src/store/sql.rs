@@ -1,0 +1,800 @@
+//! The queries, written once. Both backends accept this SQL as it stands (`$n` placeholders,
+//! `RETURNING`, `ON CONFLICT`, row-value comparisons, partial indexes), so `impl_tx!` instantiates
+//! the same `Tx` implementation for each; a backend module supplies `LOCK_ORG` (its locking
+//! statement) and `db_err` (its error mapping).
+
+/// Builds the domain role a `member_roles` row (joined with `custom_roles`) stands for.
+pub(super) fn role_from_parts(
+    builtin: Option<String>,
+    custom_id: Option<uuid::Uuid>,
+    custom_name: Option<String>,
+    custom_perms: Option<sqlx::types::Json<Vec<String>>>,
+) -> super::StoreResult<Option<crate::domain::role::AssignedRole>> {
+    use crate::domain::permission::BuiltinRole;
+    use crate::domain::role::{AssignedRole, CustomRole};
+    match (builtin, custom_id, custom_name, custom_perms) {
+        (Some(b), _, _, _) => BuiltinRole::parse(&b)
+            .map(|r| Some(AssignedRole::Builtin(r)))
+            .ok_or_else(|| super::StoreError::Corrupt(format!("unknown built-in role `{b}`"))),
+        (None, Some(id), Some(name), Some(perms)) => Ok(Some(AssignedRole::Custom(CustomRole {
+            id: crate::domain::ids::RoleId(id),
+            name,
+            permissions: super::perms_from_json(&perms.0)?,
+        }))),
+        _ => Ok(None),
+    }
+}
+
+macro_rules! impl_tx {
+    ($tx:ident, $db:ty) => {
+        use crate::domain::audit::{AuditEvent, AuditRecord};
+        use crate::domain::ids::{OrgId, RoleId, SessionId, TokenId, UserId};
+        use crate::domain::model::{ApiToken, Org, OrgWithOwner, User};
+        use crate::domain::role::{AssignedRole, CustomRole};
+        use crate::store::sql::role_from_parts;
+        use crate::store::{
+            After, AuditFilter, SessionRecord, Tx, perms_from_json,
+            perms_to_json,
+        };
+        use chrono::{DateTime, Utc};
+        use sqlx::Row as _;
+        use sqlx::types::Json;
+        use uuid::Uuid;
+
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        /// One open transaction on this backend.
+        pub struct $tx {
+            conn: sqlx::Transaction<'static, $db>,
+        }
+
+        impl $tx {
+            pub(super) fn new(conn: sqlx::Transaction<'static, $db>) -> Self {
+                Self { conn }
+            }
+
+            async fn insert_roles(
+                &mut self,
+                org: OrgId,
+                user: UserId,
+                roles: &[AssignedRole],
+            ) -> StoreResult<()> {
+                for role in roles {
+                    let (builtin, custom) = match role {
+                        AssignedRole::Builtin(b) => (Some(b.as_str()), None),
+                        AssignedRole::Custom(c) => (None, Some(c.id.0)),
+                    };
+                    sqlx::query(
+                        "INSERT INTO member_roles (org_id, user_id, builtin, custom_role_id) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(org.0)
+                    .bind(user.0)
+                    .bind(builtin)
+                    .bind(custom)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                }
+                Ok(())
+            }
+        }
+
+        fn get<'r, T>(row: &'r DbRow, col: &str) -> StoreResult<T>
+        where
+            T: sqlx::Decode<'r, $db> + sqlx::Type<$db>,
+        {
+            row.try_get(col).map_err(db_err)
+        }
+
+        fn user_from(row: &DbRow, prefix: &str) -> StoreResult<User> {
+            Ok(User {
+                id: UserId(get(row, &format!("{prefix}id"))?),
+                email: get(row, &format!("{prefix}email"))?,
+                name: get(row, &format!("{prefix}name"))?,
+                created_at: get(row, &format!("{prefix}created_at"))?,
+                disabled_at: get(row, &format!("{prefix}disabled_at"))?,
+            })
+        }
+
+        fn org_from(row: &DbRow) -> StoreResult<Org> {
+            Ok(Org {
+                id: OrgId(get(row, "id")?),
+                name: get(row, "name")?,
+                slug: get(row, "slug")?,
+                personal: get(row, "personal")?,
+                created_at: get(row, "created_at")?,
+            })
+        }
+
+        fn role_from(row: &DbRow) -> StoreResult<Option<AssignedRole>> {
+            role_from_parts(
+                get(row, "builtin")?,
+                get(row, "cr_id")?,
+                get(row, "cr_name")?,
+                get(row, "cr_perms")?,
+            )
+        }
+
+        fn token_from(row: &DbRow) -> StoreResult<ApiToken> {
+            let perms: Option<Json<Vec<String>>> = get(row, "permissions")?;
+            Ok(ApiToken {
+                id: TokenId(get(row, "id")?),
+                user: UserId(get(row, "user_id")?),
+                name: get(row, "name")?,
+                org: get::<Option<Uuid>>(row, "org_id")?.map(OrgId),
+                permissions: perms.map(|p| perms_from_json(&p.0)).transpose()?,
+                created_at: get(row, "created_at")?,
+                expires_at: get(row, "expires_at")?,
+            })
+        }
+
+        const USER_COLS: &str = "u.id AS u_id, u.email AS u_email, u.name AS u_name, \
+                                 u.created_at AS u_created_at, u.disabled_at AS u_disabled_at";
+        const ROLE_COLS: &str =
+            "mr.builtin, cr.id AS cr_id, cr.name AS cr_name, cr.permissions AS cr_perms";
+
+        #[async_trait::async_trait]
+        impl Tx for $tx {
+            async fn commit(mut self: Box<Self>, events: Vec<AuditEvent>) -> StoreResult<()> {
+                if events.is_empty() {
+                    return Err(StoreError::Unaudited);
+                }
+                for e in &events {
+                    sqlx::query(
+                        "INSERT INTO audit_events (id, at, org_id, actor_id, token_id, action, \
+                         target_type, target_id, data, ip) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(e.id)
+                    .bind(e.at)
+                    .bind(e.org.map(|o| o.0))
+                    .bind(e.actor.map(|u| u.0))
+                    .bind(e.token.map(|t| t.0))
+                    .bind(e.action.as_str())
+                    .bind(e.target_type)
+                    .bind(&e.target_id)
+                    .bind(Json(&e.data))
+                    .bind(e.ip.as_deref())
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                }
+                self.conn.commit().await.map_err(db_err)
+            }
+
+            async fn commit_bookkeeping(self: Box<Self>) -> StoreResult<()> {
+                self.conn.commit().await.map_err(db_err)
+            }
+
+            async fn insert_user(
+                &mut self,
+                user: &User,
+                email_key: &str,
+                password_hash: Option<&str>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, email, email_key, name, password_hash, created_at, \
+                     disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(user.id.0)
+                .bind(&user.email)
+                .bind(email_key)
+                .bind(&user.name)
+                .bind(password_hash)
+                .bind(user.created_at)
+                .bind(user.disabled_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn user_by_id(&mut self, id: UserId) -> StoreResult<Option<User>> {
+                let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
+                sqlx::query(&sql)
+                    .bind(id.0)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?
+                    .map(|r| user_from(&r, "u_"))
+                    .transpose()
+            }
+
+            async fn user_by_email(
+                &mut self,
+                email_key: &str,
+            ) -> StoreResult<Option<(User, Option<String>)>> {
+                let sql = format!(
+                    "SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email_key = $1"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(email_key)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| Ok((user_from(&r, "u_")?, get(&r, "password_hash")?)))
+                    .transpose()
+            }
+
+            async fn insert_session(
+                &mut self,
+                id: SessionId,
+                user: UserId,
+                hash: &[u8],
+                now: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id.0)
+                .bind(user.0)
+                .bind(hash)
+                .bind(now)
+                .bind(expires_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn session_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+                let sql = format!(
+                    "SELECT s.id AS s_id, s.expires_at AS s_expires_at, {USER_COLS} \
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(hash)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| {
+                    Ok(SessionRecord {
+                        id: SessionId(get(&r, "s_id")?),
+                        user: user_from(&r, "u_")?,
+                        expires_at: get(&r, "s_expires_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn delete_session(&mut self, id: SessionId) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn signin_failures(
+                &mut self,
+                key: &str,
+            ) -> StoreResult<Option<(u32, DateTime<Utc>)>> {
+                let row = sqlx::query(
+                    "SELECT failures, last_failure_at FROM signin_failures WHERE key = $1",
+                )
+                .bind(key)
+                .fetch_optional(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                row.map(|r| {
+                    let n: i32 = get(&r, "failures")?;
+                    Ok((u32::try_from(n).unwrap_or(0), get(&r, "last_failure_at")?))
+                })
+                .transpose()
+            }
+
+            async fn set_signin_failures(
+                &mut self,
+                key: &str,
+                failures: u32,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO signin_failures (key, failures, last_failure_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE \
+                     SET failures = excluded.failures, last_failure_at = excluded.last_failure_at",
+                )
+                .bind(key)
+                .bind(i32::try_from(failures).unwrap_or(i32::MAX))
+                .bind(at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn clear_signin_failures(&mut self, key: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM signin_failures WHERE key = $1")
+                    .bind(key)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn insert_token(&mut self, token: &ApiToken, hash: &[u8]) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, user_id, name, token_hash, org_id, permissions, \
+                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(token.id.0)
+                .bind(token.user.0)
+                .bind(&token.name)
+                .bind(hash)
+                .bind(token.org.map(|o| o.0))
+                .bind(token.permissions.map(perms_to_json))
+                .bind(token.created_at)
+                .bind(token.expires_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<(ApiToken, User)>> {
+                let sql = format!(
+                    "SELECT t.id, t.user_id, t.name, t.org_id, t.permissions, t.created_at, \
+                     t.expires_at, {USER_COLS} \
+                     FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(hash)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| Ok((token_from(&r)?, user_from(&r, "u_")?)))
+                    .transpose()
+            }
+
+            async fn tokens_of(&mut self, user: UserId) -> StoreResult<Vec<ApiToken>> {
+                sqlx::query(
+                    "SELECT id, user_id, name, org_id, permissions, created_at, expires_at \
+                     FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+                )
+                .bind(user.0)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(token_from)
+                .collect()
+            }
+
+            async fn delete_token(&mut self, user: UserId, id: TokenId) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND id = $2")
+                    .bind(user.0)
+                    .bind(id.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn insert_org(&mut self, org: &Org, name_key: &str) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO orgs (id, name, name_key, slug, personal, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(org.id.0)
+                .bind(&org.name)
+                .bind(name_key)
+                .bind(&org.slug)
+                .bind(org.personal)
+                .bind(org.created_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn org_by_id(&mut self, id: OrgId) -> StoreResult<Option<OrgWithOwner>> {
+                let sql = format!(
+                    "SELECT o.id, o.name, o.slug, o.personal, o.created_at, {USER_COLS} \
+                     FROM orgs o \
+                     JOIN member_roles omr ON omr.org_id = o.id AND omr.builtin = 'owner' \
+                     JOIN users u ON u.id = omr.user_id WHERE o.id = $1"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(id.0)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| {
+                    Ok(OrgWithOwner {
+                        org: org_from(&r)?,
+                        owner: user_from(&r, "u_")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn org_name_taken(&mut self, name_key: &str) -> StoreResult<bool> {
+                let row = sqlx::query("SELECT 1 AS one FROM orgs WHERE name_key = $1")
+                    .bind(name_key)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.is_some())
+            }
+
+            async fn slug_taken(&mut self, slug: &str) -> StoreResult<bool> {
+                Ok(self.org_id_by_slug(slug).await?.is_some())
+            }
+
+            async fn org_id_by_slug(&mut self, slug: &str) -> StoreResult<Option<OrgId>> {
+                let row = sqlx::query("SELECT id FROM orgs WHERE slug = $1")
+                    .bind(slug)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| get(&r, "id").map(OrgId)).transpose()
+            }
+
+            async fn lock_org(&mut self, id: OrgId) -> StoreResult<bool> {
+                let row = sqlx::query(LOCK_ORG)
+                    .bind(id.0)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.is_some())
+            }
+
+            async fn update_org(&mut self, org: &Org, name_key: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE orgs SET name = $2, name_key = $3, slug = $4 WHERE id = $1")
+                    .bind(org.id.0)
+                    .bind(&org.name)
+                    .bind(name_key)
+                    .bind(&org.slug)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn delete_org(&mut self, id: OrgId) -> StoreResult<()> {
+                // Roles first: they reference both memberships and custom roles.
+                for sql in [
+                    "DELETE FROM member_roles WHERE org_id = $1",
+                    "DELETE FROM orgs WHERE id = $1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(id.0)
+                        .execute(&mut *self.conn)
+                        .await
+                        .map_err(db_err)?;
+                }
+                Ok(())
+            }
+
+            async fn orgs_of(
+                &mut self,
+                user: UserId,
+                name_contains: Option<&str>,
+                after: Option<&After>,
+                limit: u32,
+            ) -> StoreResult<Vec<(OrgWithOwner, Vec<AssignedRole>)>> {
+                let pattern = name_contains.map(|q| {
+                    let escaped = q
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    format!("%{escaped}%")
+                });
+                let sql = format!(
+                    "WITH page AS ( \
+                       SELECT o.id, o.name, o.name_key, o.slug, o.personal, o.created_at \
+                       FROM memberships m JOIN orgs o ON o.id = m.org_id \
+                       WHERE m.user_id = $1 \
+                         AND ($2 IS NULL OR o.name_key LIKE $2 ESCAPE '\\') \
+                         AND ($3 IS NULL OR (o.name_key, o.id) > ($3, $4)) \
+                       ORDER BY o.name_key, o.id LIMIT $5) \
+                     SELECT page.*, {USER_COLS}, {ROLE_COLS} \
+                     FROM page \
+                     JOIN member_roles omr ON omr.org_id = page.id AND omr.builtin = 'owner' \
+                     JOIN users u ON u.id = omr.user_id \
+                     JOIN member_roles mr ON mr.org_id = page.id AND mr.user_id = $1 \
+                     LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id \
+                     ORDER BY page.name_key, page.id"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(user.0)
+                    .bind(pattern)
+                    .bind(after.map(|a| a.key.clone()))
+                    .bind(after.map(|a| a.id))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                let mut out: Vec<(OrgWithOwner, Vec<AssignedRole>)> = Vec::new();
+                for r in &rows {
+                    let id = OrgId(get(r, "id")?);
+                    if out.last().is_none_or(|(o, _)| o.org.id != id) {
+                        out.push((
+                            OrgWithOwner {
+                                org: org_from(r)?,
+                                owner: user_from(r, "u_")?,
+                            },
+                            Vec::new(),
+                        ));
+                    }
+                    if let (Some(role), Some((_, roles))) = (role_from(r)?, out.last_mut()) {
+                        roles.push(role);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn all_roles_of(&mut self, user: UserId) -> StoreResult<Vec<AssignedRole>> {
+                let sql = format!(
+                    "SELECT {ROLE_COLS} FROM member_roles mr \
+                     LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id WHERE mr.user_id = $1"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(user.0)
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                let mut out = Vec::new();
+                for r in &rows {
+                    out.extend(role_from(r)?);
+                }
+                Ok(out)
+            }
+
+            async fn insert_member(
+                &mut self,
+                org: OrgId,
+                user: UserId,
+                roles: &[AssignedRole],
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO memberships (org_id, user_id, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(org.0)
+                .bind(user.0)
+                .bind(now)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                self.insert_roles(org, user, roles).await
+            }
+
+            async fn member_roles(
+                &mut self,
+                org: OrgId,
+                user: UserId,
+            ) -> StoreResult<Option<Vec<AssignedRole>>> {
+                let sql = format!(
+                    "SELECT {ROLE_COLS} FROM memberships m \
+                     LEFT JOIN member_roles mr ON mr.org_id = m.org_id AND mr.user_id = m.user_id \
+                     LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id \
+                     WHERE m.org_id = $1 AND m.user_id = $2"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(org.0)
+                    .bind(user.0)
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                if rows.is_empty() {
+                    return Ok(None);
+                }
+                let mut roles = Vec::new();
+                for r in &rows {
+                    roles.extend(role_from(r)?);
+                }
+                Ok(Some(roles))
+            }
+
+            async fn set_member_roles(
+                &mut self,
+                org: OrgId,
+                user: UserId,
+                roles: &[AssignedRole],
+            ) -> StoreResult<()> {
+                sqlx::query("DELETE FROM member_roles WHERE org_id = $1 AND user_id = $2")
+                    .bind(org.0)
+                    .bind(user.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                self.insert_roles(org, user, roles).await
+            }
+
+            async fn delete_member(&mut self, org: OrgId, user: UserId) -> StoreResult<()> {
+                for sql in [
+                    "DELETE FROM member_roles WHERE org_id = $1 AND user_id = $2",
+                    "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+                    "DELETE FROM api_tokens WHERE org_id = $1 AND user_id = $2",
+                ] {
+                    sqlx::query(sql)
+                        .bind(org.0)
+                        .bind(user.0)
+                        .execute(&mut *self.conn)
+                        .await
+                        .map_err(db_err)?;
+                }
+                Ok(())
+            }
+
+            async fn members(
+                &mut self,
+                org: OrgId,
+                after: Option<&After>,
+                limit: u32,
+            ) -> StoreResult<Vec<(User, Vec<AssignedRole>)>> {
+                let sql = format!(
+                    "WITH page AS ( \
+                       SELECT u.id, u.email, u.email_key, u.name, u.created_at, u.disabled_at \
+                       FROM memberships m JOIN users u ON u.id = m.user_id \
+                       WHERE m.org_id = $1 AND ($2 IS NULL OR (u.email_key, u.id) > ($2, $3)) \
+                       ORDER BY u.email_key, u.id LIMIT $4) \
+                     SELECT page.id AS u_id, page.email AS u_email, page.name AS u_name, \
+                       page.created_at AS u_created_at, page.disabled_at AS u_disabled_at, \
+                       {ROLE_COLS} \
+                     FROM page \
+                     LEFT JOIN member_roles mr ON mr.org_id = $1 AND mr.user_id = page.id \
+                     LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id \
+                     ORDER BY page.email_key, page.id"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(org.0)
+                    .bind(after.map(|a| a.key.clone()))
+                    .bind(after.map(|a| a.id))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                let mut out: Vec<(User, Vec<AssignedRole>)> = Vec::new();
+                for r in &rows {
+                    let id = UserId(get(r, "u_id")?);
+                    if out.last().is_none_or(|(u, _)| u.id != id) {
+                        out.push((user_from(r, "u_")?, Vec::new()));
+                    }
+                    if let (Some(role), Some((_, roles))) = (role_from(r)?, out.last_mut()) {
+                        roles.push(role);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>> {
+                let rows = sqlx::query(
+                    "SELECT NULL AS builtin, id AS cr_id, name AS cr_name, \
+                     permissions AS cr_perms FROM custom_roles WHERE org_id = $1 \
+                     ORDER BY name_key",
+                )
+                .bind(org.0)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                let mut out = Vec::new();
+                for r in &rows {
+                    if let Some(AssignedRole::Custom(c)) = role_from(r)? {
+                        out.push(c);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn insert_custom_role(
+                &mut self,
+                org: OrgId,
+                role: &CustomRole,
+                name_key: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO custom_roles (id, org_id, name, name_key, permissions, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(role.id.0)
+                .bind(org.0)
+                .bind(&role.name)
+                .bind(name_key)
+                .bind(perms_to_json(role.permissions))
+                .bind(now)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn update_custom_role(
+                &mut self,
+                org: OrgId,
+                role: &CustomRole,
+                name_key: &str,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE custom_roles SET name = $3, name_key = $4, permissions = $5 \
+                     WHERE org_id = $1 AND id = $2",
+                )
+                .bind(org.0)
+                .bind(role.id.0)
+                .bind(&role.name)
+                .bind(name_key)
+                .bind(perms_to_json(role.permissions))
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn delete_custom_role(&mut self, org: OrgId, id: RoleId) -> StoreResult<()> {
+                sqlx::query("DELETE FROM custom_roles WHERE org_id = $1 AND id = $2")
+                    .bind(org.0)
+                    .bind(id.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn role_holders(&mut self, org: OrgId, id: RoleId) -> StoreResult<u64> {
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM member_roles WHERE org_id = $1 AND custom_role_id = $2",
+                )
+                .bind(org.0)
+                .bind(id.0)
+                .fetch_one(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                let n: i64 = get(&row, "n")?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn audit(
+                &mut self,
+                org: OrgId,
+                filter: &AuditFilter,
+                limit: u32,
+            ) -> StoreResult<Vec<AuditRecord>> {
+                let rows = sqlx::query(
+                    "SELECT seq, id, at, org_id, actor_id, token_id, action, target_type, \
+                     target_id, data, ip FROM audit_events \
+                     WHERE org_id = $1 AND ($2 IS NULL OR actor_id = $2) \
+                       AND ($3 IS NULL OR action = $3) AND ($4 IS NULL OR at >= $4) \
+                       AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq < $6) \
+                     ORDER BY seq DESC LIMIT $7",
+                )
+                .bind(org.0)
+                .bind(filter.actor.map(|u| u.0))
+                .bind(filter.action.as_deref())
+                .bind(filter.since)
+                .bind(filter.until)
+                .bind(filter.before_seq)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let data: Json<serde_json::Value> = get(r, "data")?;
+                        Ok(AuditRecord {
+                            seq: get(r, "seq")?,
+                            id: get(r, "id")?,
+                            at: get(r, "at")?,
+                            org: get::<Option<Uuid>>(r, "org_id")?.map(OrgId),
+                            actor: get::<Option<Uuid>>(r, "actor_id")?.map(UserId),
+                            token: get::<Option<Uuid>>(r, "token_id")?.map(TokenId),
+                            action: get(r, "action")?,
+                            target_type: get(r, "target_type")?,
+                            target_id: get(r, "target_id")?,
+                            data: data.0,
+                            ip: get(r, "ip")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(super) use impl_tx;

@@ -1,0 +1,101 @@
+//! The embedded store: one SQLite file in WAL mode. Write transactions start with
+//! `BEGIN IMMEDIATE`, so each takes the write lock before reading the facts its rule checks.
+
+use super::{Constraint, Store, StoreError, StoreResult};
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// SQLite holds the whole database's write lock from `BEGIN IMMEDIATE`; nothing more to lock.
+const LOCK_ORG: &str = "SELECT id FROM orgs WHERE id = $1";
+
+/// Maps SQLite's errors onto the store's. SQLite names the column, not the index, in its unique
+/// errors (`UNIQUE constraint failed: orgs.name_key`).
+fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        let msg = db.message();
+        if msg.starts_with("UNIQUE constraint failed") {
+            let which = if msg.contains("orgs.name_key") {
+                Constraint::OrgName
+            } else if msg.contains("orgs.slug") {
+                Constraint::OrgSlug
+            } else if msg.contains("users.email_key") {
+                Constraint::UserEmail
+            } else if msg.contains("custom_roles.") {
+                Constraint::RoleName
+            } else if msg.contains("member_roles.org_id") && !msg.contains("member_roles.user_id") {
+                Constraint::OneOwner
+            } else if msg.contains("memberships.") {
+                Constraint::Membership
+            } else {
+                Constraint::Other
+            };
+            return StoreError::Conflict(which);
+        }
+        if msg.starts_with("FOREIGN KEY constraint failed") {
+            return StoreError::Conflict(Constraint::ForeignKey);
+        }
+        if msg.contains("database is locked") || msg.contains("database is busy") {
+            return StoreError::Busy;
+        }
+    }
+    StoreError::Db(e)
+}
+
+super::sql::impl_tx!(SqliteTx, Sqlite);
+
+/// The SQLite store.
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::Db)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Db)?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self) -> StoreResult<Box<dyn super::Tx>> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)?;
+        Ok(Box::new(SqliteTx::new(tx)))
+    }
+
+    async fn read(&self) -> StoreResult<Box<dyn super::Tx>> {
+        let tx = self.pool.begin().await.map_err(db_err)?;
+        Ok(Box::new(SqliteTx::new(tx)))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
