@@ -1,0 +1,6 @@
+//! The integration suite: every test talks to a real server over loopback HTTP, on a real SQLite
+//! file and on a real PostgreSQL database.
+
+mod common;
+
+mod accounts;
