@@ -4,3 +4,9 @@
 mod common;
 
 mod accounts;
+mod members;
+mod orgs;
+mod roles;
+mod audit;
+mod concurrency;
+mod meta;
