@@ -6,7 +6,11 @@ use guildhall::config::ServeConfig;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "guildhall", version, about = "Organizations, members, roles and access for cloud platforms")]
+#[command(
+    name = "guildhall",
+    version,
+    about = "Organizations, members, roles and access for cloud platforms"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -3,8 +3,8 @@
 
 use crate::domain::DomainError;
 use crate::domain::names::Password;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
@@ -106,15 +106,20 @@ impl PasswordHasher {
 
     /// Whether `password` matches `stored`; with no stored hash (unknown email, or an account
     /// without a password) it runs the same work against the decoy and answers false.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> Result<bool, DomainError> {
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, DomainError> {
         let decoy = self.decoy.clone();
         self.run(move || {
             let (phc, real) = match &stored {
                 Some(s) => (s.as_str(), true),
                 None => (&*decoy, false),
             };
-            let parsed = PasswordHash::new(phc)
-                .map_err(|e| DomainError::Internal(format!("stored password hash unreadable: {e}")))?;
+            let parsed = PasswordHash::new(phc).map_err(|e| {
+                DomainError::Internal(format!("stored password hash unreadable: {e}"))
+            })?;
             let ok = Argon2::default()
                 .verify_password(password.expose_secret().as_bytes(), &parsed)
                 .is_ok();
@@ -158,7 +163,10 @@ mod tests {
         assert!(a.secret.expose_secret().len() >= "gldh_pat_".len() + 43);
         assert_ne!(a.secret.expose_secret(), b.secret.expose_secret());
         assert_eq!(TokenHash::of(a.secret.expose_secret()), a.hash);
-        assert_eq!(TokenKind::of(a.secret.expose_secret()), Some(TokenKind::Api));
+        assert_eq!(
+            TokenKind::of(a.secret.expose_secret()),
+            Some(TokenKind::Api)
+        );
         assert!(!format!("{:?}", a.hash).contains(|c: char| c.is_ascii_digit()));
     }
 
@@ -169,8 +177,23 @@ mod tests {
         let stored = hasher.hash(pw).await.expect("hash");
         assert!(stored.starts_with("$argon2id$"));
         let check = |s: &str| SecretString::from(s.to_owned());
-        assert!(hasher.verify(check("correct horse battery"), Some(stored.clone())).await.expect("verify"));
-        assert!(!hasher.verify(check("wrong horse battery"), Some(stored)).await.expect("verify"));
-        assert!(!hasher.verify(check("correct horse battery"), None).await.expect("verify"));
+        assert!(
+            hasher
+                .verify(check("correct horse battery"), Some(stored.clone()))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify(check("wrong horse battery"), Some(stored))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify(check("correct horse battery"), None)
+                .await
+                .expect("verify")
+        );
     }
 }

@@ -30,8 +30,12 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
     let url = config.database_url();
     if url.expose_secret().starts_with("sqlite:") && config.database_url.is_none() {
         let dir = config.data_dir();
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating the data directory {}; pass --data-dir to use another", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| {
+            format!(
+                "creating the data directory {}; pass --data-dir to use another",
+                dir.display()
+            )
+        })?;
     }
     let store = crate::store::open(url.expose_secret())
         .await
@@ -55,7 +59,12 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let state = build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("listening on {}; pass --listen to use another address", config.listen))?;
+        .with_context(|| {
+            format!(
+                "listening on {}; pass --listen to use another address",
+                config.listen
+            )
+        })?;
     tracing::info!(
         listen = %listener.local_addr()?,
         database = state.gh.store.backend(),
@@ -77,7 +86,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

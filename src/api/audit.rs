@@ -1,17 +1,17 @@
 //! `/orgs/{org}/audit`: the audit log, newest first.
 
+use super::AppState;
 use super::cursor::{decode_seq, encode_seq};
 use super::dto::{AuditEventDto, AuditQuery, Page};
 use super::extract::{AppQuery, Auth};
 use super::problem::{ApiError, Problem};
-use super::AppState;
 use crate::domain::FieldError;
 use crate::domain::audit::Action;
 use crate::domain::ids::UserId;
 use crate::service::{OrgRef, audit, page_size};
 use crate::store::AuditFilter;
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 
 /// The organization's audit log, newest first, filterable by actor, action and time
 /// (`audit.read`).

@@ -55,6 +55,12 @@ mod tests {
         assert_eq!(decode_after(&encode_after(&a)).ok(), Some(a));
         assert_eq!(decode_seq(&encode_seq(42)).ok(), Some(42));
         assert!(decode_after("not a cursor").is_err());
-        assert!(decode_seq(&encode_after(&After { key: "x".into(), id: uuid::Uuid::nil() })).is_err());
+        assert!(
+            decode_seq(&encode_after(&After {
+                key: "x".into(),
+                id: uuid::Uuid::nil()
+            }))
+            .is_err()
+        );
     }
 }

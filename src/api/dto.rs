@@ -57,16 +57,26 @@ pub fn parse_permissions(names: &[String]) -> Result<PermSet, Vec<FieldError>> {
             )),
         }
     }
-    if errors.is_empty() { Ok(set) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Checks a list of role names for size and emptiness; names are resolved by the service.
 pub fn check_roles(roles: &[String]) -> Result<(), Vec<FieldError>> {
     if roles.is_empty() {
-        return Err(vec![FieldError::new("roles", "must name at least one role")]);
+        return Err(vec![FieldError::new(
+            "roles",
+            "must name at least one role",
+        )]);
     }
     if roles.len() > MAX_LIST {
-        return Err(vec![FieldError::new("roles", format!("at most {MAX_LIST} entries"))]);
+        return Err(vec![FieldError::new(
+            "roles",
+            format!("at most {MAX_LIST} entries"),
+        )]);
     }
     Ok(())
 }
@@ -448,7 +458,10 @@ impl TryFrom<UpdateRoleRequest> for crate::service::roles::RoleChange {
     fn try_from(r: UpdateRoleRequest) -> Result<Self, Self::Error> {
         let mut f = Fields::default();
         if r.name.is_none() && r.permissions.is_none() {
-            f.0.push(FieldError::new("name", "give a new `name` or `permissions`"));
+            f.0.push(FieldError::new(
+                "name",
+                "give a new `name` or `permissions`",
+            ));
         }
         let name = match r.name.as_deref().map(RoleName::parse) {
             Some(n) => f.take(n).map(Some),

@@ -87,7 +87,10 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::edge(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the request body is over the {} byte limit", super::BODY_LIMIT),
+            format!(
+                "the request body is over the {} byte limit",
+                super::BODY_LIMIT
+            ),
         ),
         _ => ApiError::edge(r.status(), "bad_request", r.body_text()),
     }

@@ -1,5 +1,6 @@
 //! `/orgs/{org}/members`: list, add, change roles, remove, effective permissions.
 
+use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{
     AddMemberRequest, ChangeRolesRequest, EffectivePermissionsDto, MemberDto, Page, PageQuery,
@@ -7,14 +8,13 @@ use super::dto::{
 };
 use super::extract::{AppJson, AppQuery, Auth, path_id};
 use super::problem::{ApiError, Problem};
-use super::AppState;
 use crate::domain::DomainError;
 use crate::domain::ids::UserId;
 use crate::domain::names::Email;
 use crate::service::{OrgRef, members, page_size};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 /// Members with their roles, by email (`members.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])), params(("org" = String, Path, description = "id or slug"), PageQuery),
@@ -27,9 +27,14 @@ pub async fn list_members(
 ) -> Result<Json<Page<MemberDto>>, ApiError> {
     let limit = page_size(q.limit)?;
     let from = q.cursor.as_deref().map(decode_after).transpose()?;
-    let page = members::list_members(&s.gh, &who, &OrgRef::parse(&org), from.as_ref(), limit).await?;
+    let page =
+        members::list_members(&s.gh, &who, &OrgRef::parse(&org), from.as_ref(), limit).await?;
     Ok(Json(Page {
-        items: page.items.iter().map(|(u, r)| MemberDto::new(u, r)).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|(u, r)| MemberDto::new(u, r))
+            .collect(),
         next_cursor: page.next.as_ref().map(encode_after),
     }))
 }
@@ -46,16 +51,25 @@ pub async fn add_member(
 ) -> Result<(StatusCode, Json<MemberDto>), ApiError> {
     let email = Email::parse(&req.email);
     let roles = check_roles(&req.roles);
-    let errors: Vec<_> = email.clone().err().into_iter().chain(roles.err().into_iter().flatten()).collect();
+    let errors: Vec<_> = email
+        .clone()
+        .err()
+        .into_iter()
+        .chain(roles.err().into_iter().flatten())
+        .collect();
     if !errors.is_empty() {
         return Err(errors.into());
     }
     if req.register || req.name.is_some() {
         // TODO(#5): register-and-add (R10) needs the set-password mail.
-        return Err(DomainError::NotImplemented("registering a new account while adding it (`register: true`)").into());
+        return Err(DomainError::NotImplemented(
+            "registering a new account while adding it (`register: true`)",
+        )
+        .into());
     }
     let email = email.map_err(|e| ApiError::from(vec![e]))?;
-    let (user, roles) = members::add_member(&s.gh, &who, &OrgRef::parse(&org), email, &req.roles).await?;
+    let (user, roles) =
+        members::add_member(&s.gh, &who, &OrgRef::parse(&org), email, &req.roles).await?;
     Ok((StatusCode::CREATED, Json(MemberDto::new(&user, &roles))))
 }
 
@@ -72,7 +86,8 @@ pub async fn change_member_roles(
 ) -> Result<Json<MemberDto>, ApiError> {
     let user = UserId(path_id(&user, "user")?);
     check_roles(&req.roles)?;
-    let (u, roles) = members::change_member_roles(&s.gh, &who, &OrgRef::parse(&org), user, &req.roles).await?;
+    let (u, roles) =
+        members::change_member_roles(&s.gh, &who, &OrgRef::parse(&org), user, &req.roles).await?;
     Ok(Json(MemberDto::new(&u, &roles)))
 }
 

@@ -1,14 +1,14 @@
 //! The permission catalog, health, readiness and metrics.
 
+use super::AppState;
 use super::dto::{CatalogDto, PermissionDto, RoleDto};
 use super::problem::{ApiError, Problem};
-use super::AppState;
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::AssignedRole;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::Json;
 
 /// The permission catalog and the built-in roles (SPEC §2, §3).
 #[utoipa::path(get, path = "/api/v1/permissions", tag = "meta",
@@ -40,7 +40,9 @@ pub async fn healthz() -> Json<serde_json::Value> {
     responses((status = 200, description = "ready"), (status = 503, body = Problem)))]
 pub async fn readyz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     match s.gh.store.ping().await {
-        Ok(()) => Ok(Json(serde_json::json!({ "status": "ok", "database": s.gh.store.backend() }))),
+        Ok(()) => Ok(Json(
+            serde_json::json!({ "status": "ok", "database": s.gh.store.backend() }),
+        )),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::edge(

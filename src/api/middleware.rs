@@ -2,11 +2,11 @@
 //! headers, the body limit, and problem documents for unknown routes.
 
 use super::problem::{ApiError, REQUEST_ID};
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use std::time::Instant;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -33,7 +33,10 @@ pub fn wrap(routes: Router) -> Router {
             "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
-        .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            X_REQUEST_ID.clone(),
+            MakeRequestUuid,
+        ))
 }
 
 /// Runs the request with its id in scope, so a 500 can quote it and log it once.
@@ -58,6 +61,13 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
+    tracing::debug!(
+        http.method = %method,
+        http.route = %route,
+        http.status = %status,
+        elapsed_ms = start.elapsed().as_secs_f64() * 1e3,
+        "request handled"
+    );
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)

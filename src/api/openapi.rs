@@ -41,7 +41,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orgs::get_org, orgs::update_org, orgs::delete_org))
         .routes(routes!(orgs::leave_org))
         .routes(routes!(members::list_members, members::add_member))
-        .routes(routes!(members::change_member_roles, members::remove_member))
+        .routes(routes!(
+            members::change_member_roles,
+            members::remove_member
+        ))
         .routes(routes!(members::member_permissions))
         .routes(routes!(roles::list_roles, roles::create_role))
         .routes(routes!(roles::update_role, roles::delete_role))

@@ -1,14 +1,14 @@
 //! `/orgs` and `/orgs/{org}`: my organizations, create, read, rename, delete, leave.
 
+use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{CreateOrgRequest, OrgDto, OrgListQuery, Page, UpdateOrgRequest};
 use super::extract::{AppJson, AppQuery, Auth};
 use super::problem::{ApiError, Problem};
-use super::AppState;
 use crate::service::{OrgRef, orgs, page_size};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 /// Longest `q` filter.
 const MAX_QUERY_CHARS: usize = 100;
@@ -21,7 +21,10 @@ pub async fn list_my_orgs(
     Auth(who): Auth,
     AppQuery(q): AppQuery<OrgListQuery>,
 ) -> Result<Json<Page<OrgDto>>, ApiError> {
-    if q.q.as_ref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+    if q.q
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+    {
         return Err(vec![crate::domain::FieldError::new(
             "q",
             format!("must be at most {MAX_QUERY_CHARS} characters"),

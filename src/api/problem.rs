@@ -155,10 +155,13 @@ impl IntoResponse for ApiError {
                     _ => {}
                 }
                 if status == StatusCode::INTERNAL_SERVER_ERROR {
-                    let id = REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| uuid::Uuid::new_v4().to_string());
+                    let id = REQUEST_ID
+                        .try_with(Clone::clone)
+                        .unwrap_or_else(|_| uuid::Uuid::new_v4().to_string());
                     // Logged once, here, with the id the client is given; never shown.
                     tracing::error!(request.id = %id, error = %error_chain(&e), "request failed");
-                    body.detail = format!("internal error; quote request id {id} when reporting it");
+                    body.detail =
+                        format!("internal error; quote request id {id} when reporting it");
                     body.request_id = Some(id);
                 }
                 (body, retry_after)

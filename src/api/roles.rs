@@ -1,13 +1,13 @@
 //! `/orgs/{org}/roles`: the built-in roles and the organization's custom roles.
 
+use super::AppState;
 use super::dto::{CreateRoleRequest, Page, RoleDto, UpdateRoleRequest};
 use super::extract::{AppJson, Auth};
 use super::problem::{ApiError, Problem};
-use super::AppState;
 use crate::service::{OrgRef, roles};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 /// Every role of the organization: built-in first, then custom by name (`org.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])),

@@ -1,20 +1,23 @@
 //! `/tokens`: personal access tokens.
 
+use super::AppState;
 use super::dto::{CreateTokenRequest, CreatedTokenDto, Page, TokenDto};
 use super::extract::{AppJson, Auth, path_id};
 use super::problem::{ApiError, Problem};
-use super::AppState;
 use crate::domain::ids::TokenId;
 use crate::service::tokens;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use secrecy::ExposeSecret as _;
 
 /// My API tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])),
     responses((status = 200, body = Page<TokenDto>), (status = 401, body = Problem)))]
-pub async fn list_tokens(State(s): State<AppState>, Auth(who): Auth) -> Result<Json<Page<TokenDto>>, ApiError> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Page<TokenDto>>, ApiError> {
     let items = tokens::list_tokens(&s.gh, &who).await?;
     Ok(Json(Page {
         items: items.iter().map(TokenDto::from).collect(),

@@ -1,14 +1,14 @@
 //! `/users`, `/sessions`, `/me`.
 
+use super::AppState;
 use super::dto::{SessionDto, SignInRequest, SignUpRequest, UserDto};
 use super::extract::{AppJson, Auth, ClientIp};
 use super::problem::{ApiError, Problem};
-use super::AppState;
 use crate::domain::names::Email;
 use crate::service::{sessions, users};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use secrecy::{ExposeSecret as _, SecretString};
 
 /// Sign up: creates the account and its personal organization, owned by the new user (R2).

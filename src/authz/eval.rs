@@ -59,7 +59,9 @@ mod tests {
         let auditors = AssignedRole::Custom(CustomRole {
             id: RoleId::new(),
             name: "Auditors".into(),
-            permissions: [Permission::AuditRead, Permission::OrgRead].into_iter().collect(),
+            permissions: [Permission::AuditRead, Permission::OrgRead]
+                .into_iter()
+                .collect(),
         });
         let roles = vec![AssignedRole::Builtin(BuiltinRole::Billing), auditors];
         let grants = explain(&roles);
@@ -68,8 +70,14 @@ mod tests {
             .find(|g| g.permission == Permission::OrgRead)
             .expect("org.read held");
         assert_eq!(org_read.sources.len(), 2);
-        assert!(grants.iter().all(|g| g.permission != Permission::MembersRead));
-        assert_eq!(grants.len(), crate::domain::role::permissions_of(&roles).iter().count());
+        assert!(
+            grants
+                .iter()
+                .all(|g| g.permission != Permission::MembersRead)
+        );
+        assert_eq!(
+            grants.len(),
+            crate::domain::role::permissions_of(&roles).iter().count()
+        );
     }
-
 }

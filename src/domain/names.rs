@@ -30,7 +30,10 @@ fn clean_name(field: &str, raw: &str, max: usize) -> Result<String, FieldError> 
         ));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -123,7 +126,11 @@ impl Slug {
             }
         }
         let out = out.trim_end_matches('-');
-        Slug(if out.is_empty() { "org".to_owned() } else { out.to_owned() })
+        Slug(if out.is_empty() {
+            "org".to_owned()
+        } else {
+            out.to_owned()
+        })
     }
 
     /// This slug with a numeric suffix, for when the derived one is taken.
@@ -280,7 +287,14 @@ mod tests {
     fn emails_are_checked_and_keyed_lowercase() {
         let e = Email::parse(" Ada@Example.COM ").expect("valid");
         assert_eq!(e.key(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@localhost", "a b@example.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@localhost",
+            "a b@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -123,7 +123,10 @@ impl PermSet {
 
     /// The permissions in catalog order.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL.iter().copied().filter(move |p| self.contains(*p))
+        Permission::ALL
+            .iter()
+            .copied()
+            .filter(move |p| self.contains(*p))
     }
 
     /// The wire names in catalog order.
@@ -236,11 +239,15 @@ impl BuiltinRole {
             ]
             .into_iter()
             .collect(),
-            BuiltinRole::Developer => {
-                [OrgRead, MembersRead, ProjectsCreate, ProjectsRead, ProjectsDeploy]
-                    .into_iter()
-                    .collect()
-            }
+            BuiltinRole::Developer => [
+                OrgRead,
+                MembersRead,
+                ProjectsCreate,
+                ProjectsRead,
+                ProjectsDeploy,
+            ]
+            .into_iter()
+            .collect(),
             BuiltinRole::Billing => [OrgRead, BillingRead, BillingManage].into_iter().collect(),
             BuiltinRole::Member => [OrgRead].into_iter().collect(),
         }

@@ -254,7 +254,11 @@ pub fn signin_wait(
 }
 
 /// The failure count to store after one more failure at `now`.
-pub fn next_failure_count(failures: u32, last_failure: Option<DateTime<Utc>>, now: DateTime<Utc>) -> u32 {
+pub fn next_failure_count(
+    failures: u32,
+    last_failure: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> u32 {
     match last_failure {
         Some(last) if now - last <= FAILURE_WINDOW => failures.saturating_add(1),
         _ => 1,
@@ -382,7 +386,11 @@ mod tests {
     fn r6_token_limits_narrow_what_an_actor_may_grant() {
         let limited = ActorFacts::new(
             member(&[Owner]),
-            Some([Permission::OrgRead, Permission::MembersManage].into_iter().collect()),
+            Some(
+                [Permission::OrgRead, Permission::MembersManage]
+                    .into_iter()
+                    .collect(),
+            ),
         );
         assert!(r6_change_roles(&limited, &member(&[Member]), vec![B(Developer)]).is_err());
         assert!(r6_change_roles(&limited, &member(&[Developer]), vec![B(Member)]).is_err());
@@ -391,7 +399,9 @@ mod tests {
     #[test]
     fn r6_custom_roles_carry_only_held_and_never_owner_permissions() {
         let perms = |ps: &[Permission]| ps.iter().copied().collect::<PermSet>();
-        assert!(r6_custom_role_permissions(&actor(&[Admin]), perms(&[Permission::AuditRead])).is_ok());
+        assert!(
+            r6_custom_role_permissions(&actor(&[Admin]), perms(&[Permission::AuditRead])).is_ok()
+        );
         assert!(matches!(
             r6_custom_role_permissions(&actor(&[Admin]), perms(&[Permission::BillingRead])),
             Err(DomainError::PermissionsNotHeld(_))
@@ -404,7 +414,10 @@ mod tests {
 
     #[test]
     fn r4_owner_cannot_leave_others_can() {
-        assert!(matches!(r4_leave(&member(&[Owner])), Err(DomainError::OwnerCannotLeave)));
+        assert!(matches!(
+            r4_leave(&member(&[Owner])),
+            Err(DomainError::OwnerCannotLeave)
+        ));
         assert!(r4_leave(&member(&[Admin, Billing])).is_ok());
     }
 
@@ -415,7 +428,10 @@ mod tests {
             r5_delete_org(&actor(&[Admin]), false, 0),
             Err(DomainError::Forbidden(Permission::OrgDelete))
         ));
-        assert!(matches!(r5_delete_org(&actor(&[Owner]), true, 0), Err(DomainError::PersonalOrg)));
+        assert!(matches!(
+            r5_delete_org(&actor(&[Owner]), true, 0),
+            Err(DomainError::PersonalOrg)
+        ));
         assert!(matches!(
             r5_delete_org(&actor(&[Owner]), false, 3),
             Err(DomainError::OrgHasProjects(3))
@@ -431,7 +447,10 @@ mod tests {
         assert_eq!(signin_wait(40, t0, 5, t0), Some(MAX_SIGNIN_DELAY));
         assert_eq!(signin_wait(8, t0, 5, t0 + Duration::seconds(9)), None);
         assert_eq!(signin_wait(40, t0, 5, t0 + Duration::minutes(16)), None);
-        assert_eq!(next_failure_count(7, Some(t0), t0 + Duration::minutes(20)), 1);
+        assert_eq!(
+            next_failure_count(7, Some(t0), t0 + Duration::minutes(20)),
+            1
+        );
         assert_eq!(next_failure_count(7, Some(t0), t0), 8);
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{Guildhall, OrgRef, Page, Principal, Result, after, org_access, orgs::names, roles};
 use crate::authz::eval::{Grant, explain};
+use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::UserId;
@@ -10,7 +11,6 @@ use crate::domain::names::Email;
 use crate::domain::permission::Permission;
 use crate::domain::role::AssignedRole;
 use crate::domain::rules::{MemberFacts, r6_add_member, r6_change_roles, r6_remove_member};
-use crate::domain::DomainError;
 use crate::store::{After, Constraint, StoreError};
 use serde_json::json;
 
@@ -106,7 +106,12 @@ pub async fn change_member_roles(
 }
 
 /// R3, R6: removes a member with everything they hold in the organization.
-pub async fn remove_member(gh: &Guildhall, who: &Principal, org: &OrgRef, user: UserId) -> Result<()> {
+pub async fn remove_member(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    user: UserId,
+) -> Result<()> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     let org_id = access.org.org.id;
@@ -114,9 +119,14 @@ pub async fn remove_member(gh: &Guildhall, who: &Principal, org: &OrgRef, user: 
     let target = target(&mut *tx, org_id, user).await?;
     r6_remove_member(&access.actor, &target)?;
     tx.delete_member(org_id, user).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::MemberRemoved, "member", user)
-        .in_org(org_id)
-        .with_data(json!({ "roles": names(&target.roles) }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::MemberRemoved,
+        "member",
+        user,
+    )
+    .in_org(org_id)
+    .with_data(json!({ "roles": names(&target.roles) }));
     tx.commit(vec![event]).await?;
     Ok(())
 }
@@ -142,7 +152,11 @@ pub async fn member_permissions(
     Ok((target_user, explain(&target.roles)))
 }
 
-async fn target(tx: &mut dyn crate::store::Tx, org: crate::domain::ids::OrgId, user: UserId) -> Result<MemberFacts> {
+async fn target(
+    tx: &mut dyn crate::store::Tx,
+    org: crate::domain::ids::OrgId,
+    user: UserId,
+) -> Result<MemberFacts> {
     let roles = tx
         .member_roles(org, user)
         .await?

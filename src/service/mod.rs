@@ -10,12 +10,12 @@ pub mod tokens;
 pub mod users;
 
 use crate::clock::Clock;
+use crate::domain::DomainError;
 use crate::domain::audit::Actor;
 use crate::domain::error::Kind;
 use crate::domain::ids::{OrgId, SessionId};
 use crate::domain::model::{ApiToken, OrgWithOwner, User};
 use crate::domain::rules::{ActorFacts, MemberFacts};
-use crate::domain::DomainError;
 use crate::secret::PasswordHasher;
 use crate::store::{After, Store, Tx};
 use std::sync::Arc;
@@ -131,7 +131,11 @@ impl<T, C> Page<T, C> {
     pub fn from_rows(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> C) -> Self {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next = if more { rows.last().map(cursor_of) } else { None };
+        let next = if more {
+            rows.last().map(cursor_of)
+        } else {
+            None
+        };
         Page { items: rows, next }
     }
 }

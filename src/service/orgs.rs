@@ -1,6 +1,7 @@
 //! Organizations: list mine, create, read, rename and re-slug, delete (R5), leave (R4).
 
 use super::{Guildhall, OrgAccess, OrgRef, Page, Principal, Result, after, org_access};
+use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::ids::OrgId;
 use crate::domain::model::{Org, OrgWithOwner};
@@ -8,7 +9,6 @@ use crate::domain::names::{OrgName, Slug};
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::AssignedRole;
 use crate::domain::rules::{MemberFacts, r4_leave, r5_delete_org};
-use crate::domain::DomainError;
 use crate::store::{After, Constraint, StoreError, Tx};
 use serde_json::json;
 
@@ -188,9 +188,14 @@ pub async fn leave_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<
     r4_leave(&me)?;
     let id = access.org.org.id;
     tx.delete_member(id, who.user.id).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::MemberLeft, "member", who.user.id)
-        .in_org(id)
-        .with_data(json!({ "roles": names(&me.roles) }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::MemberLeft,
+        "member",
+        who.user.id,
+    )
+    .in_org(id)
+    .with_data(json!({ "roles": names(&me.roles) }));
     tx.commit(vec![event]).await?;
     Ok(())
 }
@@ -213,7 +218,11 @@ pub(super) async fn free_slug(tx: &mut dyn Tx, base: Slug) -> Result<Slug> {
 pub(super) async fn free_name(tx: &mut dyn Tx, base: &str) -> Result<OrgName> {
     let base: String = base.chars().take(90).collect();
     for n in 1..1000 {
-        let candidate = if n == 1 { base.clone() } else { format!("{base} {n}") };
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base} {n}")
+        };
         let name = OrgName::parse(&candidate).map_err(|e| DomainError::Invalid(vec![e]))?;
         if !tx.org_name_taken(&name.key()).await? {
             return Ok(name);

@@ -18,7 +18,11 @@ pub const MAX_CUSTOM_ROLES: usize = 100;
 
 /// Every role of the organization: the built-in ones, then the custom ones by name
 /// (`org.read`).
-pub async fn list_roles(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<Vec<AssignedRole>> {
+pub async fn list_roles(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+) -> Result<Vec<AssignedRole>> {
     let mut tx = gh.store.read().await?;
     let access = org_access(&mut *tx, who, org, false).await?;
     access.actor.require(Permission::OrgRead)?;
@@ -113,12 +117,17 @@ pub async fn update_role(
     tx.update_custom_role(org_id, &after, &after.name.to_lowercase())
         .await
         .map_err(|e| name_taken(e, &after.name))?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::RoleUpdated, "role", after.id)
-        .in_org(org_id)
-        .with_data(json!({
-            "before": { "name": before.name, "permissions": before.permissions.names() },
-            "after": { "name": after.name, "permissions": after.permissions.names() },
-        }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::RoleUpdated,
+        "role",
+        after.id,
+    )
+    .in_org(org_id)
+    .with_data(json!({
+        "before": { "name": before.name, "permissions": before.permissions.names() },
+        "after": { "name": after.name, "permissions": after.permissions.names() },
+    }));
     tx.commit(vec![event]).await?;
     Ok(after)
 }
@@ -140,9 +149,14 @@ pub async fn delete_role(gh: &Guildhall, who: &Principal, org: &OrgRef, role: &s
         });
     }
     tx.delete_custom_role(org_id, target.id).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::RoleDeleted, "role", target.id)
-        .in_org(org_id)
-        .with_data(json!({ "name": target.name, "permissions": target.permissions.names() }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::RoleDeleted,
+        "role",
+        target.id,
+    )
+    .in_org(org_id)
+    .with_data(json!({ "name": target.name, "permissions": target.permissions.names() }));
     tx.commit(vec![event]).await?;
     Ok(())
 }

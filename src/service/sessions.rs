@@ -1,13 +1,13 @@
 //! Sign-in, sign-out, and turning a presented bearer token into a caller.
 
 use super::{Credential, Guildhall, Principal, Result};
+use crate::domain::DomainError;
 use crate::domain::audit::{Action, Actor, AuditEvent};
+use crate::domain::ids::SessionId;
 use crate::domain::names::Email;
 use crate::domain::rules::{
     FREE_FAILURES_PER_ADDRESS, FREE_FAILURES_PER_EMAIL, next_failure_count, signin_wait,
 };
-use crate::domain::DomainError;
-use crate::domain::ids::SessionId;
 use crate::secret::{TokenHash, TokenKind, new_token};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -76,8 +76,13 @@ pub async fn sign_in(
         ip,
         now,
     };
-    tx.commit(vec![AuditEvent::new(&actor, Action::SessionCreated, "session", id)])
-        .await?;
+    tx.commit(vec![AuditEvent::new(
+        &actor,
+        Action::SessionCreated,
+        "session",
+        id,
+    )])
+    .await?;
     Ok(NewSession {
         token: token.secret,
         expires_at,
@@ -92,8 +97,13 @@ pub async fn sign_out(gh: &Guildhall, who: &Principal) -> Result<()> {
     let mut tx = gh.store.begin().await?;
     tx.delete_session(id).await?;
     let actor = who.actor(gh.clock.now());
-    tx.commit(vec![AuditEvent::new(&actor, Action::SessionDeleted, "session", id)])
-        .await?;
+    tx.commit(vec![AuditEvent::new(
+        &actor,
+        Action::SessionDeleted,
+        "session",
+        id,
+    )])
+    .await?;
     Ok(())
 }
 

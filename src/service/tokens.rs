@@ -2,6 +2,7 @@
 //! to a subset of the owner's permissions (R6), expiring, revocable.
 
 use super::{Credential, Guildhall, OrgRef, Principal, Result, org_access};
+use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::TokenId;
@@ -9,7 +10,6 @@ use crate::domain::model::ApiToken;
 use crate::domain::permission::PermSet;
 use crate::domain::role::permissions_of;
 use crate::domain::rules::r6_token_permissions;
-use crate::domain::DomainError;
 use crate::secret::{TokenKind, new_token};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -99,8 +99,13 @@ pub async fn revoke_token(gh: &Guildhall, who: &Principal, id: TokenId) -> Resul
         .find(|t| t.id == id)
         .ok_or(DomainError::NotFound(Kind::Token))?;
     tx.delete_token(who.user.id, id).await?;
-    let mut event = AuditEvent::new(&who.actor(gh.clock.now()), Action::TokenRevoked, "token", id)
-        .with_data(json!({ "name": token.name }));
+    let mut event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::TokenRevoked,
+        "token",
+        id,
+    )
+    .with_data(json!({ "name": token.name }));
     if let Some(org) = token.org {
         event = event.in_org(org);
     }

@@ -1,13 +1,13 @@
 //! Sign-up (R2) and the accounts behind it.
 
 use super::{Guildhall, Result, orgs};
+use crate::domain::DomainError;
 use crate::domain::audit::{Action, Actor, AuditEvent};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::model::{Org, User};
 use crate::domain::names::{DisplayName, Email, Password, Slug};
 use crate::domain::permission::BuiltinRole;
 use crate::domain::role::AssignedRole;
-use crate::domain::DomainError;
 use crate::store::{Constraint, StoreError};
 use serde_json::json;
 
@@ -60,8 +60,13 @@ pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Resul
         created_at: now,
     };
     tx.insert_org(&org, &name.key()).await?;
-    tx.insert_member(org.id, user.id, &[AssignedRole::Builtin(BuiltinRole::Owner)], now)
-        .await?;
+    tx.insert_member(
+        org.id,
+        user.id,
+        &[AssignedRole::Builtin(BuiltinRole::Owner)],
+        now,
+    )
+    .await?;
     let events = vec![
         AuditEvent::new(&actor, Action::UserCreated, "user", user.id)
             .with_data(json!({ "email": user.email, "name": user.name })),
@@ -69,7 +74,9 @@ pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Resul
             .in_org(org.id)
             .with_data(json!({ "name": org.name, "slug": org.slug, "personal": true })),
     ];
-    tx.commit(events).await.map_err(|e| email_conflict(e, &user.email))?;
+    tx.commit(events)
+        .await
+        .map_err(|e| email_conflict(e, &user.email))?;
     tracing::info!(user.id = %user.id, org.id = %org.id, "account created");
     Ok(user)
 }

@@ -126,13 +126,28 @@ pub trait Tx: Send {
 
     // Users and sessions.
     /// Inserts an account.
-    async fn insert_user(&mut self, user: &User, email_key: &str, password_hash: Option<&str>) -> StoreResult<()>;
+    async fn insert_user(
+        &mut self,
+        user: &User,
+        email_key: &str,
+        password_hash: Option<&str>,
+    ) -> StoreResult<()>;
     /// An account by id.
     async fn user_by_id(&mut self, id: UserId) -> StoreResult<Option<User>>;
     /// An account and its password hash by email key.
-    async fn user_by_email(&mut self, email_key: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    async fn user_by_email(
+        &mut self,
+        email_key: &str,
+    ) -> StoreResult<Option<(User, Option<String>)>>;
     /// Stores a session under the hash of its secret.
-    async fn insert_session(&mut self, id: SessionId, user: UserId, hash: &[u8], now: DateTime<Utc>, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_session(
+        &mut self,
+        id: SessionId,
+        user: UserId,
+        hash: &[u8],
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// A session by the hash of its secret.
     async fn session_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
     /// Ends a session.
@@ -142,7 +157,12 @@ pub trait Tx: Send {
     /// Failures recorded for a key, and when the last one was.
     async fn signin_failures(&mut self, key: &str) -> StoreResult<Option<(u32, DateTime<Utc>)>>;
     /// Records the failure count for a key.
-    async fn set_signin_failures(&mut self, key: &str, failures: u32, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn set_signin_failures(
+        &mut self,
+        key: &str,
+        failures: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Forgets a key's failures.
     async fn clear_signin_failures(&mut self, key: &str) -> StoreResult<()>;
 
@@ -175,29 +195,66 @@ pub trait Tx: Send {
     /// Deletes an organization with its memberships, roles and tokens limited to it.
     async fn delete_org(&mut self, id: OrgId) -> StoreResult<()>;
     /// The organizations a user belongs to, by name, with the user's roles.
-    async fn orgs_of(&mut self, user: UserId, name_contains: Option<&str>, after: Option<&After>, limit: u32) -> StoreResult<Vec<(OrgWithOwner, Vec<AssignedRole>)>>;
+    async fn orgs_of(
+        &mut self,
+        user: UserId,
+        name_contains: Option<&str>,
+        after: Option<&After>,
+        limit: u32,
+    ) -> StoreResult<Vec<(OrgWithOwner, Vec<AssignedRole>)>>;
     /// Every role a user holds in any organization (what an unlimited API token may carry).
     async fn all_roles_of(&mut self, user: UserId) -> StoreResult<Vec<AssignedRole>>;
 
     // Members.
     /// Makes a user a member with roles.
-    async fn insert_member(&mut self, org: OrgId, user: UserId, roles: &[AssignedRole], now: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_member(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        roles: &[AssignedRole],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// A member's roles; `None` when the user is not a member.
-    async fn member_roles(&mut self, org: OrgId, user: UserId) -> StoreResult<Option<Vec<AssignedRole>>>;
+    async fn member_roles(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+    ) -> StoreResult<Option<Vec<AssignedRole>>>;
     /// Replaces a member's roles.
-    async fn set_member_roles(&mut self, org: OrgId, user: UserId, roles: &[AssignedRole]) -> StoreResult<()>;
+    async fn set_member_roles(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        roles: &[AssignedRole],
+    ) -> StoreResult<()>;
     /// Ends a membership with everything it holds (R4).
     async fn delete_member(&mut self, org: OrgId, user: UserId) -> StoreResult<()>;
     /// A page of members, by email.
-    async fn members(&mut self, org: OrgId, after: Option<&After>, limit: u32) -> StoreResult<Vec<(User, Vec<AssignedRole>)>>;
+    async fn members(
+        &mut self,
+        org: OrgId,
+        after: Option<&After>,
+        limit: u32,
+    ) -> StoreResult<Vec<(User, Vec<AssignedRole>)>>;
 
     // Custom roles.
     /// An organization's custom roles, by name.
     async fn custom_roles(&mut self, org: OrgId) -> StoreResult<Vec<CustomRole>>;
     /// Inserts a custom role.
-    async fn insert_custom_role(&mut self, org: OrgId, role: &CustomRole, name_key: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_custom_role(
+        &mut self,
+        org: OrgId,
+        role: &CustomRole,
+        name_key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Updates a custom role's name and permissions.
-    async fn update_custom_role(&mut self, org: OrgId, role: &CustomRole, name_key: &str) -> StoreResult<()>;
+    async fn update_custom_role(
+        &mut self,
+        org: OrgId,
+        role: &CustomRole,
+        name_key: &str,
+    ) -> StoreResult<()>;
     /// Deletes a custom role.
     async fn delete_custom_role(&mut self, org: OrgId, id: RoleId) -> StoreResult<()>;
     /// How many members hold a custom role.
@@ -205,7 +262,12 @@ pub trait Tx: Send {
 
     // Audit.
     /// A page of an organization's audit log, newest first.
-    async fn audit(&mut self, org: OrgId, filter: &AuditFilter, limit: u32) -> StoreResult<Vec<AuditRecord>>;
+    async fn audit(
+        &mut self,
+        org: OrgId,
+        filter: &AuditFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditRecord>>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and applies its migrations.
@@ -215,9 +277,7 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     } else {
-        anyhow::bail!(
-            "unsupported database URL; use `sqlite://PATH` or `postgres://USER@HOST/DB`"
-        )
+        anyhow::bail!("unsupported database URL; use `sqlite://PATH` or `postgres://USER@HOST/DB`")
     }
 }
 

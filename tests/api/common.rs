@@ -5,7 +5,10 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each app gets its own new database. When
 //! PostgreSQL cannot be reached the test fails saying so: it is never skipped.
 
-#![allow(dead_code, reason = "each test module uses a different subset of the helpers")]
+#![allow(
+    dead_code,
+    reason = "each test module uses a different subset of the helpers"
+)]
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -54,19 +57,24 @@ pub fn pg_admin_url() -> String {
 pub async fn fresh_pg_database() -> String {
     use sqlx::Connection as _;
     let admin = pg_admin_url();
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL is needed for this test and could not be reached at {admin}: {e}. \
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is needed for this test and could not be reached at {admin}: {e}. \
              Run the tests with `scripts/test.sh`, which starts it, or set \
              GUILDHALL_TEST_DATABASE_URL to an admin URL"
-        )
-    });
+            )
+        });
     let name = format!("gh_test_{}", uuid::Uuid::new_v4().simple());
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
         .expect("creating a test database");
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(b, _)| b)
+        .to_owned();
     format!("{base}/{name}")
 }
 
@@ -96,7 +104,12 @@ impl Resp {
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected answer: {:#}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected answer: {:#}",
+            self.body
+        );
         self
     }
 
@@ -176,7 +189,9 @@ pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path) -> SocketA
     .expect("config")
     .serve;
     let state = guildhall::server::build(&config).await.expect("app state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         axum::serve(
@@ -196,7 +211,13 @@ impl TestApp {
     }
 
     /// Any request: `token` as bearer, `body` as JSON.
-    pub async fn req(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn req(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut rb = self.client.request(method, self.url(path));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -209,7 +230,14 @@ impl TestApp {
     }
 
     /// A request with a raw body and content type.
-    pub async fn raw(&self, method: Method, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Resp {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
         let mut rb = self
             .client
             .request(method, self.url(path))
@@ -273,10 +301,14 @@ impl TestApp {
 
     /// Creates an organization owned by `owner`, with a unique name starting `name`; returns it.
     pub async fn org(&self, owner: &TestUser, name: &str) -> Value {
-        self.post("/api/v1/orgs", &owner.token, json!({ "name": unique(name) }))
-            .await
-            .expect(201)
-            .body
+        self.post(
+            "/api/v1/orgs",
+            &owner.token,
+            json!({ "name": unique(name) }),
+        )
+        .await
+        .expect(201)
+        .body
     }
 
     /// Adds `user` to `org` (id or slug) with `roles`, as `by`.

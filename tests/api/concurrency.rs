@@ -27,17 +27,48 @@ async fn r3_parallel_attempts_to_move_ownership_leave_exactly_one_owner_on_postg
     let mut calls = Vec::new();
     for (i, a) in admins.iter().enumerate() {
         let other = &admins[(i + 1) % admins.len()];
-        let base = if i % 2 == 0 { app.url("") } else { format!("http://{second}") };
+        let base = if i % 2 == 0 {
+            app.url("")
+        } else {
+            format!("http://{second}")
+        };
         let reqs: Vec<(Method, String, serde_json::Value)> = vec![
-            (Method::PATCH, format!("/api/v1/orgs/{slug}/members/{}", other.id), json!({ "roles": ["owner"] })),
-            (Method::PATCH, format!("/api/v1/orgs/{slug}/members/{}", owner.id), json!({ "roles": ["admin"] })),
-            (Method::DELETE, format!("/api/v1/orgs/{slug}/members/{}", owner.id), json!(null)),
-            (Method::PATCH, format!("/api/v1/orgs/{slug}/members/{}", other.id), json!({ "roles": ["admin", "developer"] })),
-            (Method::PATCH, format!("/api/v1/orgs/{slug}/members/{}", other.id), json!({ "roles": ["member"] })),
-            (Method::POST, format!("/api/v1/orgs/{slug}/leave"), json!(null)),
+            (
+                Method::PATCH,
+                format!("/api/v1/orgs/{slug}/members/{}", other.id),
+                json!({ "roles": ["owner"] }),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/orgs/{slug}/members/{}", owner.id),
+                json!({ "roles": ["admin"] }),
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/orgs/{slug}/members/{}", owner.id),
+                json!(null),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/orgs/{slug}/members/{}", other.id),
+                json!({ "roles": ["admin", "developer"] }),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/orgs/{slug}/members/{}", other.id),
+                json!({ "roles": ["member"] }),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/orgs/{slug}/leave"),
+                json!(null),
+            ),
         ];
         for (m, path, body) in reqs {
-            let mut rb = app.client.request(m, format!("{base}{path}")).bearer_auth(&a.token);
+            let mut rb = app
+                .client
+                .request(m, format!("{base}{path}"))
+                .bearer_auth(&a.token);
             if !body.is_null() {
                 rb = rb.json(&body);
             }
@@ -46,19 +77,34 @@ async fn r3_parallel_attempts_to_move_ownership_leave_exactly_one_owner_on_postg
     }
     let statuses = send_all(calls).await;
     let succeeded = statuses.iter().filter(|s| (200..300).contains(*s)).count();
-    assert!(statuses.iter().all(|s| matches!(s, 200 | 204 | 403 | 404 | 409)), "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(s, 200 | 204 | 403 | 404 | 409)),
+        "{statuses:?}"
+    );
 
     let members = app.members(&owner, &slug).await;
-    let owners: Vec<_> = members.iter().filter(|(_, r)| r.contains(&"owner".to_owned())).collect();
+    let owners: Vec<_> = members
+        .iter()
+        .filter(|(_, r)| r.contains(&"owner".to_owned()))
+        .collect();
     assert_eq!(owners.len(), 1, "{members:?}");
     assert_eq!(owners[0].0, owner.id);
     let audit_after = app.audit(&owner, &slug).await.len();
-    assert_eq!(audit_after - audit_before, succeeded, "one audit event per successful change");
+    assert_eq!(
+        audit_after - audit_before,
+        succeeded,
+        "one audit event per successful change"
+    );
 
     // Both instances see the same state.
     let via_second = app
         .client
-        .request(Method::GET, format!("http://{second}/api/v1/orgs/{slug}/members?limit=100"))
+        .request(
+            Method::GET,
+            format!("http://{second}/api/v1/orgs/{slug}/members?limit=100"),
+        )
         .bearer_auth(&owner.token)
         .send()
         .await
@@ -66,7 +112,10 @@ async fn r3_parallel_attempts_to_move_ownership_leave_exactly_one_owner_on_postg
         .json::<serde_json::Value>()
         .await
         .expect("json");
-    assert_eq!(via_second["items"].as_array().expect("items").len(), members.len());
+    assert_eq!(
+        via_second["items"].as_array().expect("items").len(),
+        members.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -80,9 +129,17 @@ async fn r1_parallel_creates_of_one_name_admit_exactly_one_on_postgres() {
     }
     let name = crate::common::unique("Race");
     let calls = users.iter().enumerate().map(|(i, u)| {
-        let base = if i % 2 == 0 { app.url("") } else { format!("http://{second}") };
+        let base = if i % 2 == 0 {
+            app.url("")
+        } else {
+            format!("http://{second}")
+        };
         // The same name, differently cased and padded, through either instance.
-        let variant = if i % 2 == 0 { name.clone() } else { format!(" {} ", name.to_uppercase()) };
+        let variant = if i % 2 == 0 {
+            name.clone()
+        } else {
+            format!(" {} ", name.to_uppercase())
+        };
         app.client
             .post(format!("{base}/api/v1/orgs"))
             .bearer_auth(&u.token)

@@ -4,9 +4,10 @@
 mod common;
 
 mod accounts;
+mod audit;
+mod binary;
+mod concurrency;
 mod members;
+mod meta;
 mod orgs;
 mod roles;
-mod audit;
-mod concurrency;
-mod meta;

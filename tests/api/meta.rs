@@ -40,7 +40,11 @@ const ROUTES: &[(&str, &str)] = &[
 #[tokio::test]
 async fn openapi_document_is_3_1_and_describes_every_route() {
     let app = spawn_app(Store::Sqlite).await;
-    let doc = app.req(Method::GET, "/api/v1/openapi.json", None, None).await.expect(200).body;
+    let doc = app
+        .req(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .expect(200)
+        .body;
     assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
     let mut documented: Vec<(String, String)> = doc["paths"]
         .as_object()
@@ -54,13 +58,19 @@ async fn openapi_document_is_3_1_and_describes_every_route() {
         })
         .collect();
     documented.sort();
-    let mut expected: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    let mut expected: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
     expected.sort();
     assert_eq!(documented, expected);
     // Every operation answers with documented statuses, and errors are problem documents.
     for (method, path) in ROUTES {
         let op = &doc["paths"][*path][*method];
-        assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}");
+        assert!(
+            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+            "{method} {path}"
+        );
         assert!(op["operationId"].is_string(), "{method} {path}");
     }
 }
@@ -76,7 +86,10 @@ async fn every_route_in_the_document_is_served() {
             .replace("{role}", "nope");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
         let r = app.req(m, &concrete, None, None).await;
-        assert_ne!(r.body["code"], "route_not_found", "{method} {path} is not routed");
+        assert_ne!(
+            r.body["code"], "route_not_found",
+            "{method} {path} is not routed"
+        );
         assert_ne!(r.status, 405, "{method} {path} is not routed");
     }
 }
@@ -101,25 +114,61 @@ both_stores!(
 #[tokio::test]
 async fn answers_carry_security_headers_and_a_request_id() {
     let app = spawn_app(Store::Sqlite).await;
-    let r = app.client.get(app.url("/api/v1/permissions")).send().await.expect("answer");
+    let r = app
+        .client
+        .get(app.url("/api/v1/permissions"))
+        .send()
+        .await
+        .expect("answer");
     let h = r.headers();
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["cache-control"], "no-store");
-    assert!(h["content-security-policy"].to_str().expect("ascii").contains("default-src 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .contains("default-src 'none'")
+    );
     assert!(h.contains_key("x-request-id"));
     let catalog: Value = r.json().await.expect("json");
-    assert_eq!(catalog["permissions"].as_array().expect("permissions").len(), 17);
-    let admin = catalog["roles"].as_array().expect("roles").iter().find(|r| r["name"] == "admin").expect("admin").clone();
-    assert!(!admin["permissions"].as_array().expect("perms").contains(&json!("billing.read")));
+    assert_eq!(
+        catalog["permissions"]
+            .as_array()
+            .expect("permissions")
+            .len(),
+        17
+    );
+    let admin = catalog["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["name"] == "admin")
+        .expect("admin")
+        .clone();
+    assert!(
+        !admin["permissions"]
+            .as_array()
+            .expect("perms")
+            .contains(&json!("billing.read"))
+    );
 }
 
 #[tokio::test]
 async fn oversized_bodies_get_413() {
     let app = spawn_app(Store::Sqlite).await;
-    let big = format!(r#"{{"email":"a@example.com","password":"{}","name":"x"}}"#, "x".repeat(70 * 1024));
-    app.raw(Method::POST, "/api/v1/users", None, "application/json", big.into_bytes())
-        .await
-        .expect_problem(413, "payload_too_large");
+    let big = format!(
+        r#"{{"email":"a@example.com","password":"{}","name":"x"}}"#,
+        "x".repeat(70 * 1024)
+    );
+    app.raw(
+        Method::POST,
+        "/api/v1/users",
+        None,
+        "application/json",
+        big.into_bytes(),
+    )
+    .await
+    .expect_problem(413, "payload_too_large");
 }
 
 #[tokio::test]
@@ -127,14 +176,25 @@ async fn a_500_shows_a_request_id_and_no_internals() {
     let app = spawn_app(Store::Sqlite).await;
     let ada = app.user("Ada").await;
     // Break the real database underneath the server: the audit table disappears.
-    let pool = sqlx::SqlitePool::connect(&app.database_url).await.expect("open db");
-    sqlx::query("DROP TABLE audit_events").execute(&pool).await.expect("drop");
-    let r = app.post("/api/v1/orgs", &ada.token, json!({ "name": "Doomed" })).await.expect_problem(500, "internal");
+    let pool = sqlx::SqlitePool::connect(&app.database_url)
+        .await
+        .expect("open db");
+    sqlx::query("DROP TABLE audit_events")
+        .execute(&pool)
+        .await
+        .expect("drop");
+    let r = app
+        .post("/api/v1/orgs", &ada.token, json!({ "name": "Doomed" }))
+        .await
+        .expect_problem(500, "internal");
     let id = r.body["request_id"].as_str().expect("request id");
     assert_eq!(r.headers["x-request-id"], id);
     let detail = r.body["detail"].as_str().expect("detail");
     assert!(detail.contains(id));
-    assert!(!detail.to_lowercase().contains("audit_events") && !detail.to_lowercase().contains("sql"), "{detail}");
+    assert!(
+        !detail.to_lowercase().contains("audit_events") && !detail.to_lowercase().contains("sql"),
+        "{detail}"
+    );
     // The failed change left nothing behind.
     let orgs = app.get("/api/v1/orgs", &ada.token).await.expect(200).body;
     assert_eq!(orgs["items"].as_array().expect("items").len(), 1);
