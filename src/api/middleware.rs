@@ -8,7 +8,6 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use std::time::Instant;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -23,7 +22,6 @@ pub fn wrap(routes: Router) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(super::BODY_LIMIT))
         .layer(middleware::from_fn(record_metrics))
-        .layer(middleware::from_fn(request_scope))
         .layer(h(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(h(header::X_FRAME_OPTIONS, "DENY"))
         .layer(h(header::REFERRER_POLICY, "no-referrer"))
@@ -32,22 +30,34 @@ pub fn wrap(routes: Router) -> Router {
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ))
-        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
-        .layer(SetRequestIdLayer::new(
-            X_REQUEST_ID.clone(),
-            MakeRequestUuid,
-        ))
+        .layer(middleware::from_fn(request_scope))
 }
 
-/// Runs the request with its id in scope, so a 500 can quote it and log it once.
-async fn request_scope(req: Request, next: Next) -> Response {
-    let id = req
+/// Runs the request with its id in scope, so a 500 can quote it and log it once. A client's own
+/// `x-request-id` is kept only when it is a short token of letters, digits, `-` and `_`: anything
+/// else could forge log lines, so it is replaced by a fresh one.
+async fn request_scope(mut req: Request, next: Next) -> Response {
+    let given = req
         .headers()
         .get(&X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
-    REQUEST_ID.scope(id, next.run(req)).await
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let value = HeaderValue::from_str(&id).ok();
+    if let Some(v) = &value {
+        req.headers_mut().insert(X_REQUEST_ID.clone(), v.clone());
+    }
+    let mut response = REQUEST_ID.scope(id, next.run(req)).await;
+    if let Some(v) = value {
+        response.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    response
 }
 
 /// Counts requests and times them, labelled by route template (never an id or an email) and

@@ -3,7 +3,7 @@
 
 use crate::domain::error::Kind;
 use crate::domain::{DomainError, FieldError};
-use crate::store::StoreError;
+use crate::store::{Constraint, StoreError};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -114,6 +114,11 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::BuiltinRoleFixed(_) => (StatusCode::CONFLICT, "builtin_role"),
         E::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
         E::Store(StoreError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        // A constraint caught what a concurrent request changed between check and write.
+        E::Store(StoreError::Conflict(Constraint::OneOwner)) => {
+            (StatusCode::CONFLICT, "owner_is_fixed")
+        }
+        E::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
         E::Store(_) | E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     }
 }
@@ -142,7 +147,13 @@ impl IntoResponse for ApiError {
             } => (problem(status, code, detail), None),
             ApiError::Domain(e) => {
                 let (status, code) = describe(&e);
-                let mut body = problem(status, code, e.to_string());
+                let detail = match &e {
+                    DomainError::Store(StoreError::Conflict(_)) => {
+                        "a concurrent change got there first; read again and retry".to_owned()
+                    }
+                    other => other.to_string(),
+                };
+                let mut body = problem(status, code, detail);
                 let mut retry_after = None;
                 match &e {
                     DomainError::Invalid(errors) => body.errors = errors.clone(),

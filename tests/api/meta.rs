@@ -199,3 +199,24 @@ async fn a_500_shows_a_request_id_and_no_internals() {
     let orgs = app.get("/api/v1/orgs", &ada.token).await.expect(200).body;
     assert_eq!(orgs["items"].as_array().expect("items").len(), 1);
 }
+
+#[tokio::test]
+async fn a_client_request_id_is_kept_only_when_it_is_safe_to_log() {
+    let app = spawn_app(Store::Sqlite).await;
+    let echo = |id: &'static str| {
+        let rb = app
+            .client
+            .get(app.url("/healthz"))
+            .header("x-request-id", id);
+        async move {
+            rb.send().await.expect("answer").headers()["x-request-id"]
+                .to_str()
+                .expect("ascii")
+                .to_owned()
+        }
+    };
+    assert_eq!(echo("trace-42_a").await, "trace-42_a");
+    let replaced = echo("evil\" injected=1").await;
+    assert_ne!(replaced, "evil\" injected=1");
+    assert!(uuid::Uuid::parse_str(&replaced).is_ok());
+}
