@@ -3,7 +3,7 @@
 use super::AppState;
 use super::cursor::{decode_seq, encode_seq};
 use super::dto::{AuditEventDto, AuditQuery, Page};
-use super::extract::{AppQuery, Auth};
+use super::extract::{AppPath, AppQuery, Auth};
 use super::problem::{ApiError, Problem};
 use crate::domain::FieldError;
 use crate::domain::audit::Action;
@@ -11,7 +11,7 @@ use crate::domain::ids::UserId;
 use crate::service::{OrgRef, audit, page_size};
 use crate::store::AuditFilter;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 /// The organization's audit log, newest first, filterable by actor, action and time
 /// (`audit.read`).
@@ -21,12 +21,21 @@ use axum::extract::{Path, State};
 pub async fn list_audit(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditEventDto>>, ApiError> {
     let limit = page_size(q.limit)?;
     if let Some(a) = q.action.as_deref().filter(|a| Action::parse(a).is_none()) {
         return Err(vec![FieldError::new("action", format!("unknown action `{a}`"))].into());
+    }
+    for (field, t) in [("since", q.since), ("until", q.until)] {
+        if t.is_some_and(|t| !super::dto::plausible_year(t)) {
+            return Err(vec![FieldError::new(
+                field,
+                "must be a time between the years 0 and 9999",
+            )]
+            .into());
+        }
     }
     let filter = AuditFilter {
         actor: q.actor.map(UserId),

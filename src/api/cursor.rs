@@ -17,6 +17,10 @@ pub fn encode_after(a: &After) -> String {
 pub fn decode_after(cursor: &str) -> Result<After, ApiError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let (key, id): (String, uuid::Uuid) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    // Keys this server gives out are lowercased names: never control characters.
+    if key.chars().any(char::is_control) || key.chars().count() > 400 {
+        return Err(bad());
+    }
     Ok(After { key, id })
 }
 

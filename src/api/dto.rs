@@ -64,6 +64,12 @@ pub fn parse_permissions(names: &[String]) -> Result<PermSet, Vec<FieldError>> {
     }
 }
 
+/// Whether a time lies in the years 0–9999, the range every store compares correctly.
+pub fn plausible_year(t: DateTime<Utc>) -> bool {
+    use chrono::Datelike as _;
+    (0..=9999).contains(&t.year())
+}
+
 /// Checks a list of role names for size and emptiness; names are resolved by the service.
 pub fn check_roles(roles: &[String]) -> Result<(), Vec<FieldError>> {
     if roles.is_empty() {
@@ -171,6 +177,12 @@ impl TryFrom<CreateTokenRequest> for crate::service::tokens::NewTokenInput {
     fn try_from(r: CreateTokenRequest) -> Result<Self, Self::Error> {
         let mut f = Fields::default();
         let name = f.take(DisplayName::parse(&r.name));
+        if r.expires_at.is_some_and(|t| !plausible_year(t)) {
+            f.0.push(FieldError::new(
+                "expires_at",
+                "must be a time between the years 0 and 9999",
+            ));
+        }
         let permissions = match r.permissions.as_deref().map(parse_permissions) {
             Some(p) => f.take_all(p).map(Some),
             None => Some(None),

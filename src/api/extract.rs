@@ -138,3 +138,22 @@ pub fn path_id(raw: &str, what: &'static str) -> Result<uuid::Uuid, ApiError> {
         )])
     })
 }
+
+/// Path parameters whose rejection (e.g. percent-escapes that are not UTF-8) becomes a problem
+/// document.
+pub struct AppPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(AppPath(v)),
+            Err(r) => Err(ApiError::edge(
+                StatusCode::BAD_REQUEST,
+                "validation_failed",
+                format!("the path is not valid: {}", serde_cause(&r)),
+            )),
+        }
+    }
+}

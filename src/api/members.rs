@@ -6,14 +6,15 @@ use super::dto::{
     AddMemberRequest, ChangeRolesRequest, EffectivePermissionsDto, MemberDto, Page, PageQuery,
     UserDto, check_roles,
 };
-use super::extract::{AppJson, AppQuery, Auth, path_id};
+use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
 use super::problem::{ApiError, Problem};
-use crate::domain::DomainError;
+use crate::domain::FieldError;
 use crate::domain::ids::UserId;
+use crate::domain::names::DisplayName;
 use crate::domain::names::Email;
 use crate::service::{OrgRef, members, page_size};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 /// Members with their roles, by email (`members.read`).
@@ -22,7 +23,7 @@ use axum::http::StatusCode;
 pub async fn list_members(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
     AppQuery(q): AppQuery<PageQuery>,
 ) -> Result<Json<Page<MemberDto>>, ApiError> {
     let limit = page_size(q.limit)?;
@@ -46,30 +47,38 @@ pub async fn list_members(
 pub async fn add_member(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
     AppJson(req): AppJson<AddMemberRequest>,
 ) -> Result<(StatusCode, Json<MemberDto>), ApiError> {
-    let email = Email::parse(&req.email);
-    let roles = check_roles(&req.roles);
-    let errors: Vec<_> = email
-        .clone()
-        .err()
-        .into_iter()
-        .chain(roles.err().into_iter().flatten())
-        .collect();
-    if !errors.is_empty() {
+    let mut errors = Vec::new();
+    let email = Email::parse(&req.email).map_err(|e| errors.push(e)).ok();
+    if let Err(e) = check_roles(&req.roles) {
+        errors.extend(e);
+    }
+    let register = match (req.register, req.name.as_deref()) {
+        (true, Some(name)) => DisplayName::parse(name).map_err(|e| errors.push(e)).ok(),
+        (true, None) => {
+            errors.push(FieldError::new("name", "is needed with `register: true`"));
+            None
+        }
+        (false, Some(_)) => {
+            errors.push(FieldError::new("name", "goes only with `register: true`"));
+            None
+        }
+        (false, None) => None,
+    };
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
         return Err(errors.into());
-    }
-    if req.register || req.name.is_some() {
-        // TODO(#5): register-and-add (R10) needs the set-password mail.
-        return Err(DomainError::NotImplemented(
-            "registering a new account while adding it (`register: true`)",
-        )
-        .into());
-    }
-    let email = email.map_err(|e| ApiError::from(vec![e]))?;
-    let (user, roles) =
-        members::add_member(&s.gh, &who, &OrgRef::parse(&org), email, &req.roles).await?;
+    };
+    let (user, roles) = members::add_member(
+        &s.gh,
+        &who,
+        &OrgRef::parse(&org),
+        email,
+        &req.roles,
+        register,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(MemberDto::new(&user, &roles))))
 }
 
@@ -81,7 +90,7 @@ pub async fn add_member(
 pub async fn change_member_roles(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path((org, user)): Path<(String, String)>,
+    AppPath((org, user)): AppPath<(String, String)>,
     AppJson(req): AppJson<ChangeRolesRequest>,
 ) -> Result<Json<MemberDto>, ApiError> {
     let user = UserId(path_id(&user, "user")?);
@@ -98,7 +107,7 @@ pub async fn change_member_roles(
 pub async fn remove_member(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path((org, user)): Path<(String, String)>,
+    AppPath((org, user)): AppPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let user = UserId(path_id(&user, "user")?);
     members::remove_member(&s.gh, &who, &OrgRef::parse(&org), user).await?;
@@ -113,7 +122,7 @@ pub async fn remove_member(
 pub async fn member_permissions(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path((org, user)): Path<(String, String)>,
+    AppPath((org, user)): AppPath<(String, String)>,
 ) -> Result<Json<EffectivePermissionsDto>, ApiError> {
     let user = UserId(path_id(&user, "user")?);
     let (u, grants) = members::member_permissions(&s.gh, &who, &OrgRef::parse(&org), user).await?;

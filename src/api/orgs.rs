@@ -3,11 +3,11 @@
 use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{CreateOrgRequest, OrgDto, OrgListQuery, Page, UpdateOrgRequest};
-use super::extract::{AppJson, AppQuery, Auth};
+use super::extract::{AppJson, AppPath, AppQuery, Auth};
 use super::problem::{ApiError, Problem};
 use crate::service::{OrgRef, orgs, page_size};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 /// Longest `q` filter.
@@ -21,15 +21,17 @@ pub async fn list_my_orgs(
     Auth(who): Auth,
     AppQuery(q): AppQuery<OrgListQuery>,
 ) -> Result<Json<Page<OrgDto>>, ApiError> {
-    if q.q
-        .as_ref()
-        .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
-    {
-        return Err(vec![crate::domain::FieldError::new(
-            "q",
-            format!("must be at most {MAX_QUERY_CHARS} characters"),
-        )]
-        .into());
+    if let Some(text) = &q.q {
+        let reason = if text.chars().count() > MAX_QUERY_CHARS {
+            Some(format!("must be at most {MAX_QUERY_CHARS} characters"))
+        } else if text.chars().any(char::is_control) {
+            Some("must not contain control characters".to_owned())
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(vec![crate::domain::FieldError::new("q", reason)].into());
+        }
     }
     let limit = page_size(q.limit)?;
     let from = q.cursor.as_deref().map(decode_after).transpose()?;
@@ -60,7 +62,7 @@ pub async fn create_org(
 pub async fn get_org(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
 ) -> Result<Json<OrgDto>, ApiError> {
     let access = orgs::get_org(&s.gh, &who, &OrgRef::parse(&org)).await?;
     Ok(Json(OrgDto::mine(&access.org, &access.actor.member.roles)))
@@ -73,7 +75,7 @@ pub async fn get_org(
 pub async fn update_org(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
     AppJson(req): AppJson<UpdateOrgRequest>,
 ) -> Result<Json<OrgDto>, ApiError> {
     let change = orgs::OrgChange::try_from(req)?;
@@ -89,7 +91,7 @@ pub async fn update_org(
 pub async fn delete_org(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
     orgs::delete_org(&s.gh, &who, &OrgRef::parse(&org)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -102,7 +104,7 @@ pub async fn delete_org(
 pub async fn leave_org(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
     orgs::leave_org(&s.gh, &who, &OrgRef::parse(&org)).await?;
     Ok(StatusCode::NO_CONTENT)

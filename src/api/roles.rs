@@ -2,11 +2,11 @@
 
 use super::AppState;
 use super::dto::{CreateRoleRequest, Page, RoleDto, UpdateRoleRequest};
-use super::extract::{AppJson, Auth};
+use super::extract::{AppJson, AppPath, Auth};
 use super::problem::{ApiError, Problem};
 use crate::service::{OrgRef, roles};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 /// Every role of the organization: built-in first, then custom by name (`org.read`).
@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 pub async fn list_roles(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
 ) -> Result<Json<Page<RoleDto>>, ApiError> {
     let all = roles::list_roles(&s.gh, &who, &OrgRef::parse(&org)).await?;
     Ok(Json(Page {
@@ -33,7 +33,7 @@ pub async fn list_roles(
 pub async fn create_role(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(org): Path<String>,
+    AppPath(org): AppPath<String>,
     AppJson(req): AppJson<CreateRoleRequest>,
 ) -> Result<(StatusCode, Json<RoleDto>), ApiError> {
     let (name, perms) = req.parse()?;
@@ -48,7 +48,7 @@ pub async fn create_role(
 pub async fn update_role(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path((org, role)): Path<(String, String)>,
+    AppPath((org, role)): AppPath<(String, String)>,
     AppJson(req): AppJson<UpdateRoleRequest>,
 ) -> Result<Json<RoleDto>, ApiError> {
     let change = roles::RoleChange::try_from(req)?;
@@ -64,7 +64,7 @@ pub async fn update_role(
 pub async fn delete_role(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path((org, role)): Path<(String, String)>,
+    AppPath((org, role)): AppPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     roles::delete_role(&s.gh, &who, &OrgRef::parse(&org), &role).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,12 +2,12 @@
 
 use super::AppState;
 use super::dto::{CreateTokenRequest, CreatedTokenDto, Page, TokenDto};
-use super::extract::{AppJson, Auth, path_id};
+use super::extract::{AppJson, AppPath, Auth, path_id};
 use super::problem::{ApiError, Problem};
 use crate::domain::ids::TokenId;
 use crate::service::tokens;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use secrecy::ExposeSecret as _;
 
@@ -52,7 +52,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(s): State<AppState>,
     Auth(who): Auth,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = TokenId(path_id(&id, "id")?);
     tokens::revoke_token(&s.gh, &who, id).await?;

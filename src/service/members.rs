@@ -7,7 +7,7 @@ use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::UserId;
 use crate::domain::model::User;
-use crate::domain::names::Email;
+use crate::domain::names::{DisplayName, Email};
 use crate::domain::permission::Permission;
 use crate::domain::role::AssignedRole;
 use crate::domain::rules::{MemberFacts, r6_add_member, r6_change_roles, r6_remove_member};
@@ -35,12 +35,15 @@ pub async fn list_members(
 }
 
 /// R6: adds a registered user with roles (`members.invite`; each role one the caller may grant).
+/// With `register` (R10, the new account's name), the account would be created first; the request
+/// is checked in full, and then refused as not available yet.
 pub async fn add_member(
     gh: &Guildhall,
     who: &Principal,
     org: &OrgRef,
     email: Email,
     role_names: &[String],
+    register: Option<DisplayName>,
 ) -> Result<Member> {
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
@@ -49,6 +52,15 @@ pub async fn add_member(
     access.actor.require(Permission::MembersInvite)?;
     let roles = roles::resolve(&mut *tx, org_id, role_names).await?;
     r6_add_member(&access.actor, &roles)?;
+    if register.is_some() {
+        if tx.user_by_email(&email.key()).await?.is_some() {
+            return Err(DomainError::EmailTaken(email.as_str().to_owned()));
+        }
+        // TODO(#5): register-and-add (R10) needs the one-time set-password mail.
+        return Err(DomainError::NotImplemented(
+            "registering a new account while adding it (`register: true`)",
+        ));
+    }
     let (user, _) = tx
         .user_by_email(&email.key())
         .await?

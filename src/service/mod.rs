@@ -97,14 +97,21 @@ pub enum OrgRef {
     Id(OrgId),
     /// By slug.
     Slug(String),
+    /// Neither an id nor anything a slug could be: no organization has it, and it never
+    /// reaches a query.
+    Invalid,
 }
 
 impl OrgRef {
-    /// Reads a path segment: a UUID is an id, anything else a slug.
+    /// Reads a path segment: a UUID is an id, a well-formed slug (any case) a slug.
     pub fn parse(raw: &str) -> Self {
-        match uuid::Uuid::parse_str(raw) {
-            Ok(id) => OrgRef::Id(OrgId(id)),
-            Err(_) => OrgRef::Slug(raw.to_lowercase()),
+        if let Ok(id) = uuid::Uuid::parse_str(raw) {
+            return OrgRef::Id(OrgId(id));
+        }
+        let lower = raw.to_lowercase();
+        match crate::domain::names::Slug::parse(&lower) {
+            Ok(_) => OrgRef::Slug(lower),
+            Err(_) => OrgRef::Invalid,
         }
     }
 }
@@ -167,6 +174,7 @@ pub async fn org_access(
     let id = match org {
         OrgRef::Id(id) => *id,
         OrgRef::Slug(s) => tx.org_id_by_slug(s).await?.ok_or_else(not_found)?,
+        OrgRef::Invalid => return Err(not_found()),
     };
     if !who.reaches(id) {
         return Err(not_found());

@@ -14,32 +14,6 @@
 #[path = "../api/common.rs"]
 mod common;
 
-/// Like `both_stores!`, for behaviour the server gets wrong today: the test states what is
-/// right, is ignored with the reason, and is run with `cargo test --test bad_input --
-/// --ignored` to check a fix.
-macro_rules! known_bug {
-    ($reason:literal, async fn $name:ident($app:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($app: $crate::common::TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn sqlite() {
-                run($crate::common::spawn_app($crate::common::Store::Sqlite).await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn postgres() {
-                run($crate::common::spawn_app($crate::common::Store::Postgres).await).await;
-            }
-        }
-    };
-}
-
 mod support;
 
 mod accounts;

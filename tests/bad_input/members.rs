@@ -180,8 +180,7 @@ both_stores!(
     }
 );
 
-known_bug!(
-    "register-and-add (R10) answers 501 before checking `name` and role names, so bad input gets a 5xx",
+both_stores!(
     async fn register_and_add_refuses_bad_input_with_a_4xx(app) {
         let w = world(&app).await;
         let path = format!("/api/v1/orgs/{}/members", w.acme.id);

@@ -72,8 +72,7 @@ fn acceptable(label: &str, r: &Resp, allowed: &[(u16, &str)], ok_if_empty: bool)
     );
 }
 
-known_bug!(
-    "PostgreSQL answers 500 when a NUL reaches a query (path slug, token org, q, cursor); SQLite's q=%00 matches all",
+both_stores!(
     async fn nul_characters_never_reach_the_database(app) {
         let w = world(&app).await;
         let t = w.owner.token.as_str();
@@ -113,8 +112,7 @@ const NOT_AN_ID: Allowed = &[(400, "validation_failed")];
 /// No role has this name.
 const ROLE_MISSING: Allowed = &[(404, "role_not_found"), (400, "validation_failed")];
 
-known_bug!(
-    "a path segment whose percent-escapes are not UTF-8 gets axum's plain-text 400, not a problem document",
+both_stores!(
     async fn path_segments_that_are_not_utf8_get_problem_documents(app) {
         let w = world(&app).await;
         let t = w.owner.token.as_str();
@@ -142,8 +140,7 @@ known_bug!(
     }
 );
 
-known_bug!(
-    "SQLite compares audit times as text: since/until past year 9999 (+10000-…) filter wrongly; PostgreSQL is right",
+both_stores!(
     async fn audit_time_filters_beyond_year_9999(app) {
         let w = world(&app).await;
         let audit = format!("/api/v1/orgs/{}/audit", w.acme.id);
