@@ -1,0 +1,22 @@
+//! Property tests of R3 and R6 against a plain in-memory model: random operation sequences by
+//! random actors on a real server (SQLite and PostgreSQL), and many pure cases of the rule
+//! functions themselves.
+
+#[path = "../api/common.rs"]
+mod common;
+
+mod model;
+mod pure;
+mod server;
+
+use common::Store;
+
+#[test]
+fn r3_r6_random_role_changes_match_the_model_on_sqlite() {
+    server::run(Store::Sqlite);
+}
+
+#[test]
+fn r3_r6_random_role_changes_match_the_model_on_postgres() {
+    server::run(Store::Postgres);
+}
