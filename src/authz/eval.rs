@@ -1,7 +1,7 @@
 //! The evaluator: from the roles a member holds (and an API token's limits) to the permissions a
 //! request may use, with where each one comes from. Pure: no IO.
 
-use crate::domain::permission::Permission;
+use crate::domain::permission::{PermSet, Permission, ProjectRole};
 use crate::domain::role::AssignedRole;
 
 /// Where a permission comes from.
@@ -45,6 +45,12 @@ pub fn explain(roles: &[AssignedRole]) -> Vec<Grant> {
             })
         })
         .collect()
+}
+
+/// R11: the strongest project role a member holds on a project: organization-wide reach from
+/// their permissions, or a role granted on it (directly or through a group), whichever is stronger.
+pub fn project_role(org_permissions: PermSet, granted: Option<ProjectRole>) -> Option<ProjectRole> {
+    ProjectRole::from_org(org_permissions).max(granted)
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ pub async fn add_member(
     let event = AuditEvent::new(&who.actor(now), Action::MemberAdded, "member", user.id)
         .in_org(org_id)
         .with_data(json!({ "email": user.email, "roles": names(&roles) }));
-    tx.commit(vec![event]).await.map_err(already_member)?;
+    gh.commit(tx, vec![event]).await.map_err(already_member)?;
     Ok((user, roles))
 }
 
@@ -113,7 +113,7 @@ pub async fn change_member_roles(
     let event = AuditEvent::new(&who.actor(now), Action::MemberRolesChanged, "member", user)
         .in_org(org_id)
         .with_data(json!({ "before": names(&target.roles), "after": names(&roles) }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok((target_user, roles))
 }
 
@@ -139,7 +139,7 @@ pub async fn remove_member(
     )
     .in_org(org_id)
     .with_data(json!({ "roles": names(&target.roles) }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 

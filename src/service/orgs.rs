@@ -82,7 +82,7 @@ pub async fn create_org(
     let event = AuditEvent::new(&who.actor(now), Action::OrgCreated, "org", org.id)
         .in_org(org.id)
         .with_data(json!({ "name": org.name, "slug": org.slug, "personal": false }));
-    tx.commit(vec![event])
+    gh.commit(tx, vec![event])
         .await
         .map_err(|e| name_conflict(e, &org))?;
     let owner = who.user.clone();
@@ -153,7 +153,7 @@ pub async fn update_org(
     tx.update_org(&access.org.org, &key)
         .await
         .map_err(|e| name_conflict(e, &access.org.org))?;
-    tx.commit(events)
+    gh.commit(tx, events)
         .await
         .map_err(|e| name_conflict(e, &access.org.org))?;
     Ok(access)
@@ -172,7 +172,7 @@ pub async fn delete_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result
     let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::OrgDeleted, "org", o.id)
         .in_org(o.id)
         .with_data(json!({ "name": o.name, "slug": o.slug }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 
@@ -196,7 +196,7 @@ pub async fn leave_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<
     )
     .in_org(id)
     .with_data(json!({ "roles": names(&me.roles) }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 

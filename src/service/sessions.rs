@@ -76,7 +76,7 @@ pub async fn sign_in(
         ip,
         now,
     };
-    tx.commit(vec![AuditEvent::new(
+    gh.commit(tx, vec![AuditEvent::new(
         &actor,
         Action::SessionCreated,
         "session",
@@ -97,7 +97,7 @@ pub async fn sign_out(gh: &Guildhall, who: &Principal) -> Result<()> {
     let mut tx = gh.store.begin().await?;
     tx.delete_session(id).await?;
     let actor = who.actor(gh.clock.now());
-    tx.commit(vec![AuditEvent::new(
+    gh.commit(tx, vec![AuditEvent::new(
         &actor,
         Action::SessionDeleted,
         "session",

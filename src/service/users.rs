@@ -74,7 +74,7 @@ pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Resul
             .in_org(org.id)
             .with_data(json!({ "name": org.name, "slug": org.slug, "personal": true })),
     ];
-    tx.commit(events)
+    gh.commit(tx, events)
         .await
         .map_err(|e| email_conflict(e, &user.email))?;
     tracing::info!(user.id = %user.id, org.id = %org.id, "account created");
