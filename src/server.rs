@@ -44,8 +44,15 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
     let authz = crate::authz::index::Index::load(store.clone())
         .await
         .context("loading the authorization index")?;
-    tracing::info!(revision = authz.revision(), elapsed_ms = started.elapsed().as_millis() as u64, "authorization index loaded");
-    authz.follow(store.grant_notifications().await?, std::time::Duration::from_secs(1));
+    tracing::info!(
+        revision = authz.revision(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "authorization index loaded"
+    );
+    authz.follow(
+        store.grant_notifications().await?,
+        std::time::Duration::from_secs(1),
+    );
     let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
     let gh = Guildhall {
         store,
@@ -58,6 +65,11 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
     Ok(AppState {
         gh,
         metrics: metrics_handle()?,
+        service_token: config
+            .service_token
+            .as_ref()
+            .map(|t| Arc::new(crate::secret::TokenHash::of(t.expose_secret()))),
+        public_url: config.public_url.clone(),
     })
 }
 

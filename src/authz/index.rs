@@ -200,7 +200,10 @@ impl Index {
         }
         drop(tx);
         {
-            let mut inner = self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut inner = self
+                .inner
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for (org, grants) in fresh {
                 inner.put(org, grants);
             }
@@ -211,7 +214,11 @@ impl Index {
 
     /// Follows changes made by other processes: wakes on each notification, and polls every
     /// `poll` in case one was lost.
-    pub fn follow(self: &Arc<Self>, mut notifications: Option<tokio::sync::mpsc::Receiver<()>>, poll: Duration) {
+    pub fn follow(
+        self: &Arc<Self>,
+        mut notifications: Option<tokio::sync::mpsc::Receiver<()>>,
+        poll: Duration,
+    ) {
         let me = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
@@ -234,7 +241,10 @@ impl Index {
 
     /// Whether `user` holds `permission` in `org`. Unknown users and organizations hold nothing.
     pub fn check_org(&self, user: UserId, permission: Permission, org: OrgId) -> bool {
-        let inner = self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         inner
             .orgs
             .get(&org)
@@ -243,8 +253,16 @@ impl Index {
     }
 
     /// Whether `user` may do `permission` on `project` (R11). Unknown anything: no.
-    pub fn check_project(&self, user: UserId, permission: ProjectPermission, project: ProjectId) -> bool {
-        let inner = self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pub fn check_project(
+        &self,
+        user: UserId,
+        permission: ProjectPermission,
+        project: ProjectId,
+    ) -> bool {
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         inner
             .project_org
             .get(&project)
@@ -255,10 +273,15 @@ impl Index {
 
     /// Every project `user` may do `permission` on, by organization then project name.
     pub fn projects_of(&self, user: UserId, permission: ProjectPermission) -> Vec<Reach> {
-        let inner = self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = Vec::new();
         for org in inner.user_orgs.get(&user).into_iter().flatten() {
-            let Some(g) = inner.orgs.get(org) else { continue };
+            let Some(g) = inner.orgs.get(org) else {
+                continue;
+            };
             for (id, p) in &g.projects {
                 if let Some(role) = g.project_role(user, *id).filter(|r| r.allows(permission)) {
                     out.push(Reach {
@@ -270,7 +293,13 @@ impl Index {
                 }
             }
         }
-        out.sort_by(|a, b| (a.org, a.name.to_lowercase(), a.project).cmp(&(b.org, b.name.to_lowercase(), b.project)));
+        out.sort_by(|a, b| {
+            (a.org, a.name.to_lowercase(), a.project).cmp(&(
+                b.org,
+                b.name.to_lowercase(),
+                b.project,
+            ))
+        });
         out
     }
 }

@@ -347,7 +347,10 @@ impl ProjectPermission {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        ProjectPermission::ALL.iter().copied().find(|p| p.as_str() == s)
+        ProjectPermission::ALL
+            .iter()
+            .copied()
+            .find(|p| p.as_str() == s)
     }
 }
 
@@ -379,9 +382,18 @@ mod tests {
         assert_eq!([Viewer, Admin, Contributor].into_iter().max(), Some(Admin));
         assert!(Contributor.allows(ProjectPermission::Deploy));
         assert!(!Contributor.allows(ProjectPermission::Delete));
-        assert_eq!(ProjectRole::from_org(BuiltinRole::Developer.permissions()), Some(Contributor));
-        assert_eq!(ProjectRole::from_org(BuiltinRole::Manager.permissions()), Some(Admin));
-        assert_eq!(ProjectRole::from_org(BuiltinRole::Billing.permissions()), None);
+        assert_eq!(
+            ProjectRole::from_org(BuiltinRole::Developer.permissions()),
+            Some(Contributor)
+        );
+        assert_eq!(
+            ProjectRole::from_org(BuiltinRole::Manager.permissions()),
+            Some(Admin)
+        );
+        assert_eq!(
+            ProjectRole::from_org(BuiltinRole::Billing.permissions()),
+            None
+        );
     }
 
     #[test]

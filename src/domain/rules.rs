@@ -458,10 +458,7 @@ mod tests {
         assert!(r6_project_role(&dev, Some(Admin), Contributor, GrantPath::Direct).is_ok());
         let mgr = actor(&[Manager]);
         assert!(r6_project_role(&mgr, Some(Admin), Admin, GrantPath::Group).is_ok());
-        let grouper = ActorFacts::new(
-            member(&[Member]),
-            None,
-        );
+        let grouper = ActorFacts::new(member(&[Member]), None);
         assert!(r6_project_role(&grouper, Some(Admin), Viewer, GrantPath::Group).is_err());
         let limited = ActorFacts::new(
             member(&[Owner]),

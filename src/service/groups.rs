@@ -36,11 +36,18 @@ pub async fn list_groups(
     let access = org_access(&mut *tx, who, org, false).await?;
     access.actor.require(Permission::MembersRead)?;
     let rows = tx.groups(access.org.org.id, from, limit + 1).await?;
-    Ok(Page::from_rows(rows, limit, |g| after(g.name.to_lowercase(), g.id.0)))
+    Ok(Page::from_rows(rows, limit, |g| {
+        after(g.name.to_lowercase(), g.id.0)
+    }))
 }
 
 /// A group with its members and projects (`members.read`).
-pub async fn get_group(gh: &Guildhall, who: &Principal, org: &OrgRef, group: &str) -> Result<GroupDetail> {
+pub async fn get_group(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    group: &str,
+) -> Result<GroupDetail> {
     let mut tx = gh.store.read().await?;
     let access = org_access(&mut *tx, who, org, false).await?;
     access.actor.require(Permission::MembersRead)?;
@@ -49,7 +56,12 @@ pub async fn get_group(gh: &Guildhall, who: &Principal, org: &OrgRef, group: &st
 }
 
 /// Creates a group (`groups.manage`).
-pub async fn create_group(gh: &Guildhall, who: &Principal, org: &OrgRef, name: LocalName) -> Result<GroupDetail> {
+pub async fn create_group(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    name: LocalName,
+) -> Result<GroupDetail> {
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
@@ -64,7 +76,9 @@ pub async fn create_group(gh: &Guildhall, who: &Principal, org: &OrgRef, name: L
         name: name.as_str().to_owned(),
         created_at: now,
     };
-    tx.insert_group(&group, &name.key()).await.map_err(|e| name_taken(e, &group.name))?;
+    tx.insert_group(&group, &name.key())
+        .await
+        .map_err(|e| name_taken(e, &group.name))?;
     let event = AuditEvent::new(&who.actor(now), Action::GroupCreated, "group", group.id)
         .in_org(org_id)
         .with_data(json!({ "name": group.name }));
@@ -77,7 +91,13 @@ pub async fn create_group(gh: &Guildhall, who: &Principal, org: &OrgRef, name: L
 }
 
 /// Renames a group (`groups.manage`).
-pub async fn rename_group(gh: &Guildhall, who: &Principal, org: &OrgRef, group: &str, name: LocalName) -> Result<GroupDetail> {
+pub async fn rename_group(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    group: &str,
+    name: LocalName,
+) -> Result<GroupDetail> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     access.actor.require(Permission::GroupsManage)?;
@@ -87,10 +107,17 @@ pub async fn rename_group(gh: &Guildhall, who: &Principal, org: &OrgRef, group: 
             return Err(DomainError::GroupNameTaken(name.as_str().to_owned()));
         }
         let before = std::mem::replace(&mut g.name, name.as_str().to_owned());
-        tx.update_group(&g, &name.key()).await.map_err(|e| name_taken(e, &g.name))?;
-        let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::GroupRenamed, "group", g.id)
-            .in_org(g.org)
-            .with_data(json!({ "before": before, "after": g.name }));
+        tx.update_group(&g, &name.key())
+            .await
+            .map_err(|e| name_taken(e, &g.name))?;
+        let event = AuditEvent::new(
+            &who.actor(gh.clock.now()),
+            Action::GroupRenamed,
+            "group",
+            g.id,
+        )
+        .in_org(g.org)
+        .with_data(json!({ "before": before, "after": g.name }));
         let d = detail(&mut *tx, g).await?;
         gh.commit(tx, vec![event]).await?;
         return Ok(d);
@@ -100,7 +127,12 @@ pub async fn rename_group(gh: &Guildhall, who: &Principal, org: &OrgRef, group: 
 
 /// Deletes a group; its members lose the project roles it gave (`groups.manage`, and R6: only a
 /// group whose every project role the caller could take away).
-pub async fn delete_group(gh: &Guildhall, who: &Principal, org: &OrgRef, group: &str) -> Result<()> {
+pub async fn delete_group(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    group: &str,
+) -> Result<()> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     access.actor.require(Permission::GroupsManage)?;
@@ -108,25 +140,49 @@ pub async fn delete_group(gh: &Guildhall, who: &Principal, org: &OrgRef, group: 
     let projects = tx.group_projects(g.id).await?;
     check_carried(&mut *tx, who, &access, &projects).await?;
     tx.delete_group(g.org, g.id).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::GroupDeleted, "group", g.id)
-        .in_org(g.org)
-        .with_data(json!({ "name": g.name }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::GroupDeleted,
+        "group",
+        g.id,
+    )
+    .in_org(g.org)
+    .with_data(json!({ "name": g.name }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 
 /// R6: puts a member in a group, which gives them the group's project roles: only when the
 /// caller could give each of those roles themselves.
-pub async fn put_group_member(gh: &Guildhall, who: &Principal, org: &OrgRef, group: &str, user: UserId) -> Result<GroupDetail> {
+pub async fn put_group_member(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    group: &str,
+    user: UserId,
+) -> Result<GroupDetail> {
     change_place(gh, who, org, group, user, true).await
 }
 
 /// R6: takes a member out of a group (the same bound: nobody takes away a role above their own).
-pub async fn remove_group_member(gh: &Guildhall, who: &Principal, org: &OrgRef, group: &str, user: UserId) -> Result<GroupDetail> {
+pub async fn remove_group_member(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    group: &str,
+    user: UserId,
+) -> Result<GroupDetail> {
     change_place(gh, who, org, group, user, false).await
 }
 
-async fn change_place(gh: &Guildhall, who: &Principal, org: &OrgRef, group: &str, user: UserId, put: bool) -> Result<GroupDetail> {
+async fn change_place(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    group: &str,
+    user: UserId,
+    put: bool,
+) -> Result<GroupDetail> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     access.actor.require(Permission::GroupsManage)?;
@@ -174,7 +230,12 @@ pub async fn put_group_project(
     access.actor.require(Permission::GroupsManage)?;
     let g = find(&mut *tx, &access, group).await?;
     let (p, mine) = reach(&mut *tx, who, &access, project).await?;
-    let before = tx.group_projects(g.id).await?.into_iter().find(|(x, _)| x.id == p.id).map(|(_, r)| r);
+    let before = tx
+        .group_projects(g.id)
+        .await?
+        .into_iter()
+        .find(|(x, _)| x.id == p.id)
+        .map(|(_, r)| r);
     r6_project_role(&access.actor, Some(mine), role, GrantPath::Group)?;
     if let Some(old) = before {
         r6_project_role(&access.actor, Some(mine), old, GrantPath::Group)?;
@@ -189,7 +250,13 @@ pub async fn put_group_project(
 }
 
 /// R6: takes a project from a group (never a role stronger than the caller's own on it).
-pub async fn remove_group_project(gh: &Guildhall, who: &Principal, org: &OrgRef, group: &str, project: &str) -> Result<GroupDetail> {
+pub async fn remove_group_project(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    group: &str,
+    project: &str,
+) -> Result<GroupDetail> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     access.actor.require(Permission::GroupsManage)?;
@@ -204,16 +271,26 @@ pub async fn remove_group_project(gh: &Guildhall, who: &Principal, org: &OrgRef,
         .ok_or(DomainError::NotFound(Kind::Project))?;
     r6_project_role(&access.actor, Some(mine), before, GrantPath::Group)?;
     tx.delete_group_project(g.org, g.id, p.id).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::GroupProjectRemoved, "group", g.id)
-        .in_org(g.org)
-        .with_data(json!({ "project": p.id, "before": before.as_str() }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::GroupProjectRemoved,
+        "group",
+        g.id,
+    )
+    .in_org(g.org)
+    .with_data(json!({ "project": p.id, "before": before.as_str() }));
     let d = detail(&mut *tx, g).await?;
     gh.commit(tx, vec![event]).await?;
     Ok(d)
 }
 
 /// R6: the caller could give (or take) every project role in `projects` themselves.
-async fn check_carried(tx: &mut dyn Tx, who: &Principal, access: &OrgAccess, projects: &[(Project, ProjectRole)]) -> Result<()> {
+async fn check_carried(
+    tx: &mut dyn Tx,
+    who: &Principal,
+    access: &OrgAccess,
+    projects: &[(Project, ProjectRole)],
+) -> Result<()> {
     if projects.is_empty() {
         return Ok(());
     }
@@ -226,6 +303,9 @@ async fn check_carried(tx: &mut dyn Tx, who: &Principal, access: &OrgAccess, pro
 }
 
 async fn find(tx: &mut dyn Tx, access: &OrgAccess, group: &str) -> Result<Group> {
+    if !super::projects::plausible_ref(group) {
+        return Err(DomainError::NotFound(Kind::Group));
+    }
     tx.group_by_ref(access.org.org.id, group)
         .await?
         .ok_or(DomainError::NotFound(Kind::Group))
@@ -241,9 +321,11 @@ async fn detail(tx: &mut dyn Tx, group: Group) -> Result<GroupDetail> {
     })
 }
 
-fn name_taken(e: StoreError, name: &str) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::GroupName) => DomainError::GroupNameTaken(name.to_owned()),
-        other => other.into(),
+fn name_taken(e: impl Into<DomainError>, name: &str) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::GroupName)) => {
+            DomainError::GroupNameTaken(name.to_owned())
+        }
+        other => other,
     }
 }

@@ -164,8 +164,7 @@ pub async fn update_org(
 pub async fn delete_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<()> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
-    // TODO(#4): count the organization's projects once projects exist.
-    let projects_left = 0;
+    let projects_left = tx.count_projects(access.org.org.id).await?;
     r5_delete_org(&access.actor, access.org.org.personal, projects_left)?;
     let o = &access.org.org;
     tx.delete_org(o.id).await?;
@@ -237,10 +236,14 @@ pub fn names(roles: &[AssignedRole]) -> Vec<String> {
 }
 
 /// R1: a unique-key race lost to another process becomes the same 409 as the checked case.
-fn name_conflict(e: StoreError, org: &Org) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::OrgName) => DomainError::OrgNameTaken(org.name.clone()),
-        StoreError::Conflict(Constraint::OrgSlug) => DomainError::SlugTaken(org.slug.clone()),
-        other => other.into(),
+fn name_conflict(e: impl Into<DomainError>, org: &Org) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::OrgName)) => {
+            DomainError::OrgNameTaken(org.name.clone())
+        }
+        DomainError::Store(StoreError::Conflict(Constraint::OrgSlug)) => {
+            DomainError::SlugTaken(org.slug.clone())
+        }
+        other => other,
     }
 }

@@ -46,6 +46,9 @@ pub(super) async fn reach(
     project: &str,
 ) -> Result<ReachedProject> {
     let not_found = || DomainError::NotFound(Kind::Project);
+    if !plausible_ref(project) {
+        return Err(not_found());
+    }
     let p = tx
         .project_by_ref(access.org.org.id, project)
         .await?
@@ -73,7 +76,8 @@ pub async fn list_projects(
             .await?
             .into_iter()
             .filter_map(|p| {
-                let role = eval::project_role(access.actor.permissions, granted.get(&p.id).copied());
+                let role =
+                    eval::project_role(access.actor.permissions, granted.get(&p.id).copied());
                 role.map(|r| (p, r))
             })
             .collect()
@@ -82,23 +86,37 @@ pub async fn list_projects(
         let mut all = Vec::new();
         let mut cursor = None;
         loop {
-            let page = tx.projects(access.org.org.id, cursor.as_ref(), 1000).await?;
+            let page = tx
+                .projects(access.org.org.id, cursor.as_ref(), 1000)
+                .await?;
             let done = page.len() < 1000;
             cursor = page.last().map(|p| after(p.name.to_lowercase(), p.id.0));
-            all.extend(page.into_iter().filter_map(|p| granted.get(&p.id).map(|r| (p.clone(), *r))));
+            all.extend(
+                page.into_iter()
+                    .filter_map(|p| granted.get(&p.id).map(|r| (p.clone(), *r))),
+            );
             if done {
                 break;
             }
         }
-        all.retain(|(p, _)| from.is_none_or(|a| (p.name.to_lowercase(), p.id.0) > (a.key.clone(), a.id)));
+        all.retain(|(p, _)| {
+            from.is_none_or(|a| (p.name.to_lowercase(), p.id.0) > (a.key.clone(), a.id))
+        });
         all.truncate(limit as usize + 1);
         all
     };
-    Ok(Page::from_rows(rows, limit, |(p, _)| after(p.name.to_lowercase(), p.id.0)))
+    Ok(Page::from_rows(rows, limit, |(p, _)| {
+        after(p.name.to_lowercase(), p.id.0)
+    }))
 }
 
 /// A project the caller reaches.
-pub async fn get_project(gh: &Guildhall, who: &Principal, org: &OrgRef, project: &str) -> Result<ReachedProject> {
+pub async fn get_project(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    project: &str,
+) -> Result<ReachedProject> {
     let mut tx = gh.store.read().await?;
     let access = org_access(&mut *tx, who, org, false).await?;
     reach(&mut *tx, who, &access, project).await
@@ -106,7 +124,12 @@ pub async fn get_project(gh: &Guildhall, who: &Principal, org: &OrgRef, project:
 
 /// Creates a project (`projects.create`); its creator gets `admin` on it, so a creator without
 /// organization-wide reach can still see what they made.
-pub async fn create_project(gh: &Guildhall, who: &Principal, org: &OrgRef, name: LocalName) -> Result<ReachedProject> {
+pub async fn create_project(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    name: LocalName,
+) -> Result<ReachedProject> {
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
@@ -124,10 +147,16 @@ pub async fn create_project(gh: &Guildhall, who: &Principal, org: &OrgRef, name:
     tx.insert_project(&project, &name.key())
         .await
         .map_err(|e| name_taken(e, &project.name))?;
-    tx.put_project_member(org_id, project.id, who.user.id, ProjectRole::Admin).await?;
-    let event = AuditEvent::new(&who.actor(now), Action::ProjectCreated, "project", project.id)
-        .in_org(org_id)
-        .with_data(json!({ "name": project.name }));
+    tx.put_project_member(org_id, project.id, who.user.id, ProjectRole::Admin)
+        .await?;
+    let event = AuditEvent::new(
+        &who.actor(now),
+        Action::ProjectCreated,
+        "project",
+        project.id,
+    )
+    .in_org(org_id)
+    .with_data(json!({ "name": project.name }));
     gh.commit(tx, vec![event]).await?;
     Ok((project, ProjectRole::Admin))
 }
@@ -153,16 +182,28 @@ pub async fn rename_project(
         return Err(DomainError::ProjectNameTaken(name.as_str().to_owned()));
     }
     let before = std::mem::replace(&mut p.name, name.as_str().to_owned());
-    tx.update_project(&p, &name.key()).await.map_err(|e| name_taken(e, &p.name))?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::ProjectRenamed, "project", p.id)
-        .in_org(p.org)
-        .with_data(json!({ "before": before, "after": p.name }));
+    tx.update_project(&p, &name.key())
+        .await
+        .map_err(|e| name_taken(e, &p.name))?;
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::ProjectRenamed,
+        "project",
+        p.id,
+    )
+    .in_org(p.org)
+    .with_data(json!({ "before": before, "after": p.name }));
     gh.commit(tx, vec![event]).await?;
     Ok((p, role))
 }
 
 /// Deletes a project with every grant on it (`project.delete` on it).
-pub async fn delete_project(gh: &Guildhall, who: &Principal, org: &OrgRef, project: &str) -> Result<()> {
+pub async fn delete_project(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    project: &str,
+) -> Result<()> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     let (p, role) = reach(&mut *tx, who, &access, project).await?;
@@ -170,9 +211,14 @@ pub async fn delete_project(gh: &Guildhall, who: &Principal, org: &OrgRef, proje
         return Err(DomainError::Forbidden(Permission::ProjectsManage));
     }
     tx.delete_project(p.org, p.id).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::ProjectDeleted, "project", p.id)
-        .in_org(p.org)
-        .with_data(json!({ "name": p.name }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::ProjectDeleted,
+        "project",
+        p.id,
+    )
+    .in_org(p.org)
+    .with_data(json!({ "name": p.name }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
 }
@@ -199,9 +245,16 @@ pub async fn set_project_member(
         r6_project_role(&access.actor, Some(mine), old, GrantPath::Direct)?;
     }
     tx.put_project_member(p.org, p.id, user, role).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::ProjectMemberSet, "project", p.id)
-        .in_org(p.org)
-        .with_data(json!({ "user": user, "before": before.map(ProjectRole::as_str), "after": role.as_str() }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::ProjectMemberSet,
+        "project",
+        p.id,
+    )
+    .in_org(p.org)
+    .with_data(
+        json!({ "user": user, "before": before.map(ProjectRole::as_str), "after": role.as_str() }),
+    );
     gh.commit(tx, vec![event]).await?;
     Ok(role)
 }
@@ -222,14 +275,24 @@ pub async fn remove_project_member(
         .ok_or(DomainError::NotFound(Kind::Member))?;
     r6_project_role(&access.actor, Some(mine), before, GrantPath::Direct)?;
     tx.delete_project_member(p.org, p.id, user).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::ProjectMemberRemoved, "project", p.id)
-        .in_org(p.org)
-        .with_data(json!({ "user": user, "before": before.as_str() }));
+    let event = AuditEvent::new(
+        &who.actor(gh.clock.now()),
+        Action::ProjectMemberRemoved,
+        "project",
+        p.id,
+    )
+    .in_org(p.org)
+    .with_data(json!({ "user": user, "before": before.as_str() }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 
-async fn direct_role(tx: &mut dyn Tx, org: crate::domain::ids::OrgId, project: ProjectId, user: UserId) -> Result<Option<ProjectRole>> {
+async fn direct_role(
+    tx: &mut dyn Tx,
+    org: crate::domain::ids::OrgId,
+    project: ProjectId,
+    user: UserId,
+) -> Result<Option<ProjectRole>> {
     Ok(tx
         .project_grants(org, user)
         .await?
@@ -238,9 +301,17 @@ async fn direct_role(tx: &mut dyn Tx, org: crate::domain::ids::OrgId, project: P
         .map(|g| g.role))
 }
 
-fn name_taken(e: StoreError, name: &str) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::ProjectName) => DomainError::ProjectNameTaken(name.to_owned()),
-        other => other.into(),
+/// Whether a path segment could name a project or group at all; anything else never reaches a
+/// query (PostgreSQL refuses NUL characters outright).
+pub(super) fn plausible_ref(key: &str) -> bool {
+    !key.is_empty() && key.chars().count() <= 100 && !key.chars().any(char::is_control)
+}
+
+fn name_taken(e: impl Into<DomainError>, name: &str) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::ProjectName)) => {
+            DomainError::ProjectNameTaken(name.to_owned())
+        }
+        other => other,
     }
 }

@@ -204,9 +204,11 @@ fn find_custom<'a>(roles: &'a [CustomRole], key: &str) -> Result<&'a CustomRole>
         .ok_or(DomainError::NotFound(Kind::Role))
 }
 
-fn name_taken(e: StoreError, name: &str) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::RoleName) => DomainError::RoleNameTaken(name.to_owned()),
-        other => other.into(),
+fn name_taken(e: impl Into<DomainError>, name: &str) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::RoleName)) => {
+            DomainError::RoleNameTaken(name.to_owned())
+        }
+        other => other,
     }
 }

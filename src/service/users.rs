@@ -81,9 +81,11 @@ pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Resul
     Ok(user)
 }
 
-fn email_conflict(e: StoreError, email: &str) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::UserEmail) => DomainError::EmailTaken(email.to_owned()),
-        other => other.into(),
+fn email_conflict(e: impl Into<DomainError>, email: &str) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::UserEmail)) => {
+            DomainError::EmailTaken(email.to_owned())
+        }
+        other => other,
     }
 }

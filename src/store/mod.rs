@@ -316,15 +316,31 @@ pub trait Tx: Send {
     /// Whether a project of `org` has this name key.
     async fn project_name_taken(&mut self, org: OrgId, name_key: &str) -> StoreResult<bool>;
     /// A page of an organization's projects, by name.
-    async fn projects(&mut self, org: OrgId, after: Option<&After>, limit: u32) -> StoreResult<Vec<Project>>;
+    async fn projects(
+        &mut self,
+        org: OrgId,
+        after: Option<&After>,
+        limit: u32,
+    ) -> StoreResult<Vec<Project>>;
     /// Renames a project.
     async fn update_project(&mut self, project: &Project, name_key: &str) -> StoreResult<()>;
     /// Deletes a project with every grant on it.
     async fn delete_project(&mut self, org: OrgId, id: ProjectId) -> StoreResult<()>;
     /// Sets a member's direct role on a project.
-    async fn put_project_member(&mut self, org: OrgId, project: ProjectId, user: UserId, role: ProjectRole) -> StoreResult<()>;
+    async fn put_project_member(
+        &mut self,
+        org: OrgId,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+    ) -> StoreResult<()>;
     /// Takes a member's direct role on a project; false when there was none.
-    async fn delete_project_member(&mut self, org: OrgId, project: ProjectId, user: UserId) -> StoreResult<bool>;
+    async fn delete_project_member(
+        &mut self,
+        org: OrgId,
+        project: ProjectId,
+        user: UserId,
+    ) -> StoreResult<bool>;
     /// Every project role a member holds in `org`, direct or through groups.
     async fn project_grants(&mut self, org: OrgId, user: UserId) -> StoreResult<Vec<ProjectGrant>>;
 
@@ -336,7 +352,12 @@ pub trait Tx: Send {
     /// Whether a group of `org` has this name key.
     async fn group_name_taken(&mut self, org: OrgId, name_key: &str) -> StoreResult<bool>;
     /// A page of an organization's groups, by name.
-    async fn groups(&mut self, org: OrgId, after: Option<&After>, limit: u32) -> StoreResult<Vec<Group>>;
+    async fn groups(
+        &mut self,
+        org: OrgId,
+        after: Option<&After>,
+        limit: u32,
+    ) -> StoreResult<Vec<Group>>;
     /// Renames a group.
     async fn update_group(&mut self, group: &Group, name_key: &str) -> StoreResult<()>;
     /// Deletes a group with its places and project roles.
@@ -346,13 +367,34 @@ pub trait Tx: Send {
     /// A group's projects and the role it gives on each, by name.
     async fn group_projects(&mut self, group: GroupId) -> StoreResult<Vec<(Project, ProjectRole)>>;
     /// Puts a member in a group (no-op when already there).
-    async fn put_group_member(&mut self, org: OrgId, group: GroupId, user: UserId) -> StoreResult<()>;
+    async fn put_group_member(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        user: UserId,
+    ) -> StoreResult<()>;
     /// Takes a member out of a group; false when they were not in it.
-    async fn delete_group_member(&mut self, org: OrgId, group: GroupId, user: UserId) -> StoreResult<bool>;
+    async fn delete_group_member(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        user: UserId,
+    ) -> StoreResult<bool>;
     /// Gives a group a role on a project (replacing the one it had).
-    async fn put_group_project(&mut self, org: OrgId, group: GroupId, project: ProjectId, role: ProjectRole) -> StoreResult<()>;
+    async fn put_group_project(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        project: ProjectId,
+        role: ProjectRole,
+    ) -> StoreResult<()>;
     /// Takes a project from a group; false when it did not have it.
-    async fn delete_group_project(&mut self, org: OrgId, group: GroupId, project: ProjectId) -> StoreResult<bool>;
+    async fn delete_group_project(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        project: ProjectId,
+    ) -> StoreResult<bool>;
     /// The names of the groups each member of `org` is in.
     async fn member_groups(&mut self, org: OrgId) -> StoreResult<Vec<(UserId, String)>>;
 

@@ -106,7 +106,10 @@ impl Store for PgStore {
                                 match listener.recv().await {
                                     Ok(_) => {
                                         // A full channel already holds a wake-up: nothing lost.
-                                        if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                                        if let Err(
+                                            tokio::sync::mpsc::error::TrySendError::Closed(()),
+                                        ) = tx.try_send(())
+                                        {
                                             return;
                                         }
                                     }
@@ -118,7 +121,9 @@ impl Store for PgStore {
                             }
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "could not connect to listen for grant changes"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not connect to listen for grant changes")
+                    }
                 }
                 if tx.is_closed() {
                     return;

@@ -1216,12 +1216,12 @@ macro_rules! impl_tx {
                 use std::collections::HashMap;
                 let only = org.map(|o| o.0);
                 let mut snaps: HashMap<OrgId, OrgSnapshot> = HashMap::new();
-                let mut snap = |o: OrgId| -> &mut OrgSnapshot {
+                fn at(snaps: &mut HashMap<OrgId, OrgSnapshot>, o: OrgId) -> &mut OrgSnapshot {
                     snaps.entry(o).or_insert_with(|| OrgSnapshot {
                         org: Some(o),
                         ..OrgSnapshot::default()
                     })
-                };
+                }
                 let sql = format!(
                     "SELECT m.org_id, m.user_id, {ROLE_COLS} FROM memberships m \
                      LEFT JOIN member_roles mr ON mr.org_id = m.org_id AND mr.user_id = m.user_id \
@@ -1230,7 +1230,7 @@ macro_rules! impl_tx {
                 );
                 let rows = sqlx::query(&sql).bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
-                    let s = snap(OrgId(get(r, "org_id")?));
+                    let s = at(&mut snaps, OrgId(get(r, "org_id")?));
                     let user = UserId(get(r, "user_id")?);
                     if s.members.last().is_none_or(|(u, _)| *u != user) {
                         s.members.push((user, Vec::new()));
@@ -1242,12 +1242,12 @@ macro_rules! impl_tx {
                 let rows = sqlx::query("SELECT org_id, id, name FROM projects WHERE ($1 IS NULL OR org_id = $1)")
                     .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
-                    snap(OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
                 }
                 let rows = sqlx::query("SELECT org_id, id, name FROM groups WHERE ($1 IS NULL OR org_id = $1)")
                     .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
-                    snap(OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
                 }
                 let rows = sqlx::query(
                     "SELECT org_id, project_id, user_id, role FROM project_members WHERE ($1 IS NULL OR org_id = $1)",
@@ -1255,14 +1255,14 @@ macro_rules! impl_tx {
                 .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
                     let role = project_role(get(r, "role")?)?;
-                    snap(OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
                 }
                 let rows = sqlx::query(
                     "SELECT org_id, group_id, user_id FROM group_members WHERE ($1 IS NULL OR org_id = $1)",
                 )
                 .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
-                    snap(OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
                 }
                 let rows = sqlx::query(
                     "SELECT g.org_id, gp.group_id, gp.project_id, gp.role FROM group_projects gp \
@@ -1271,7 +1271,7 @@ macro_rules! impl_tx {
                 .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
                     let role = project_role(get(r, "role")?)?;
-                    snap(OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
                 }
                 Ok(snaps.into_values().collect())
             }
