@@ -40,6 +40,19 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
     let store = crate::store::open(url.expose_secret())
         .await
         .context("opening the database; check --database-url")?;
+    let started = std::time::Instant::now();
+    let authz = crate::authz::index::Index::load(store.clone())
+        .await
+        .context("loading the authorization index")?;
+    tracing::info!(
+        revision = authz.revision(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "authorization index loaded"
+    );
+    authz.follow(
+        store.grant_notifications().await?,
+        std::time::Duration::from_secs(1),
+    );
     let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
     let gh = Guildhall {
         store,
@@ -47,10 +60,16 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
         clock: Arc::new(SystemClock),
         session_ttl: chrono::Duration::from_std(config.session_ttl)
             .context("--session-ttl is too long")?,
+        authz,
     };
     Ok(AppState {
         gh,
         metrics: metrics_handle()?,
+        service_token: config
+            .service_token
+            .as_ref()
+            .map(|t| Arc::new(crate::secret::TokenHash::of(t.expose_secret()))),
+        public_url: config.public_url.clone(),
     })
 }
 

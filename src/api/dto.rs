@@ -5,8 +5,8 @@
 use crate::domain::FieldError;
 use crate::domain::audit::AuditRecord;
 use crate::domain::model::{ApiToken, OrgWithOwner, User};
-use crate::domain::names::{DisplayName, Email, OrgName, Password, RoleName, Slug};
-use crate::domain::permission::{PermSet, Permission};
+use crate::domain::names::{DisplayName, Email, LocalName, OrgName, Password, RoleName, Slug};
+use crate::domain::permission::{PermSet, Permission, ProjectRole};
 use crate::domain::role::{AssignedRole, CustomRole};
 use crate::service::orgs::names;
 use chrono::{DateTime, Utc};
@@ -387,17 +387,16 @@ pub struct MemberDto {
     pub user: UserDto,
     /// Role names, built-in or custom.
     pub roles: Vec<String>,
-    /// Group names (groups arrive with projects).
+    /// The names of the groups the member is in.
     pub groups: Vec<String>,
 }
 
-impl MemberDto {
-    /// A member as listed.
-    pub fn new(user: &User, roles: &[AssignedRole]) -> Self {
+impl From<&crate::service::members::Member> for MemberDto {
+    fn from(m: &crate::service::members::Member) -> Self {
         MemberDto {
-            user: UserDto::from(user),
-            roles: names(roles),
-            groups: Vec::new(),
+            user: UserDto::from(&m.user),
+            roles: names(&m.roles),
+            groups: m.groups.clone(),
         }
     }
 }
@@ -432,6 +431,192 @@ pub struct EffectivePermissionsDto {
     pub user: UserDto,
     /// Every permission held, with where it comes from.
     pub permissions: Vec<crate::authz::eval::Grant>,
+    /// Which projects the member reaches, and why (R11).
+    pub projects: ProjectReachDto,
+}
+
+/// A member's project reach.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectReachDto {
+    /// Reach over every project of the organization, from the member's roles; `null` if none.
+    pub all: Option<crate::authz::eval::OrgWideReach>,
+    /// Projects granted directly or through groups.
+    pub granted: Vec<GrantedProjectDto>,
+}
+
+/// One granted project, with the effective role (the strongest grant wins) and its sources.
+#[derive(Serialize, ToSchema)]
+pub struct GrantedProjectDto {
+    /// The project.
+    pub project: ProjectRefDto,
+    /// The effective role on it.
+    pub role: &'static str,
+    /// Every grant on it.
+    pub sources: Vec<crate::authz::eval::ProjectSource>,
+}
+
+/// A project named in another answer.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectRefDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+}
+
+impl From<crate::service::members::Effective> for EffectivePermissionsDto {
+    fn from(e: crate::service::members::Effective) -> Self {
+        EffectivePermissionsDto {
+            user: UserDto::from(&e.user),
+            permissions: e.permissions,
+            projects: ProjectReachDto {
+                all: e.all_projects,
+                granted: e
+                    .granted
+                    .into_iter()
+                    .map(|(id, name, role, sources)| GrantedProjectDto {
+                        project: ProjectRefDto { id: id.0, name },
+                        role: role.as_str(),
+                        sources,
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// A project as the API shows one, with the caller's role on it.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Its organization.
+    pub org: Uuid,
+    /// Its name, unique within the organization.
+    pub name: String,
+    /// The caller's strongest role on it (R11).
+    pub my_role: &'static str,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl ProjectDto {
+    /// A project with the caller's role.
+    pub fn new(p: &crate::domain::model::Project, role: ProjectRole) -> Self {
+        ProjectDto {
+            id: p.id.0,
+            org: p.org.0,
+            name: p.name.clone(),
+            my_role: role.as_str(),
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// `POST /orgs/{org}/projects`, `PATCH .../{project}`, `POST /orgs/{org}/groups`,
+/// `PATCH .../{group}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameRequest {
+    /// Unique within the organization, case-insensitively.
+    pub name: String,
+}
+
+impl NameRequest {
+    /// The parsed name.
+    pub fn parse(&self) -> Result<LocalName, Vec<FieldError>> {
+        LocalName::parse(&self.name).map_err(|e| vec![e])
+    }
+}
+
+/// `PUT .../projects/{project}/members/{user}`, `PUT .../groups/{group}/projects/{project}`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectRoleRequest {
+    /// `viewer`, `contributor` or `admin`.
+    pub role: String,
+}
+
+impl ProjectRoleRequest {
+    /// The parsed role.
+    pub fn parse(&self) -> Result<ProjectRole, Vec<FieldError>> {
+        ProjectRole::parse(&self.role).ok_or_else(|| {
+            vec![FieldError::new(
+                "role",
+                format!(
+                    "unknown project role `{}`; use `viewer`, `contributor` or `admin`",
+                    self.role
+                ),
+            )]
+        })
+    }
+}
+
+/// A group in a listing.
+#[derive(Serialize, ToSchema)]
+pub struct GroupDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&crate::domain::model::Group> for GroupDto {
+    fn from(g: &crate::domain::model::Group) -> Self {
+        GroupDto {
+            id: g.id.0,
+            name: g.name.clone(),
+            created_at: g.created_at,
+        }
+    }
+}
+
+/// A group with its members and projects.
+#[derive(Serialize, ToSchema)]
+pub struct GroupDetailDto {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// Its members.
+    pub members: Vec<UserDto>,
+    /// Its projects and the role it gives on each.
+    pub projects: Vec<GroupProjectDto>,
+}
+
+/// One of a group's projects.
+#[derive(Serialize, ToSchema)]
+pub struct GroupProjectDto {
+    /// The project.
+    pub project: ProjectRefDto,
+    /// The role the group gives on it.
+    pub role: &'static str,
+}
+
+impl From<&crate::service::groups::GroupDetail> for GroupDetailDto {
+    fn from(d: &crate::service::groups::GroupDetail) -> Self {
+        GroupDetailDto {
+            id: d.group.id.0,
+            name: d.group.name.clone(),
+            created_at: d.group.created_at,
+            members: d.members.iter().map(UserDto::from).collect(),
+            projects: d
+                .projects
+                .iter()
+                .map(|(p, r)| GroupProjectDto {
+                    project: ProjectRefDto {
+                        id: p.id.0,
+                        name: p.name.clone(),
+                    },
+                    role: r.as_str(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// `POST /orgs/{org}/roles`.

@@ -157,3 +157,38 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
         }
     }
 }
+
+/// A caller of the check API: presents the configured service token. Compared in constant time
+/// (on SHA-256 digests, so lengths do not leak either).
+pub struct ServiceCaller;
+
+impl FromRequestParts<AppState> for ServiceCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        use subtle::ConstantTimeEq as _;
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(crate::domain::DomainError::Unauthenticated)?;
+        let Some(expected) = &state.service_token else {
+            return Err(ApiError::edge(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "the check API needs a service token; start the server with --service-token",
+            ));
+        };
+        let digest = crate::secret::TokenHash::of(presented);
+        if bool::from(digest.0.ct_eq(&expected.0)) {
+            Ok(ServiceCaller)
+        } else {
+            Err(crate::domain::DomainError::Unauthenticated.into())
+        }
+    }
+}

@@ -4,7 +4,7 @@ use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{
     AddMemberRequest, ChangeRolesRequest, EffectivePermissionsDto, MemberDto, Page, PageQuery,
-    UserDto, check_roles,
+    check_roles,
 };
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
 use super::problem::{ApiError, Problem};
@@ -31,11 +31,7 @@ pub async fn list_members(
     let page =
         members::list_members(&s.gh, &who, &OrgRef::parse(&org), from.as_ref(), limit).await?;
     Ok(Json(Page {
-        items: page
-            .items
-            .iter()
-            .map(|(u, r)| MemberDto::new(u, r))
-            .collect(),
+        items: page.items.iter().map(MemberDto::from).collect(),
         next_cursor: page.next.as_ref().map(encode_after),
     }))
 }
@@ -70,7 +66,7 @@ pub async fn add_member(
     let Some(email) = email.filter(|_| errors.is_empty()) else {
         return Err(errors.into());
     };
-    let (user, roles) = members::add_member(
+    let member = members::add_member(
         &s.gh,
         &who,
         &OrgRef::parse(&org),
@@ -79,7 +75,7 @@ pub async fn add_member(
         register,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(MemberDto::new(&user, &roles))))
+    Ok((StatusCode::CREATED, Json(MemberDto::from(&member))))
 }
 
 /// Set a member's roles (`members.manage`; R3: never `owner`, never the owner's; R6: only roles
@@ -95,9 +91,9 @@ pub async fn change_member_roles(
 ) -> Result<Json<MemberDto>, ApiError> {
     let user = UserId(path_id(&user, "user")?);
     check_roles(&req.roles)?;
-    let (u, roles) =
+    let member =
         members::change_member_roles(&s.gh, &who, &OrgRef::parse(&org), user, &req.roles).await?;
-    Ok(Json(MemberDto::new(&u, &roles)))
+    Ok(Json(MemberDto::from(&member)))
 }
 
 /// Remove a member (`members.manage`; never the owner, never someone above you).
@@ -125,9 +121,6 @@ pub async fn member_permissions(
     AppPath((org, user)): AppPath<(String, String)>,
 ) -> Result<Json<EffectivePermissionsDto>, ApiError> {
     let user = UserId(path_id(&user, "user")?);
-    let (u, grants) = members::member_permissions(&s.gh, &who, &OrgRef::parse(&org), user).await?;
-    Ok(Json(EffectivePermissionsDto {
-        user: UserDto::from(&u),
-        permissions: grants,
-    }))
+    let effective = members::member_permissions(&s.gh, &who, &OrgRef::parse(&org), user).await?;
+    Ok(Json(EffectivePermissionsDto::from(effective)))
 }

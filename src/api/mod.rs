@@ -2,14 +2,18 @@
 //! no permission logic here.
 
 pub mod audit;
+pub mod authzen;
+pub mod check;
 pub mod cursor;
 pub mod dto;
 pub mod extract;
+pub mod groups;
 pub mod members;
 pub mod meta;
 pub mod openapi;
 pub mod orgs;
 pub mod problem;
+pub mod projects;
 pub mod roles;
 pub mod tokens;
 pub mod users;
@@ -23,6 +27,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 /// Largest request body accepted; larger ones get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Largest batch of checks accepted (1,000 checks fit comfortably).
+pub const BATCH_BODY_LIMIT: usize = 1024 * 1024;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -30,6 +37,10 @@ pub struct AppState {
     pub gh: Guildhall,
     /// The metrics registry `/metrics` renders.
     pub metrics: PrometheusHandle,
+    /// The digest of the token other services present to the check API.
+    pub service_token: Option<std::sync::Arc<crate::secret::TokenHash>>,
+    /// The public base URL, for links (`--public-url`).
+    pub public_url: Option<String>,
 }
 
 /// The whole HTTP application: API, OpenAPI document, health and metrics, with the security

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document. Routes are registered through `utoipa_axum::routes!`, so a route
 //! exists only with its documentation.
 
-use super::{AppState, audit, members, meta, orgs, roles, tokens, users};
+use super::{
+    AppState, audit, authzen, check, groups, members, meta, orgs, projects, roles, tokens, users,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -49,6 +51,43 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::list_roles, roles::create_role))
         .routes(routes!(roles::update_role, roles::delete_role))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(projects::list_projects, projects::create_project))
+        .routes(routes!(
+            projects::get_project,
+            projects::rename_project,
+            projects::delete_project
+        ))
+        .routes(routes!(
+            projects::set_project_member,
+            projects::remove_project_member
+        ))
+        .routes(routes!(groups::list_groups, groups::create_group))
+        .routes(routes!(
+            groups::get_group,
+            groups::rename_group,
+            groups::delete_group
+        ))
+        .routes(routes!(
+            groups::put_group_member,
+            groups::remove_group_member
+        ))
+        .routes(routes!(
+            groups::put_group_project,
+            groups::remove_group_project
+        ))
+        .routes(routes!(check::check))
+        .merge(
+            // A batch of 1,000 checks is larger than any other request.
+            OpenApiRouter::new()
+                .routes(routes!(check::check_batch))
+                .routes(routes!(authzen::evaluations))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    super::BATCH_BODY_LIMIT,
+                )),
+        )
+        .routes(routes!(check::user_projects))
+        .routes(routes!(authzen::evaluation))
+        .routes(routes!(authzen::configuration))
         .routes(routes!(meta::healthz))
         .routes(routes!(meta::readyz))
         .routes(routes!(meta::metrics))

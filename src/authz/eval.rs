@@ -1,7 +1,7 @@
 //! The evaluator: from the roles a member holds (and an API token's limits) to the permissions a
 //! request may use, with where each one comes from. Pure: no IO.
 
-use crate::domain::permission::Permission;
+use crate::domain::permission::{PermSet, Permission, ProjectRole};
 use crate::domain::role::AssignedRole;
 
 /// Where a permission comes from.
@@ -45,6 +45,54 @@ pub fn explain(roles: &[AssignedRole]) -> Vec<Grant> {
             })
         })
         .collect()
+}
+
+/// Where a project role comes from.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ProjectSource {
+    /// `role` or `custom_role` (organization-wide reach), `group` or `direct`.
+    pub kind: &'static str,
+    /// The role's or group's name; absent for a direct grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The project role this source gives.
+    #[schema(value_type = String)]
+    pub role: ProjectRole,
+}
+
+/// A member's reach over every project of the organization at once, from their roles.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct OrgWideReach {
+    /// The strongest role it gives on every project.
+    #[schema(value_type = String)]
+    pub role: ProjectRole,
+    /// The roles it comes from.
+    pub sources: Vec<ProjectSource>,
+}
+
+/// The organization-wide project reach `roles` give (R11), with its sources.
+pub fn explain_org_reach(roles: &[AssignedRole]) -> Option<OrgWideReach> {
+    let sources: Vec<ProjectSource> = roles
+        .iter()
+        .filter_map(|r| {
+            ProjectRole::from_org(r.permissions()).map(|role| ProjectSource {
+                kind: match r {
+                    AssignedRole::Builtin(_) => "role",
+                    AssignedRole::Custom(_) => "custom_role",
+                },
+                name: Some(r.name().to_owned()),
+                role,
+            })
+        })
+        .collect();
+    let role = sources.iter().map(|s| s.role).max()?;
+    Some(OrgWideReach { role, sources })
+}
+
+/// R11: the strongest project role a member holds on a project: organization-wide reach from
+/// their permissions, or a role granted on it (directly or through a group), whichever is stronger.
+pub fn project_role(org_permissions: PermSet, granted: Option<ProjectRole>) -> Option<ProjectRole> {
+    ProjectRole::from_org(org_permissions).max(granted)
 }
 
 #[cfg(test)]

@@ -52,6 +52,18 @@ actions! {
     RoleCreated = "role.created",
     RoleUpdated = "role.updated",
     RoleDeleted = "role.deleted",
+    ProjectCreated = "project.created",
+    ProjectRenamed = "project.renamed",
+    ProjectDeleted = "project.deleted",
+    ProjectMemberSet = "project.member_set",
+    ProjectMemberRemoved = "project.member_removed",
+    GroupCreated = "group.created",
+    GroupRenamed = "group.renamed",
+    GroupDeleted = "group.deleted",
+    GroupMemberAdded = "group.member_added",
+    GroupMemberRemoved = "group.member_removed",
+    GroupProjectSet = "group.project_set",
+    GroupProjectRemoved = "group.project_removed",
 }
 
 /// Who did it, from where, and when: the context every change is made in.

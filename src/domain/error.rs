@@ -35,6 +35,10 @@ pub enum Kind {
     Role,
     /// An API token.
     Token,
+    /// A project (or one the caller cannot reach, R11).
+    Project,
+    /// A group.
+    Group,
 }
 
 impl Kind {
@@ -46,6 +50,8 @@ impl Kind {
             Kind::Member => "member",
             Kind::Role => "role",
             Kind::Token => "token",
+            Kind::Project => "project",
+            Kind::Group => "group",
         }
     }
 }
@@ -89,6 +95,18 @@ pub enum DomainError {
     /// R1: slug taken.
     #[error("slug `{0}` is taken")]
     SlugTaken(String),
+    /// A project with this name exists in the organization.
+    #[error("project name `{0}` is taken in this organization")]
+    ProjectNameTaken(String),
+    /// A group with this name exists in the organization.
+    #[error("group name `{0}` is taken in this organization")]
+    GroupNameTaken(String),
+    /// R6: the actor may not give (or take) this project role.
+    #[error("you may not give or take the project role `{0}` here")]
+    ProjectRoleNotGrantable(&'static str),
+    /// The check API was asked for a revision this server has not reached.
+    #[error("revision {0} does not exist yet")]
+    RevisionAhead(u64),
     /// An account with this email exists.
     #[error("an account with email `{0}` already exists")]
     EmailTaken(String),

@@ -51,3 +51,11 @@ id_type!(
     /// Identifies a sign-in session (never the secret itself).
     SessionId
 );
+id_type!(
+    /// Identifies a project.
+    ProjectId
+);
+id_type!(
+    /// Identifies a group.
+    GroupId
+);

@@ -1,6 +1,6 @@
 //! The records the service reads and writes: accounts, organizations, tokens.
 
-use super::ids::{OrgId, TokenId, UserId};
+use super::ids::{GroupId, OrgId, ProjectId, TokenId, UserId};
 use super::permission::PermSet;
 use chrono::{DateTime, Utc};
 
@@ -60,4 +60,30 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     /// When it stops working, if ever.
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A project owned by one organization (SPEC §1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    /// Its id.
+    pub id: ProjectId,
+    /// The organization that owns it.
+    pub org: OrgId,
+    /// Its name, unique within the organization.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A group of one organization's members (SPEC §1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Its id.
+    pub id: GroupId,
+    /// The organization it belongs to.
+    pub org: OrgId,
+    /// Its name, unique within the organization.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
 }

@@ -60,6 +60,34 @@ impl OrgName {
     }
 }
 
+/// A project's or group's name: trimmed, 1–100 characters, unique within its organization,
+/// case-insensitively.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct LocalName(String);
+
+impl LocalName {
+    /// Trims and checks `raw`. Never a UUID, so `{project}` and `{group}` in paths are never
+    /// ambiguous.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let name = clean_name("name", raw, MAX_NAME_CHARS)?;
+        if uuid::Uuid::parse_str(&name).is_ok() {
+            return Err(FieldError::new("name", "must not look like an id"));
+        }
+        Ok(LocalName(name))
+    }
+
+    /// The comparison key: lowercase.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// The name as given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A person's display name: trimmed, 1–100 characters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

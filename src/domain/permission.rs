@@ -254,6 +254,106 @@ impl BuiltinRole {
     }
 }
 
+/// A role on one project (SPEC §1), ordered so that the strongest grant wins (R11) is `max()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectRole {
+    /// Sees the project.
+    Viewer,
+    /// Deploys: pushes to the repository, manages environments.
+    Contributor,
+    /// Everything on that project.
+    Admin,
+}
+
+impl ProjectRole {
+    /// Every project role, weakest first.
+    pub const ALL: &'static [ProjectRole] = &[
+        ProjectRole::Viewer,
+        ProjectRole::Contributor,
+        ProjectRole::Admin,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectRole::Viewer => "viewer",
+            ProjectRole::Contributor => "contributor",
+            ProjectRole::Admin => "admin",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        ProjectRole::ALL.iter().copied().find(|r| r.as_str() == s)
+    }
+
+    /// Whether this role allows `p` on its project.
+    pub fn allows(self, p: ProjectPermission) -> bool {
+        match p {
+            ProjectPermission::Read => true,
+            ProjectPermission::Deploy => self >= ProjectRole::Contributor,
+            ProjectPermission::Manage | ProjectPermission::Delete => self == ProjectRole::Admin,
+        }
+    }
+
+    /// The project role an organization-wide permission set amounts to on every project of the
+    /// organization (R11): `projects.manage` is everything, `projects.deploy` deploys,
+    /// `projects.read` sees.
+    pub fn from_org(perms: PermSet) -> Option<ProjectRole> {
+        if perms.contains(Permission::ProjectsManage) {
+            Some(ProjectRole::Admin)
+        } else if perms.contains(Permission::ProjectsDeploy) {
+            Some(ProjectRole::Contributor)
+        } else if perms.contains(Permission::ProjectsRead) {
+            Some(ProjectRole::Viewer)
+        } else {
+            None
+        }
+    }
+}
+
+/// A project-scope permission of the check API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProjectPermission {
+    /// `project.read`
+    Read,
+    /// `project.deploy`
+    Deploy,
+    /// `project.manage`
+    Manage,
+    /// `project.delete`
+    Delete,
+}
+
+impl ProjectPermission {
+    /// Every project permission.
+    pub const ALL: &'static [ProjectPermission] = &[
+        ProjectPermission::Read,
+        ProjectPermission::Deploy,
+        ProjectPermission::Manage,
+        ProjectPermission::Delete,
+    ];
+
+    /// The wire name, e.g. `project.deploy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectPermission::Read => "project.read",
+            ProjectPermission::Deploy => "project.deploy",
+            ProjectPermission::Manage => "project.manage",
+            ProjectPermission::Delete => "project.delete",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        ProjectPermission::ALL
+            .iter()
+            .copied()
+            .find(|p| p.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +374,26 @@ mod tests {
         assert!(!admin.contains(Permission::OrgTransfer));
         assert!(admin.contains(Permission::MembersManage));
         assert!(admin.contains(Permission::AuditRead));
+    }
+
+    #[test]
+    fn r11_the_strongest_project_grant_wins() {
+        use ProjectRole::*;
+        assert_eq!([Viewer, Admin, Contributor].into_iter().max(), Some(Admin));
+        assert!(Contributor.allows(ProjectPermission::Deploy));
+        assert!(!Contributor.allows(ProjectPermission::Delete));
+        assert_eq!(
+            ProjectRole::from_org(BuiltinRole::Developer.permissions()),
+            Some(Contributor)
+        );
+        assert_eq!(
+            ProjectRole::from_org(BuiltinRole::Manager.permissions()),
+            Some(Admin)
+        );
+        assert_eq!(
+            ProjectRole::from_org(BuiltinRole::Billing.permissions()),
+            None
+        );
     }
 
     #[test]

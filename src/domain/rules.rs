@@ -4,7 +4,7 @@
 
 use super::error::DomainError;
 use super::ids::UserId;
-use super::permission::{BuiltinRole, PermSet, Permission, owner_only};
+use super::permission::{BuiltinRole, PermSet, Permission, ProjectRole, owner_only};
 use super::role::{AssignedRole, permissions_of};
 use chrono::{DateTime, Duration, Utc};
 
@@ -225,6 +225,41 @@ pub fn r6_token_permissions(held: PermSet, requested: PermSet) -> Result<(), Dom
     }
 }
 
+/// How a project role is being given: directly to a member, or to a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantPath {
+    /// A direct project role (`projects.manage`, or admin on that project).
+    Direct,
+    /// A group's project role, or a group place that carries it (`groups.manage`).
+    Group,
+}
+
+/// R6 for project roles: nobody gives (or takes away) a project role above what they hold on
+/// that project. Direct roles need `projects.manage` or `admin` on the project; group grants and
+/// group places need `groups.manage`.
+pub fn r6_project_role(
+    actor: &ActorFacts,
+    actor_on_project: Option<ProjectRole>,
+    role: ProjectRole,
+    path: GrantPath,
+) -> Result<(), DomainError> {
+    match path {
+        GrantPath::Direct => {
+            if !actor.permissions.contains(Permission::ProjectsManage)
+                && actor_on_project != Some(ProjectRole::Admin)
+            {
+                return Err(DomainError::Forbidden(Permission::ProjectsManage));
+            }
+        }
+        GrantPath::Group => actor.require(Permission::GroupsManage)?,
+    }
+    if actor_on_project.is_some_and(|held| role <= held) {
+        Ok(())
+    } else {
+        Err(DomainError::ProjectRoleNotGrantable(role.as_str()))
+    }
+}
+
 /// Failures allowed before sign-ins are slowed down, per email.
 pub const FREE_FAILURES_PER_EMAIL: u32 = 5;
 /// Failures allowed before sign-ins are slowed down, per client address (higher: many people can
@@ -410,6 +445,27 @@ mod tests {
             r6_custom_role_permissions(&actor(&[Owner]), perms(&[Permission::OrgDelete])),
             Err(DomainError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn r6_project_roles_are_bounded_by_the_givers_own_role_on_that_project() {
+        use ProjectRole::*;
+        let dev = actor(&[Developer]);
+        assert!(matches!(
+            r6_project_role(&dev, Some(Contributor), Viewer, GrantPath::Direct),
+            Err(DomainError::Forbidden(Permission::ProjectsManage))
+        ));
+        assert!(r6_project_role(&dev, Some(Admin), Contributor, GrantPath::Direct).is_ok());
+        let mgr = actor(&[Manager]);
+        assert!(r6_project_role(&mgr, Some(Admin), Admin, GrantPath::Group).is_ok());
+        let grouper = ActorFacts::new(member(&[Member]), None);
+        assert!(r6_project_role(&grouper, Some(Admin), Viewer, GrantPath::Group).is_err());
+        let limited = ActorFacts::new(
+            member(&[Owner]),
+            Some([Permission::GroupsManage].into_iter().collect()),
+        );
+        assert!(r6_project_role(&limited, Some(Contributor), Admin, GrantPath::Group).is_err());
+        assert!(r6_project_role(&limited, None, Viewer, GrantPath::Group).is_err());
     }
 
     #[test]

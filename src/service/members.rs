@@ -1,21 +1,44 @@
 //! Members: list, add a registered user, change roles (R3, R6), remove, effective permissions.
 
 use super::{Guildhall, OrgRef, Page, Principal, Result, after, org_access, orgs::names, roles};
-use crate::authz::eval::{Grant, explain};
+use crate::authz::eval::{Grant, OrgWideReach, ProjectSource, explain, explain_org_reach};
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::model::User;
 use crate::domain::names::{DisplayName, Email};
-use crate::domain::permission::Permission;
+use crate::domain::permission::{Permission, ProjectRole};
 use crate::domain::role::AssignedRole;
 use crate::domain::rules::{MemberFacts, r6_add_member, r6_change_roles, r6_remove_member};
 use crate::store::{After, Constraint, StoreError};
 use serde_json::json;
 
-/// A member and the roles they hold.
-pub type Member = (User, Vec<AssignedRole>);
+/// A member: the user, the roles they hold and the groups they are in.
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// The user.
+    pub user: User,
+    /// Their roles.
+    pub roles: Vec<AssignedRole>,
+    /// The names of their groups.
+    pub groups: Vec<String>,
+}
+
+/// The names of `user`'s groups in `org`.
+async fn groups_of(
+    tx: &mut dyn crate::store::Tx,
+    org: crate::domain::ids::OrgId,
+    user: UserId,
+) -> Result<Vec<String>> {
+    Ok(tx
+        .member_groups(org)
+        .await?
+        .into_iter()
+        .filter(|(u, _)| *u == user)
+        .map(|(_, g)| g)
+        .collect())
+}
 
 /// A page of members, by email (`members.read`).
 pub async fn list_members(
@@ -28,9 +51,26 @@ pub async fn list_members(
     let mut tx = gh.store.read().await?;
     let access = org_access(&mut *tx, who, org, false).await?;
     access.actor.require(Permission::MembersRead)?;
-    let rows = tx.members(access.org.org.id, from, limit + 1).await?;
-    Ok(Page::from_rows(rows, limit, |(u, _)| {
-        after(u.email.to_lowercase(), u.id.0)
+    let org_id = access.org.org.id;
+    let rows = tx.members(org_id, from, limit + 1).await?;
+    let mut places: std::collections::HashMap<UserId, Vec<String>> =
+        std::collections::HashMap::new();
+    for (u, g) in tx.member_groups(org_id).await? {
+        places.entry(u).or_default().push(g);
+    }
+    let rows = rows
+        .into_iter()
+        .map(|(user, roles)| {
+            let groups = places.remove(&user.id).unwrap_or_default();
+            Member {
+                user,
+                roles,
+                groups,
+            }
+        })
+        .collect();
+    Ok(Page::from_rows(rows, limit, |m: &Member| {
+        after(m.user.email.to_lowercase(), m.user.id.0)
     }))
 }
 
@@ -74,8 +114,12 @@ pub async fn add_member(
     let event = AuditEvent::new(&who.actor(now), Action::MemberAdded, "member", user.id)
         .in_org(org_id)
         .with_data(json!({ "email": user.email, "roles": names(&roles) }));
-    tx.commit(vec![event]).await.map_err(already_member)?;
-    Ok((user, roles))
+    gh.commit(tx, vec![event]).await.map_err(already_member)?;
+    Ok(Member {
+        user,
+        roles,
+        groups: Vec::new(),
+    })
 }
 
 /// R3, R6: sets a member's roles. Checked and written under the organization's lock, so two
@@ -100,7 +144,12 @@ pub async fn change_member_roles(
         .await?
         .ok_or(DomainError::NotFound(Kind::Member))?;
     if change.is_empty() {
-        return Ok((target_user, target.roles));
+        let groups = groups_of(&mut *tx, org_id, user).await?;
+        return Ok(Member {
+            user: target_user,
+            roles: target.roles,
+            groups,
+        });
     }
     let mut roles: Vec<AssignedRole> = target
         .roles
@@ -110,11 +159,16 @@ pub async fn change_member_roles(
         .collect();
     roles.extend(change.added.iter().cloned());
     tx.set_member_roles(org_id, user, &roles).await?;
+    let groups = groups_of(&mut *tx, org_id, user).await?;
     let event = AuditEvent::new(&who.actor(now), Action::MemberRolesChanged, "member", user)
         .in_org(org_id)
         .with_data(json!({ "before": names(&target.roles), "after": names(&roles) }));
-    tx.commit(vec![event]).await?;
-    Ok((target_user, roles))
+    gh.commit(tx, vec![event]).await?;
+    Ok(Member {
+        user: target_user,
+        roles,
+        groups,
+    })
 }
 
 /// R3, R6: removes a member with everything they hold in the organization.
@@ -139,8 +193,21 @@ pub async fn remove_member(
     )
     .in_org(org_id)
     .with_data(json!({ "roles": names(&target.roles) }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(())
+}
+
+/// A member's effective permissions and project reach, with where each comes from.
+pub struct Effective {
+    /// The member.
+    pub user: User,
+    /// Organization permissions and their sources.
+    pub permissions: Vec<Grant>,
+    /// Reach over every project, from the member's roles.
+    pub all_projects: Option<OrgWideReach>,
+    /// Projects granted directly or through groups: the project, its name, the effective role
+    /// (organization-wide reach included) and the grants.
+    pub granted: Vec<(ProjectId, String, ProjectRole, Vec<ProjectSource>)>,
 }
 
 /// A member's effective permissions with where each comes from: one's own, or anyone's with
@@ -150,18 +217,45 @@ pub async fn member_permissions(
     who: &Principal,
     org: &OrgRef,
     user: UserId,
-) -> Result<(User, Vec<Grant>)> {
+) -> Result<Effective> {
     let mut tx = gh.store.read().await?;
     let access = org_access(&mut *tx, who, org, false).await?;
     if user != who.user.id {
         access.actor.require(Permission::MembersRead)?;
     }
-    let target = target(&mut *tx, access.org.org.id, user).await?;
+    let org_id = access.org.org.id;
+    let target = target(&mut *tx, org_id, user).await?;
     let target_user = tx
         .user_by_id(user)
         .await?
         .ok_or(DomainError::NotFound(Kind::Member))?;
-    Ok((target_user, explain(&target.roles)))
+    let all_projects = explain_org_reach(&target.roles);
+    let mut granted: Vec<(ProjectId, String, ProjectRole, Vec<ProjectSource>)> = Vec::new();
+    for g in tx.project_grants(org_id, user).await? {
+        let source = ProjectSource {
+            kind: if g.group.is_some() { "group" } else { "direct" },
+            name: g.group.clone(),
+            role: g.role,
+        };
+        match granted.iter_mut().find(|(p, ..)| *p == g.project) {
+            Some((_, _, role, sources)) => {
+                *role = (*role).max(g.role);
+                sources.push(source);
+            }
+            None => granted.push((g.project, g.project_name.clone(), g.role, vec![source])),
+        }
+    }
+    let org_role = all_projects.as_ref().map(|a| a.role);
+    for (_, _, role, _) in &mut granted {
+        *role = (*role).max(org_role.unwrap_or(*role));
+    }
+    granted.sort_by_key(|g| g.1.to_lowercase());
+    Ok(Effective {
+        user: target_user,
+        permissions: explain(&target.roles),
+        all_projects,
+        granted,
+    })
 }
 
 async fn target(
@@ -176,9 +270,11 @@ async fn target(
     Ok(MemberFacts { user, roles })
 }
 
-fn already_member(e: StoreError) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::Membership) => DomainError::AlreadyMember,
-        other => other.into(),
+fn already_member(e: impl Into<DomainError>) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::Membership)) => {
+            DomainError::AlreadyMember
+        }
+        other => other,
     }
 }

@@ -2,8 +2,11 @@
 //! write, append the audit event, commit. The API, the console and the CLI all come through here.
 
 pub mod audit;
+pub mod check;
+pub mod groups;
 pub mod members;
 pub mod orgs;
+pub mod projects;
 pub mod roles;
 pub mod sessions;
 pub mod tokens;
@@ -11,13 +14,13 @@ pub mod users;
 
 use crate::clock::Clock;
 use crate::domain::DomainError;
-use crate::domain::audit::Actor;
+use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::{OrgId, SessionId};
 use crate::domain::model::{ApiToken, OrgWithOwner, User};
 use crate::domain::rules::{ActorFacts, MemberFacts};
 use crate::secret::PasswordHasher;
-use crate::store::{After, Store, Tx};
+use crate::store::{After, Committed, Store, Tx};
 use std::sync::Arc;
 
 /// Result of a use case.
@@ -39,6 +42,23 @@ pub struct Guildhall {
     pub clock: Arc<dyn Clock>,
     /// How long a sign-in session lasts.
     pub session_ttl: chrono::Duration,
+    /// The in-memory grant index the check API answers from.
+    pub authz: Arc<crate::authz::index::Index>,
+}
+
+impl Guildhall {
+    /// Commits `tx` with its audit events; when grants changed, brings this process's index up to
+    /// the new revision before the answer goes out, so the caller's next check sees the change.
+    pub async fn commit(&self, tx: Box<dyn Tx>, events: Vec<AuditEvent>) -> Result<Committed> {
+        let committed = tx.commit(events).await?;
+        if committed.revision.is_some() {
+            if let Err(e) = self.authz.catch_up().await {
+                // The change is committed; the periodic poll brings the index up later.
+                tracing::warn!(error = %e, "could not refresh the authorization index after a commit");
+            }
+        }
+        Ok(committed)
+    }
 }
 
 /// How the caller proved who they are.

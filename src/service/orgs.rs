@@ -82,7 +82,7 @@ pub async fn create_org(
     let event = AuditEvent::new(&who.actor(now), Action::OrgCreated, "org", org.id)
         .in_org(org.id)
         .with_data(json!({ "name": org.name, "slug": org.slug, "personal": false }));
-    tx.commit(vec![event])
+    gh.commit(tx, vec![event])
         .await
         .map_err(|e| name_conflict(e, &org))?;
     let owner = who.user.clone();
@@ -153,7 +153,7 @@ pub async fn update_org(
     tx.update_org(&access.org.org, &key)
         .await
         .map_err(|e| name_conflict(e, &access.org.org))?;
-    tx.commit(events)
+    gh.commit(tx, events)
         .await
         .map_err(|e| name_conflict(e, &access.org.org))?;
     Ok(access)
@@ -164,15 +164,14 @@ pub async fn update_org(
 pub async fn delete_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<()> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
-    // TODO(#4): count the organization's projects once projects exist.
-    let projects_left = 0;
+    let projects_left = tx.count_projects(access.org.org.id).await?;
     r5_delete_org(&access.actor, access.org.org.personal, projects_left)?;
     let o = &access.org.org;
     tx.delete_org(o.id).await?;
     let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::OrgDeleted, "org", o.id)
         .in_org(o.id)
         .with_data(json!({ "name": o.name, "slug": o.slug }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 
@@ -196,7 +195,7 @@ pub async fn leave_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<
     )
     .in_org(id)
     .with_data(json!({ "roles": names(&me.roles) }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 
@@ -237,10 +236,14 @@ pub fn names(roles: &[AssignedRole]) -> Vec<String> {
 }
 
 /// R1: a unique-key race lost to another process becomes the same 409 as the checked case.
-fn name_conflict(e: StoreError, org: &Org) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::OrgName) => DomainError::OrgNameTaken(org.name.clone()),
-        StoreError::Conflict(Constraint::OrgSlug) => DomainError::SlugTaken(org.slug.clone()),
-        other => other.into(),
+fn name_conflict(e: impl Into<DomainError>, org: &Org) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::OrgName)) => {
+            DomainError::OrgNameTaken(org.name.clone())
+        }
+        DomainError::Store(StoreError::Conflict(Constraint::OrgSlug)) => {
+            DomainError::SlugTaken(org.slug.clone())
+        }
+        other => other,
     }
 }

@@ -69,7 +69,7 @@ pub async fn create_role(
     let event = AuditEvent::new(&who.actor(now), Action::RoleCreated, "role", role.id)
         .in_org(org_id)
         .with_data(json!({ "name": role.name, "permissions": permissions.names() }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(role)
 }
 
@@ -128,7 +128,7 @@ pub async fn update_role(
         "before": { "name": before.name, "permissions": before.permissions.names() },
         "after": { "name": after.name, "permissions": after.permissions.names() },
     }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(after)
 }
 
@@ -157,7 +157,7 @@ pub async fn delete_role(gh: &Guildhall, who: &Principal, org: &OrgRef, role: &s
     )
     .in_org(org_id)
     .with_data(json!({ "name": target.name, "permissions": target.permissions.names() }));
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 
@@ -204,9 +204,11 @@ fn find_custom<'a>(roles: &'a [CustomRole], key: &str) -> Result<&'a CustomRole>
         .ok_or(DomainError::NotFound(Kind::Role))
 }
 
-fn name_taken(e: StoreError, name: &str) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::RoleName) => DomainError::RoleNameTaken(name.to_owned()),
-        other => other.into(),
+fn name_taken(e: impl Into<DomainError>, name: &str) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::RoleName)) => {
+            DomainError::RoleNameTaken(name.to_owned())
+        }
+        other => other,
     }
 }

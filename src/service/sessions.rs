@@ -76,12 +76,15 @@ pub async fn sign_in(
         ip,
         now,
     };
-    tx.commit(vec![AuditEvent::new(
-        &actor,
-        Action::SessionCreated,
-        "session",
-        id,
-    )])
+    gh.commit(
+        tx,
+        vec![AuditEvent::new(
+            &actor,
+            Action::SessionCreated,
+            "session",
+            id,
+        )],
+    )
     .await?;
     Ok(NewSession {
         token: token.secret,
@@ -97,12 +100,15 @@ pub async fn sign_out(gh: &Guildhall, who: &Principal) -> Result<()> {
     let mut tx = gh.store.begin().await?;
     tx.delete_session(id).await?;
     let actor = who.actor(gh.clock.now());
-    tx.commit(vec![AuditEvent::new(
-        &actor,
-        Action::SessionDeleted,
-        "session",
-        id,
-    )])
+    gh.commit(
+        tx,
+        vec![AuditEvent::new(
+            &actor,
+            Action::SessionDeleted,
+            "session",
+            id,
+        )],
+    )
     .await?;
     Ok(())
 }

@@ -79,7 +79,7 @@ pub async fn create_token(
     if let Some(org) = org {
         event = event.in_org(org);
     }
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok((token, secret.secret))
 }
 
@@ -109,6 +109,6 @@ pub async fn revoke_token(gh: &Guildhall, who: &Principal, id: TokenId) -> Resul
     if let Some(org) = token.org {
         event = event.in_org(org);
     }
-    tx.commit(vec![event]).await?;
+    gh.commit(tx, vec![event]).await?;
     Ok(())
 }

@@ -74,16 +74,18 @@ pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Resul
             .in_org(org.id)
             .with_data(json!({ "name": org.name, "slug": org.slug, "personal": true })),
     ];
-    tx.commit(events)
+    gh.commit(tx, events)
         .await
         .map_err(|e| email_conflict(e, &user.email))?;
     tracing::info!(user.id = %user.id, org.id = %org.id, "account created");
     Ok(user)
 }
 
-fn email_conflict(e: StoreError, email: &str) -> DomainError {
-    match e {
-        StoreError::Conflict(Constraint::UserEmail) => DomainError::EmailTaken(email.to_owned()),
-        other => other.into(),
+fn email_conflict(e: impl Into<DomainError>, email: &str) -> DomainError {
+    match e.into() {
+        DomainError::Store(StoreError::Conflict(Constraint::UserEmail)) => {
+            DomainError::EmailTaken(email.to_owned())
+        }
+        other => other,
     }
 }

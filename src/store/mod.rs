@@ -8,9 +8,9 @@ mod sql;
 mod sqlite;
 
 use crate::domain::audit::{AuditEvent, AuditRecord};
-use crate::domain::ids::{OrgId, RoleId, SessionId, TokenId, UserId};
-use crate::domain::model::{ApiToken, Org, OrgWithOwner, User};
-use crate::domain::permission::PermSet;
+use crate::domain::ids::{GroupId, OrgId, ProjectId, RoleId, SessionId, TokenId, UserId};
+use crate::domain::model::{ApiToken, Group, Org, OrgWithOwner, Project, User};
+use crate::domain::permission::{PermSet, ProjectRole};
 use crate::domain::role::{AssignedRole, CustomRole};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -32,6 +32,10 @@ pub enum Constraint {
     RoleName,
     /// R3: at most one owner per organization.
     OneOwner,
+    /// Project names within an organization.
+    ProjectName,
+    /// Group names within an organization.
+    GroupName,
     /// A membership that already exists.
     Membership,
     /// A row still referenced elsewhere.
@@ -101,6 +105,45 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A project role a member holds, directly or through a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectGrant {
+    /// The project.
+    pub project: ProjectId,
+    /// The project's name.
+    pub project_name: String,
+    /// The role.
+    pub role: ProjectRole,
+    /// The group it comes through; `None` for a direct role.
+    pub group: Option<String>,
+}
+
+/// Everything that decides who may do what in one organization, as stored.
+#[derive(Clone, Debug, Default)]
+pub struct OrgSnapshot {
+    /// The organization.
+    pub org: Option<OrgId>,
+    /// Each member's roles.
+    pub members: Vec<(UserId, Vec<AssignedRole>)>,
+    /// Its projects, with their names.
+    pub projects: Vec<(ProjectId, String)>,
+    /// Its groups, with their names.
+    pub groups: Vec<(GroupId, String)>,
+    /// Direct project roles: (project, user, role).
+    pub direct: Vec<(ProjectId, UserId, ProjectRole)>,
+    /// Group places: (group, user).
+    pub group_members: Vec<(GroupId, UserId)>,
+    /// Groups' project roles: (group, project, role).
+    pub group_projects: Vec<(GroupId, ProjectId, ProjectRole)>,
+}
+
+/// What a commit did to the grant revision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// The new global revision, when the transaction changed who may do what.
+    pub revision: Option<u64>,
+}
+
 /// The pool: opens transactions and answers health checks.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -113,6 +156,9 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
     /// Which backend this is, for logs.
     fn backend(&self) -> &'static str;
+    /// A stream of "the grant revision moved" signals from other processes (PostgreSQL
+    /// LISTEN/NOTIFY); `None` where one process owns the store (SQLite).
+    async fn grant_notifications(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>>;
 }
 
 /// One transaction: locked reads, writes, and a commit that carries the audit events (R13).
@@ -120,7 +166,7 @@ pub trait Store: Send + Sync {
 pub trait Tx: Send {
     /// Commits the change together with its audit events; refuses an empty list, so no change can
     /// forget its record.
-    async fn commit(self: Box<Self>, events: Vec<AuditEvent>) -> StoreResult<()>;
+    async fn commit(self: Box<Self>, events: Vec<AuditEvent>) -> StoreResult<Committed>;
     /// Commits bookkeeping that is not a change anyone made (sign-in failure counters).
     async fn commit_bookkeeping(self: Box<Self>) -> StoreResult<()>;
 
@@ -259,6 +305,106 @@ pub trait Tx: Send {
     async fn delete_custom_role(&mut self, org: OrgId, id: RoleId) -> StoreResult<()>;
     /// How many members hold a custom role.
     async fn role_holders(&mut self, org: OrgId, id: RoleId) -> StoreResult<u64>;
+
+    // Projects.
+    /// How many projects an organization has (R5).
+    async fn count_projects(&mut self, org: OrgId) -> StoreResult<u64>;
+    /// Inserts a project.
+    async fn insert_project(&mut self, project: &Project, name_key: &str) -> StoreResult<()>;
+    /// A project of `org` by id or name (case-insensitively).
+    async fn project_by_ref(&mut self, org: OrgId, key: &str) -> StoreResult<Option<Project>>;
+    /// Whether a project of `org` has this name key.
+    async fn project_name_taken(&mut self, org: OrgId, name_key: &str) -> StoreResult<bool>;
+    /// A page of an organization's projects, by name.
+    async fn projects(
+        &mut self,
+        org: OrgId,
+        after: Option<&After>,
+        limit: u32,
+    ) -> StoreResult<Vec<Project>>;
+    /// Renames a project.
+    async fn update_project(&mut self, project: &Project, name_key: &str) -> StoreResult<()>;
+    /// Deletes a project with every grant on it.
+    async fn delete_project(&mut self, org: OrgId, id: ProjectId) -> StoreResult<()>;
+    /// Sets a member's direct role on a project.
+    async fn put_project_member(
+        &mut self,
+        org: OrgId,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+    ) -> StoreResult<()>;
+    /// Takes a member's direct role on a project; false when there was none.
+    async fn delete_project_member(
+        &mut self,
+        org: OrgId,
+        project: ProjectId,
+        user: UserId,
+    ) -> StoreResult<bool>;
+    /// Every project role a member holds in `org`, direct or through groups.
+    async fn project_grants(&mut self, org: OrgId, user: UserId) -> StoreResult<Vec<ProjectGrant>>;
+
+    // Groups.
+    /// Inserts a group.
+    async fn insert_group(&mut self, group: &Group, name_key: &str) -> StoreResult<()>;
+    /// A group of `org` by id or name (case-insensitively).
+    async fn group_by_ref(&mut self, org: OrgId, key: &str) -> StoreResult<Option<Group>>;
+    /// Whether a group of `org` has this name key.
+    async fn group_name_taken(&mut self, org: OrgId, name_key: &str) -> StoreResult<bool>;
+    /// A page of an organization's groups, by name.
+    async fn groups(
+        &mut self,
+        org: OrgId,
+        after: Option<&After>,
+        limit: u32,
+    ) -> StoreResult<Vec<Group>>;
+    /// Renames a group.
+    async fn update_group(&mut self, group: &Group, name_key: &str) -> StoreResult<()>;
+    /// Deletes a group with its places and project roles.
+    async fn delete_group(&mut self, org: OrgId, id: GroupId) -> StoreResult<()>;
+    /// A group's members, by email.
+    async fn group_members(&mut self, group: GroupId) -> StoreResult<Vec<User>>;
+    /// A group's projects and the role it gives on each, by name.
+    async fn group_projects(&mut self, group: GroupId) -> StoreResult<Vec<(Project, ProjectRole)>>;
+    /// Puts a member in a group (no-op when already there).
+    async fn put_group_member(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        user: UserId,
+    ) -> StoreResult<()>;
+    /// Takes a member out of a group; false when they were not in it.
+    async fn delete_group_member(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        user: UserId,
+    ) -> StoreResult<bool>;
+    /// Gives a group a role on a project (replacing the one it had).
+    async fn put_group_project(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        project: ProjectId,
+        role: ProjectRole,
+    ) -> StoreResult<()>;
+    /// Takes a project from a group; false when it did not have it.
+    async fn delete_group_project(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        project: ProjectId,
+    ) -> StoreResult<bool>;
+    /// The names of the groups each member of `org` is in.
+    async fn member_groups(&mut self, org: OrgId) -> StoreResult<Vec<(UserId, String)>>;
+
+    // The grant revision (the authorization index follows it).
+    /// The current global grant revision.
+    async fn revision(&mut self) -> StoreResult<u64>;
+    /// The organizations whose grants changed after `revision`, with the newest revision seen.
+    async fn grant_changes_since(&mut self, revision: u64) -> StoreResult<(Vec<OrgId>, u64)>;
+    /// Everything that decides access in one organization, or in all of them.
+    async fn load_grants(&mut self, org: Option<OrgId>) -> StoreResult<Vec<OrgSnapshot>>;
 
     // Audit.
     /// A page of an organization's audit log, newest first.

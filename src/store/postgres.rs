@@ -11,6 +11,9 @@ use std::time::Duration;
 
 const LOCK_ORG: &str = "SELECT id FROM orgs WHERE id = $1 FOR UPDATE";
 
+/// Tells the other `serve` processes, at commit, that the grant revision moved.
+const NOTIFY: Option<&str> = Some("SELECT pg_notify('guildhall_grants', $1)");
+
 /// Maps PostgreSQL's errors onto the store's, by constraint name.
 fn db_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
@@ -21,6 +24,8 @@ fn db_err(e: sqlx::Error) -> StoreError {
                     Some("orgs_slug_uq") => Constraint::OrgSlug,
                     Some("users_email_key_uq") => Constraint::UserEmail,
                     Some("custom_roles_name_uq") => Constraint::RoleName,
+                    Some("projects_name_uq") => Constraint::ProjectName,
+                    Some("groups_name_uq") => Constraint::GroupName,
                     Some("member_roles_one_owner") => Constraint::OneOwner,
                     Some("memberships_pk") => Constraint::Membership,
                     _ => Constraint::Other,
@@ -68,7 +73,7 @@ impl Store for PgStore {
     async fn read(&self) -> StoreResult<Box<dyn super::Tx>> {
         let tx = self
             .pool
-            .begin_with("BEGIN READ ONLY")
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .map_err(db_err)?;
         Ok(Box::new(PgTx::new(tx)))
@@ -84,5 +89,48 @@ impl Store for PgStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    async fn grant_notifications(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            // Reconnects after a lost connection; the periodic poll covers what is missed meanwhile.
+            loop {
+                match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen("guildhall_grants").await {
+                            tracing::warn!(error = %e, "could not listen for grant changes");
+                        } else {
+                            loop {
+                                match listener.recv().await {
+                                    Ok(_) => {
+                                        // A full channel already holds a wake-up: nothing lost.
+                                        if let Err(
+                                            tokio::sync::mpsc::error::TrySendError::Closed(()),
+                                        ) = tx.try_send(())
+                                        {
+                                            return;
+                                        }
+                                    }
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "grant notifications interrupted; reconnecting");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not connect to listen for grant changes")
+                    }
+                }
+                if tx.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        Ok(Some(rx))
     }
 }

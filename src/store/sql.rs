@@ -28,12 +28,14 @@ pub(super) fn role_from_parts(
 macro_rules! impl_tx {
     ($tx:ident, $db:ty) => {
         use crate::domain::audit::{AuditEvent, AuditRecord};
-        use crate::domain::ids::{OrgId, RoleId, SessionId, TokenId, UserId};
-        use crate::domain::model::{ApiToken, Org, OrgWithOwner, User};
+        use crate::domain::ids::{GroupId, OrgId, ProjectId, RoleId, SessionId, TokenId, UserId};
+        use crate::domain::model::{ApiToken, Group, Org, OrgWithOwner, Project, User};
+        use crate::domain::permission::ProjectRole;
         use crate::domain::role::{AssignedRole, CustomRole};
         use crate::store::sql::role_from_parts;
         use crate::store::{
-            After, AuditFilter, SessionRecord, Tx, perms_from_json,
+            After, AuditFilter, Committed, OrgSnapshot, ProjectGrant, SessionRecord, Tx,
+            perms_from_json,
             perms_to_json,
         };
         use chrono::{DateTime, Utc};
@@ -46,11 +48,24 @@ macro_rules! impl_tx {
         /// One open transaction on this backend.
         pub struct $tx {
             conn: sqlx::Transaction<'static, $db>,
+            /// Organizations whose grants this transaction changed.
+            touched: Vec<OrgId>,
         }
 
         impl $tx {
             pub(super) fn new(conn: sqlx::Transaction<'static, $db>) -> Self {
-                Self { conn }
+                Self {
+                    conn,
+                    touched: Vec::new(),
+                }
+            }
+
+            /// Notes that `org`'s grants change in this transaction, so the commit bumps the
+            /// revision and logs it. Done here, in the store, so no use case can forget it.
+            fn touch(&mut self, org: OrgId) {
+                if !self.touched.contains(&org) {
+                    self.touched.push(org);
+                }
             }
 
             async fn insert_roles(
@@ -116,6 +131,28 @@ macro_rules! impl_tx {
             )
         }
 
+        fn project_from(row: &DbRow) -> StoreResult<Project> {
+            Ok(Project {
+                id: ProjectId(get(row, "id")?),
+                org: OrgId(get(row, "org_id")?),
+                name: get(row, "name")?,
+                created_at: get(row, "created_at")?,
+            })
+        }
+
+        fn group_from(row: &DbRow) -> StoreResult<Group> {
+            Ok(Group {
+                id: GroupId(get(row, "id")?),
+                org: OrgId(get(row, "org_id")?),
+                name: get(row, "name")?,
+                created_at: get(row, "created_at")?,
+            })
+        }
+
+        fn project_role(s: String) -> StoreResult<ProjectRole> {
+            ProjectRole::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown project role `{s}`")))
+        }
+
         fn token_from(row: &DbRow) -> StoreResult<ApiToken> {
             let perms: Option<Json<Vec<String>>> = get(row, "permissions")?;
             Ok(ApiToken {
@@ -136,7 +173,7 @@ macro_rules! impl_tx {
 
         #[async_trait::async_trait]
         impl Tx for $tx {
-            async fn commit(mut self: Box<Self>, events: Vec<AuditEvent>) -> StoreResult<()> {
+            async fn commit(mut self: Box<Self>, events: Vec<AuditEvent>) -> StoreResult<Committed> {
                 if events.is_empty() {
                     return Err(StoreError::Unaudited);
                 }
@@ -160,7 +197,37 @@ macro_rules! impl_tx {
                     .await
                     .map_err(db_err)?;
                 }
-                self.conn.commit().await.map_err(db_err)
+                let mut committed = Committed::default();
+                if !self.touched.is_empty() {
+                    // Last write of the transaction: the counter's row lock is held only until the
+                    // commit just below, and makes revisions commit in order.
+                    let row = sqlx::query(
+                        "UPDATE grant_revision SET revision = revision + 1 WHERE id = 1 \
+                         RETURNING revision",
+                    )
+                    .fetch_one(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                    let revision: i64 = get(&row, "revision")?;
+                    for org in std::mem::take(&mut self.touched) {
+                        sqlx::query("INSERT INTO grant_changes (revision, org_id) VALUES ($1, $2)")
+                            .bind(revision)
+                            .bind(org.0)
+                            .execute(&mut *self.conn)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    if let Some(notify) = NOTIFY {
+                        sqlx::query(notify)
+                            .bind(revision.to_string())
+                            .execute(&mut *self.conn)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    committed.revision = u64::try_from(revision).ok();
+                }
+                self.conn.commit().await.map_err(db_err)?;
+                Ok(committed)
             }
 
             async fn commit_bookkeeping(self: Box<Self>) -> StoreResult<()> {
@@ -456,6 +523,7 @@ macro_rules! impl_tx {
             }
 
             async fn delete_org(&mut self, id: OrgId) -> StoreResult<()> {
+                self.touch(id);
                 // Roles first: they reference both memberships and custom roles.
                 for sql in [
                     "DELETE FROM member_roles WHERE org_id = $1",
@@ -562,6 +630,7 @@ macro_rules! impl_tx {
                 .execute(&mut *self.conn)
                 .await
                 .map_err(db_err)?;
+                self.touch(org);
                 self.insert_roles(org, user, roles).await
             }
 
@@ -604,10 +673,12 @@ macro_rules! impl_tx {
                     .execute(&mut *self.conn)
                     .await
                     .map_err(db_err)?;
+                self.touch(org);
                 self.insert_roles(org, user, roles).await
             }
 
             async fn delete_member(&mut self, org: OrgId, user: UserId) -> StoreResult<()> {
+                self.touch(org);
                 for sql in [
                     "DELETE FROM member_roles WHERE org_id = $1 AND user_id = $2",
                     "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
@@ -712,6 +783,7 @@ macro_rules! impl_tx {
                 role: &CustomRole,
                 name_key: &str,
             ) -> StoreResult<()> {
+                self.touch(org);
                 sqlx::query(
                     "UPDATE custom_roles SET name = $3, name_key = $4, permissions = $5 \
                      WHERE org_id = $1 AND id = $2",
@@ -748,6 +820,460 @@ macro_rules! impl_tx {
                 .map_err(db_err)?;
                 let n: i64 = get(&row, "n")?;
                 Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn count_projects(&mut self, org: OrgId) -> StoreResult<u64> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM projects WHERE org_id = $1")
+                    .bind(org.0)
+                    .fetch_one(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                let n: i64 = get(&row, "n")?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn insert_project(&mut self, project: &Project, name_key: &str) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO projects (id, org_id, name, name_key, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(project.id.0)
+                .bind(project.org.0)
+                .bind(&project.name)
+                .bind(name_key)
+                .bind(project.created_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                self.touch(project.org);
+                Ok(())
+            }
+
+            async fn project_by_ref(&mut self, org: OrgId, key: &str) -> StoreResult<Option<Project>> {
+                let id = Uuid::parse_str(key).ok();
+                let row = sqlx::query(
+                    "SELECT id, org_id, name, created_at FROM projects \
+                     WHERE org_id = $1 AND (id = $2 OR name_key = $3)",
+                )
+                .bind(org.0)
+                .bind(id)
+                .bind(key.trim().to_lowercase())
+                .fetch_optional(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                row.map(|r| project_from(&r)).transpose()
+            }
+
+            async fn project_name_taken(&mut self, org: OrgId, name_key: &str) -> StoreResult<bool> {
+                let row = sqlx::query("SELECT 1 AS one FROM projects WHERE org_id = $1 AND name_key = $2")
+                    .bind(org.0)
+                    .bind(name_key)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.is_some())
+            }
+
+            async fn projects(&mut self, org: OrgId, after: Option<&After>, limit: u32) -> StoreResult<Vec<Project>> {
+                sqlx::query(
+                    "SELECT id, org_id, name, created_at FROM projects \
+                     WHERE org_id = $1 AND ($2 IS NULL OR (name_key, id) > ($2, $3)) \
+                     ORDER BY name_key, id LIMIT $4",
+                )
+                .bind(org.0)
+                .bind(after.map(|a| a.key.clone()))
+                .bind(after.map(|a| a.id))
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(project_from)
+                .collect()
+            }
+
+            async fn update_project(&mut self, project: &Project, name_key: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE projects SET name = $3, name_key = $4 WHERE org_id = $1 AND id = $2")
+                    .bind(project.org.0)
+                    .bind(project.id.0)
+                    .bind(&project.name)
+                    .bind(name_key)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                self.touch(project.org);
+                Ok(())
+            }
+
+            async fn delete_project(&mut self, org: OrgId, id: ProjectId) -> StoreResult<()> {
+                sqlx::query("DELETE FROM projects WHERE org_id = $1 AND id = $2")
+                    .bind(org.0)
+                    .bind(id.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                self.touch(org);
+                Ok(())
+            }
+
+            async fn put_project_member(
+                &mut self,
+                org: OrgId,
+                project: ProjectId,
+                user: UserId,
+                role: ProjectRole,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO project_members (project_id, org_id, user_id, role) \
+                     VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+                )
+                .bind(project.0)
+                .bind(org.0)
+                .bind(user.0)
+                .bind(role.as_str())
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                self.touch(org);
+                Ok(())
+            }
+
+            async fn delete_project_member(
+                &mut self,
+                org: OrgId,
+                project: ProjectId,
+                user: UserId,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "DELETE FROM project_members WHERE org_id = $1 AND project_id = $2 AND user_id = $3",
+                )
+                .bind(org.0)
+                .bind(project.0)
+                .bind(user.0)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                self.touch(org);
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn project_grants(&mut self, org: OrgId, user: UserId) -> StoreResult<Vec<ProjectGrant>> {
+                let rows = sqlx::query(
+                    "SELECT p.id, p.name, pm.role, NULL AS group_name \
+                     FROM project_members pm JOIN projects p ON p.id = pm.project_id \
+                     WHERE pm.org_id = $1 AND pm.user_id = $2 \
+                     UNION ALL \
+                     SELECT p.id, p.name, gp.role, g.name AS group_name \
+                     FROM group_members gm \
+                     JOIN groups g ON g.id = gm.group_id \
+                     JOIN group_projects gp ON gp.group_id = gm.group_id \
+                     JOIN projects p ON p.id = gp.project_id \
+                     WHERE gm.org_id = $1 AND gm.user_id = $2",
+                )
+                .bind(org.0)
+                .bind(user.0)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ProjectGrant {
+                            project: ProjectId(get(r, "id")?),
+                            project_name: get(r, "name")?,
+                            role: project_role(get(r, "role")?)?,
+                            group: get(r, "group_name")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn insert_group(&mut self, group: &Group, name_key: &str) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO groups (id, org_id, name, name_key, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(group.id.0)
+                .bind(group.org.0)
+                .bind(&group.name)
+                .bind(name_key)
+                .bind(group.created_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn group_by_ref(&mut self, org: OrgId, key: &str) -> StoreResult<Option<Group>> {
+                let id = Uuid::parse_str(key).ok();
+                let row = sqlx::query(
+                    "SELECT id, org_id, name, created_at FROM groups \
+                     WHERE org_id = $1 AND (id = $2 OR name_key = $3)",
+                )
+                .bind(org.0)
+                .bind(id)
+                .bind(key.trim().to_lowercase())
+                .fetch_optional(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                row.map(|r| group_from(&r)).transpose()
+            }
+
+            async fn group_name_taken(&mut self, org: OrgId, name_key: &str) -> StoreResult<bool> {
+                let row = sqlx::query("SELECT 1 AS one FROM groups WHERE org_id = $1 AND name_key = $2")
+                    .bind(org.0)
+                    .bind(name_key)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.is_some())
+            }
+
+            async fn groups(&mut self, org: OrgId, after: Option<&After>, limit: u32) -> StoreResult<Vec<Group>> {
+                sqlx::query(
+                    "SELECT id, org_id, name, created_at FROM groups \
+                     WHERE org_id = $1 AND ($2 IS NULL OR (name_key, id) > ($2, $3)) \
+                     ORDER BY name_key, id LIMIT $4",
+                )
+                .bind(org.0)
+                .bind(after.map(|a| a.key.clone()))
+                .bind(after.map(|a| a.id))
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(group_from)
+                .collect()
+            }
+
+            async fn update_group(&mut self, group: &Group, name_key: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE groups SET name = $3, name_key = $4 WHERE org_id = $1 AND id = $2")
+                    .bind(group.org.0)
+                    .bind(group.id.0)
+                    .bind(&group.name)
+                    .bind(name_key)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                self.touch(group.org);
+                Ok(())
+            }
+
+            async fn delete_group(&mut self, org: OrgId, id: GroupId) -> StoreResult<()> {
+                sqlx::query("DELETE FROM groups WHERE org_id = $1 AND id = $2")
+                    .bind(org.0)
+                    .bind(id.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                self.touch(org);
+                Ok(())
+            }
+
+            async fn group_members(&mut self, group: GroupId) -> StoreResult<Vec<User>> {
+                let sql = format!(
+                    "SELECT {USER_COLS} FROM group_members gm JOIN users u ON u.id = gm.user_id \
+                     WHERE gm.group_id = $1 ORDER BY u.email_key, u.id"
+                );
+                sqlx::query(&sql)
+                    .bind(group.0)
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(|r| user_from(r, "u_"))
+                    .collect()
+            }
+
+            async fn group_projects(&mut self, group: GroupId) -> StoreResult<Vec<(Project, ProjectRole)>> {
+                sqlx::query(
+                    "SELECT p.id, p.org_id, p.name, p.created_at, gp.role \
+                     FROM group_projects gp JOIN projects p ON p.id = gp.project_id \
+                     WHERE gp.group_id = $1 ORDER BY p.name_key, p.id",
+                )
+                .bind(group.0)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|r| Ok((project_from(r)?, project_role(get(r, "role")?)?)))
+                .collect()
+            }
+
+            async fn put_group_member(&mut self, org: OrgId, group: GroupId, user: UserId) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO group_members (group_id, org_id, user_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT (group_id, user_id) DO NOTHING",
+                )
+                .bind(group.0)
+                .bind(org.0)
+                .bind(user.0)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                self.touch(org);
+                Ok(())
+            }
+
+            async fn delete_group_member(&mut self, org: OrgId, group: GroupId, user: UserId) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "DELETE FROM group_members WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
+                )
+                .bind(org.0)
+                .bind(group.0)
+                .bind(user.0)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                self.touch(org);
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn put_group_project(
+                &mut self,
+                org: OrgId,
+                group: GroupId,
+                project: ProjectId,
+                role: ProjectRole,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO group_projects (group_id, project_id, role) VALUES ($1, $2, $3) \
+                     ON CONFLICT (group_id, project_id) DO UPDATE SET role = excluded.role",
+                )
+                .bind(group.0)
+                .bind(project.0)
+                .bind(role.as_str())
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                self.touch(org);
+                Ok(())
+            }
+
+            async fn delete_group_project(
+                &mut self,
+                org: OrgId,
+                group: GroupId,
+                project: ProjectId,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM group_projects WHERE group_id = $1 AND project_id = $2")
+                    .bind(group.0)
+                    .bind(project.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                self.touch(org);
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn member_groups(&mut self, org: OrgId) -> StoreResult<Vec<(UserId, String)>> {
+                sqlx::query(
+                    "SELECT gm.user_id, g.name FROM group_members gm \
+                     JOIN groups g ON g.id = gm.group_id WHERE gm.org_id = $1 ORDER BY g.name_key",
+                )
+                .bind(org.0)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|r| Ok((UserId(get(r, "user_id")?), get(r, "name")?)))
+                .collect()
+            }
+
+            async fn revision(&mut self) -> StoreResult<u64> {
+                let row = sqlx::query("SELECT revision FROM grant_revision WHERE id = 1")
+                    .fetch_one(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                let r: i64 = get(&row, "revision")?;
+                Ok(u64::try_from(r).unwrap_or(0))
+            }
+
+            async fn grant_changes_since(&mut self, revision: u64) -> StoreResult<(Vec<OrgId>, u64)> {
+                let since = i64::try_from(revision).unwrap_or(i64::MAX);
+                let rows = sqlx::query(
+                    "SELECT revision, org_id FROM grant_changes WHERE revision > $1 ORDER BY revision",
+                )
+                .bind(since)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                let mut orgs = Vec::new();
+                let mut newest = revision;
+                for r in &rows {
+                    let rev: i64 = get(r, "revision")?;
+                    newest = newest.max(u64::try_from(rev).unwrap_or(0));
+                    let org = OrgId(get(r, "org_id")?);
+                    if !orgs.contains(&org) {
+                        orgs.push(org);
+                    }
+                }
+                Ok((orgs, newest))
+            }
+
+            async fn load_grants(&mut self, org: Option<OrgId>) -> StoreResult<Vec<OrgSnapshot>> {
+                use std::collections::HashMap;
+                let only = org.map(|o| o.0);
+                let mut snaps: HashMap<OrgId, OrgSnapshot> = HashMap::new();
+                fn at(snaps: &mut HashMap<OrgId, OrgSnapshot>, o: OrgId) -> &mut OrgSnapshot {
+                    snaps.entry(o).or_insert_with(|| OrgSnapshot {
+                        org: Some(o),
+                        ..OrgSnapshot::default()
+                    })
+                }
+                let sql = format!(
+                    "SELECT m.org_id, m.user_id, {ROLE_COLS} FROM memberships m \
+                     LEFT JOIN member_roles mr ON mr.org_id = m.org_id AND mr.user_id = m.user_id \
+                     LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id \
+                     WHERE ($1 IS NULL OR m.org_id = $1) ORDER BY m.org_id, m.user_id"
+                );
+                let rows = sqlx::query(&sql).bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                for r in &rows {
+                    let s = at(&mut snaps, OrgId(get(r, "org_id")?));
+                    let user = UserId(get(r, "user_id")?);
+                    if s.members.last().is_none_or(|(u, _)| *u != user) {
+                        s.members.push((user, Vec::new()));
+                    }
+                    if let (Some(role), Some((_, roles))) = (role_from(r)?, s.members.last_mut()) {
+                        roles.push(role);
+                    }
+                }
+                let rows = sqlx::query("SELECT org_id, id, name FROM projects WHERE ($1 IS NULL OR org_id = $1)")
+                    .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                for r in &rows {
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
+                }
+                let rows = sqlx::query("SELECT org_id, id, name FROM groups WHERE ($1 IS NULL OR org_id = $1)")
+                    .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                for r in &rows {
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
+                }
+                let rows = sqlx::query(
+                    "SELECT org_id, project_id, user_id, role FROM project_members WHERE ($1 IS NULL OR org_id = $1)",
+                )
+                .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                for r in &rows {
+                    let role = project_role(get(r, "role")?)?;
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
+                }
+                let rows = sqlx::query(
+                    "SELECT org_id, group_id, user_id FROM group_members WHERE ($1 IS NULL OR org_id = $1)",
+                )
+                .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                for r in &rows {
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
+                }
+                let rows = sqlx::query(
+                    "SELECT g.org_id, gp.group_id, gp.project_id, gp.role FROM group_projects gp \
+                     JOIN groups g ON g.id = gp.group_id WHERE ($1 IS NULL OR g.org_id = $1)",
+                )
+                .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                for r in &rows {
+                    let role = project_role(get(r, "role")?)?;
+                    at(&mut snaps, OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
+                }
+                Ok(snaps.into_values().collect())
             }
 
             async fn audit(

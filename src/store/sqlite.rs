@@ -11,6 +11,9 @@ use std::time::Duration;
 /// SQLite holds the whole database's write lock from `BEGIN IMMEDIATE`; nothing more to lock.
 const LOCK_ORG: &str = "SELECT id FROM orgs WHERE id = $1";
 
+/// One process per SQLite file: nobody else to notify.
+const NOTIFY: Option<&str> = None;
+
 /// Maps SQLite's errors onto the store's. SQLite names the column, not the index, in its unique
 /// errors (`UNIQUE constraint failed: orgs.name_key`).
 fn db_err(e: sqlx::Error) -> StoreError {
@@ -23,6 +26,10 @@ fn db_err(e: sqlx::Error) -> StoreError {
                 Constraint::OrgSlug
             } else if msg.contains("users.email_key") {
                 Constraint::UserEmail
+            } else if msg.contains(": projects.") {
+                Constraint::ProjectName
+            } else if msg.contains(": groups.") {
+                Constraint::GroupName
             } else if msg.contains("custom_roles.") {
                 Constraint::RoleName
             } else if msg.contains("member_roles.org_id") && !msg.contains("member_roles.user_id") {
@@ -97,5 +104,9 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn grant_notifications(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+        Ok(None)
     }
 }

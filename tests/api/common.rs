@@ -141,6 +141,9 @@ pub struct TestUser {
     pub token: String,
 }
 
+/// The token other services present to the check API in tests.
+pub const SERVICE_TOKEN: &str = "test-service-token-0123456789abcdef";
+
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -185,6 +188,8 @@ pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path) -> SocketA
         &dir,
         "--database-url",
         database_url,
+        "--service-token",
+        SERVICE_TOKEN,
     ])
     .expect("config")
     .serve;
@@ -287,6 +292,27 @@ impl TestApp {
             name: name.to_owned(),
             token,
         }
+    }
+
+    /// Asks the check API, as a service.
+    pub async fn check(&self, body: Value) -> Resp {
+        self.req(
+            Method::POST,
+            "/api/v1/check",
+            Some(SERVICE_TOKEN),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Whether `user` may do `permission` on `target` (`("org", id)` or `("project", id)`),
+    /// waiting for nothing.
+    pub async fn allowed(&self, user: &str, permission: &str, target: (&str, &str)) -> bool {
+        let r = self
+            .check(json!({ "user": user, "permission": permission, target.0: target.1 }))
+            .await
+            .expect(200);
+        r.body["allowed"].as_bool().expect("allowed")
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Resp {

@@ -31,6 +31,40 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/v1/orgs/{org}/roles/{role}"),
     ("delete", "/api/v1/orgs/{org}/roles/{role}"),
     ("get", "/api/v1/orgs/{org}/audit"),
+    ("get", "/api/v1/orgs/{org}/projects"),
+    ("post", "/api/v1/orgs/{org}/projects"),
+    ("get", "/api/v1/orgs/{org}/projects/{project}"),
+    ("patch", "/api/v1/orgs/{org}/projects/{project}"),
+    ("delete", "/api/v1/orgs/{org}/projects/{project}"),
+    (
+        "put",
+        "/api/v1/orgs/{org}/projects/{project}/members/{user}",
+    ),
+    (
+        "delete",
+        "/api/v1/orgs/{org}/projects/{project}/members/{user}",
+    ),
+    ("get", "/api/v1/orgs/{org}/groups"),
+    ("post", "/api/v1/orgs/{org}/groups"),
+    ("get", "/api/v1/orgs/{org}/groups/{group}"),
+    ("patch", "/api/v1/orgs/{org}/groups/{group}"),
+    ("delete", "/api/v1/orgs/{org}/groups/{group}"),
+    ("put", "/api/v1/orgs/{org}/groups/{group}/members/{user}"),
+    ("delete", "/api/v1/orgs/{org}/groups/{group}/members/{user}"),
+    (
+        "put",
+        "/api/v1/orgs/{org}/groups/{group}/projects/{project}",
+    ),
+    (
+        "delete",
+        "/api/v1/orgs/{org}/groups/{group}/projects/{project}",
+    ),
+    ("post", "/api/v1/check"),
+    ("post", "/api/v1/check/batch"),
+    ("get", "/api/v1/users/{user}/projects"),
+    ("post", "/access/v1/evaluation"),
+    ("post", "/access/v1/evaluations"),
+    ("get", "/.well-known/authzen-configuration"),
     ("get", "/api/v1/openapi.json"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -83,7 +117,9 @@ async fn every_route_in_the_document_is_served() {
             .replace("{org}", "no-such-org")
             .replace("{user}", "00000000-0000-0000-0000-000000000000")
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
-            .replace("{role}", "nope");
+            .replace("{role}", "nope")
+            .replace("{project}", "nope")
+            .replace("{group}", "nope");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
         let r = app.req(m, &concrete, None, None).await;
         assert_ne!(
