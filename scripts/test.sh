@@ -42,4 +42,5 @@ psql -qAt -d "$GUILDHALL_TEST_DATABASE_URL" -c \
   "SELECT datname FROM pg_database WHERE datname LIKE 'gh\_test\_%'" 2>/dev/null |
   while read -r db; do psql -q -d "$GUILDHALL_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
 
-cargo test --all-targets --locked "$@"
+# Benches are left out: `cargo bench` runs them (harness = false would run them here too).
+cargo test --lib --bins --tests --locked "$@"
