@@ -164,18 +164,24 @@ impl Index {
         let revision = tx.revision().await?;
         let snapshots = tx.load_grants(None).await?;
         drop(tx);
+        Ok(Index::from_snapshots(store, revision, &snapshots))
+    }
+
+    /// An index over `snapshots` at `revision`, for tools and benchmarks that build grants in
+    /// memory; `catch_up` and `follow` still read `store`.
+    pub fn from_snapshots(store: Arc<dyn Store>, revision: u64, snapshots: &[OrgSnapshot]) -> Arc<Index> {
         let mut inner = Inner::default();
-        for s in &snapshots {
+        for s in snapshots {
             if let Some(org) = s.org {
                 inner.put(org, Some(OrgGrants::from_snapshot(s)));
             }
         }
-        Ok(Arc::new(Index {
+        Arc::new(Index {
             inner: RwLock::new(inner),
             revision: AtomicU64::new(revision),
             store,
             catching_up: tokio::sync::Mutex::new(()),
-        }))
+        })
     }
 
     /// The revision every answer is computed at (at least).
