@@ -5,7 +5,7 @@
 
 use super::AppState;
 use super::check::MAX_BATCH;
-use super::extract::{AppJson, ServiceCaller};
+use super::extract::{AppJson, CheckCaller};
 use super::problem::{ApiError, Problem};
 use crate::domain::FieldError;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
@@ -163,21 +163,21 @@ fn answer(allowed: bool, revision: u64) -> EvaluationResponse {
     responses((status = 200, body = EvaluationResponse), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn evaluation(
     State(s): State<AppState>,
-    _caller: ServiceCaller,
+    CheckCaller(caller): CheckCaller,
     AppJson(req): AppJson<EvaluationRequest>,
 ) -> Result<Json<EvaluationResponse>, ApiError> {
     let (q, at_least) = question(&req, "")?;
     let revision = check::settle(&s.gh, at_least).await?;
-    Ok(Json(answer(check::decide(&s.gh, &q), revision)))
+    Ok(Json(answer(check::decide(&s.gh, caller, &q), revision)))
 }
 
 /// AuthZEN access evaluations: up to 1,000 decisions in order, all at one revision. Needs the
-/// service token.
+/// service token or an API token with the `check` capability.
 #[utoipa::path(post, path = "/access/v1/evaluations", tag = "authzen", security(("bearer" = [])), request_body = EvaluationsRequest,
     responses((status = 200, body = EvaluationsResponse), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn evaluations(
     State(s): State<AppState>,
-    _caller: ServiceCaller,
+    CheckCaller(caller): CheckCaller,
     AppJson(req): AppJson<EvaluationsRequest>,
 ) -> Result<Json<EvaluationsResponse>, ApiError> {
     let batch: Vec<EvaluationRequest> = if req.evaluations.is_empty() {
@@ -233,7 +233,7 @@ pub async fn evaluations(
     let revision = check::settle(&s.gh, at_least).await?;
     let mut out = Vec::with_capacity(questions.len());
     for q in &questions {
-        let allowed = check::decide(&s.gh, q);
+        let allowed = check::decide(&s.gh, caller, q);
         out.push(answer(allowed, revision));
         if stop_on == Some(allowed) {
             break;

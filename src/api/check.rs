@@ -2,7 +2,7 @@
 //! a user reaches. Answered from the in-memory index; every answer carries its revision.
 
 use super::AppState;
-use super::extract::{AppJson, AppPath, AppQuery, ServiceCaller, path_id};
+use super::extract::{AppJson, AppPath, AppQuery, CheckCaller, path_id};
 use super::problem::{ApiError, Problem};
 use crate::domain::FieldError;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
@@ -127,18 +127,18 @@ pub fn parse_check(c: &CheckRequest, prefix: &str) -> Result<Question, Vec<Field
 
 /// May this user do this here? Answered from memory, at the revision given back. Unknown users,
 /// organizations and projects are `allowed: false`; an unknown permission is a 400. Needs the
-/// service token.
+/// service token or an API token with the `check` capability.
 #[utoipa::path(post, path = "/api/v1/check", tag = "check", security(("bearer" = [])), request_body = CheckRequest,
     responses((status = 200, body = Decision), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn check(
     State(s): State<AppState>,
-    _caller: ServiceCaller,
+    CheckCaller(caller): CheckCaller,
     AppJson(req): AppJson<CheckRequest>,
 ) -> Result<Json<Decision>, ApiError> {
     let q = parse_check(&req, "")?;
     let revision = check::settle(&s.gh, req.at_least_revision).await?;
     Ok(Json(Decision {
-        allowed: check::decide(&s.gh, &q),
+        allowed: check::decide(&s.gh, caller, &q),
         revision,
     }))
 }
@@ -148,7 +148,7 @@ pub async fn check(
     responses((status = 200, body = BatchResponse), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn check_batch(
     State(s): State<AppState>,
-    _caller: ServiceCaller,
+    CheckCaller(caller): CheckCaller,
     AppJson(req): AppJson<BatchRequest>,
 ) -> Result<Json<BatchResponse>, ApiError> {
     if req.checks.is_empty() || req.checks.len() > MAX_BATCH {
@@ -176,7 +176,7 @@ pub async fn check_batch(
         results: questions
             .iter()
             .map(|q| Decision {
-                allowed: check::decide(&s.gh, q),
+                allowed: check::decide(&s.gh, caller, q),
                 revision,
             })
             .collect(),
@@ -227,7 +227,7 @@ pub struct ReachPage {
     responses((status = 200, body = ReachPage), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn user_projects(
     State(s): State<AppState>,
-    _caller: ServiceCaller,
+    CheckCaller(caller): CheckCaller,
     AppPath(user): AppPath<String>,
     AppQuery(q): AppQuery<UserProjectsQuery>,
 ) -> Result<Json<ReachPage>, ApiError> {
@@ -248,7 +248,7 @@ pub async fn user_projects(
     };
     let after = q.cursor.as_deref().map(decode_position).transpose()?;
     let revision = check::settle(&s.gh, q.at_least_revision).await?;
-    let all = check::user_projects(&s.gh, user, permission);
+    let all = check::user_projects(&s.gh, caller, user, permission);
     // Keyset position: stable while projects are added or removed.
     let start = after.map_or(0, |pos| all.partition_point(|r| position(r) <= pos));
     let page: Vec<_> = all.iter().skip(start).take(limit).collect();

@@ -169,6 +169,9 @@ pub struct CreateTokenRequest {
     pub permissions: Option<Vec<String>>,
     /// When it stops working.
     pub expires_at: Option<DateTime<Utc>>,
+    /// `["check"]` lets the token ask the check API about organizations where you hold
+    /// `members.read`.
+    pub capabilities: Option<Vec<String>>,
 }
 
 impl TryFrom<CreateTokenRequest> for crate::service::tokens::NewTokenInput {
@@ -187,12 +190,24 @@ impl TryFrom<CreateTokenRequest> for crate::service::tokens::NewTokenInput {
             Some(p) => f.take_all(p).map(Some),
             None => Some(None),
         };
+        let mut can_check = false;
+        for (i, c) in r.capabilities.iter().flatten().enumerate() {
+            if c == "check" {
+                can_check = true;
+            } else {
+                f.0.push(FieldError::new(
+                    format!("capabilities[{i}]"),
+                    format!("unknown capability `{c}`; the one capability is `check`"),
+                ));
+            }
+        }
         f.finish(|| {
             Some(Self {
                 name: name?.as_str().to_owned(),
                 org: r.org.as_deref().map(crate::service::OrgRef::parse),
                 permissions: permissions?,
                 expires_at: r.expires_at,
+                can_check,
             })
         })
     }
@@ -213,6 +228,8 @@ pub struct TokenDto {
     pub created_at: DateTime<Utc>,
     /// When it stops working.
     pub expires_at: Option<DateTime<Utc>>,
+    /// `check` when it may ask the check API.
+    pub capabilities: Vec<&'static str>,
 }
 
 impl From<&ApiToken> for TokenDto {
@@ -224,6 +241,11 @@ impl From<&ApiToken> for TokenDto {
             permissions: t.permissions.map(PermSet::names),
             created_at: t.created_at,
             expires_at: t.expires_at,
+            capabilities: if t.can_check {
+                vec!["check"]
+            } else {
+                Vec::new()
+            },
         }
     }
 }

@@ -158,14 +158,16 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
     }
 }
 
-/// A caller of the check API: presents the configured service token. Compared in constant time
-/// (on SHA-256 digests, so lengths do not leak either).
-pub struct ServiceCaller;
+/// A caller of the check API: a service presenting the configured service token (compared in
+/// constant time, on SHA-256 digests so lengths do not leak either), or an API token holding the
+/// `check` capability. Anyone else gets 401, or 403 for a token without the capability.
+pub struct CheckCaller(pub crate::service::check::Caller);
 
-impl FromRequestParts<AppState> for ServiceCaller {
+impl FromRequestParts<AppState> for CheckCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        use crate::service::check::Caller;
         use subtle::ConstantTimeEq as _;
         let presented = parts
             .headers
@@ -177,18 +179,26 @@ impl FromRequestParts<AppState> for ServiceCaller {
             })
             .map(str::trim)
             .ok_or(crate::domain::DomainError::Unauthenticated)?;
-        let Some(expected) = &state.service_token else {
-            return Err(ApiError::edge(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "the check API needs a service token; start the server with --service-token",
-            ));
-        };
-        let digest = crate::secret::TokenHash::of(presented);
-        if bool::from(digest.0.ct_eq(&expected.0)) {
-            Ok(ServiceCaller)
-        } else {
-            Err(crate::domain::DomainError::Unauthenticated.into())
+        if let Some(expected) = &state.service_token {
+            let digest = crate::secret::TokenHash::of(presented);
+            if bool::from(digest.0.ct_eq(&expected.0)) {
+                return Ok(CheckCaller(Caller::Service));
+            }
         }
+        if crate::secret::TokenKind::of(presented) == Some(crate::secret::TokenKind::Api) {
+            let who = sessions::authenticate(&state.gh, presented, client_ip(parts)).await?;
+            return match who.token() {
+                Some(t) if t.can_check => Ok(CheckCaller(Caller::Token {
+                    owner: who.user.id,
+                    org: t.org,
+                })),
+                _ => Err(ApiError::edge(
+                    StatusCode::FORBIDDEN,
+                    "check_capability_required",
+                    "this token lacks the `check` capability",
+                )),
+            };
+        }
+        Err(crate::domain::DomainError::Unauthenticated.into())
     }
 }

@@ -169,7 +169,11 @@ impl Index {
 
     /// An index over `snapshots` at `revision`, for tools and benchmarks that build grants in
     /// memory; `catch_up` and `follow` still read `store`.
-    pub fn from_snapshots(store: Arc<dyn Store>, revision: u64, snapshots: &[OrgSnapshot]) -> Arc<Index> {
+    pub fn from_snapshots(
+        store: Arc<dyn Store>,
+        revision: u64,
+        snapshots: &[OrgSnapshot],
+    ) -> Arc<Index> {
         let mut inner = Inner::default();
         for s in snapshots {
             if let Some(org) = s.org {
@@ -243,6 +247,15 @@ impl Index {
                 }
             }
         });
+    }
+
+    /// The organization a project belongs to, if the index knows it.
+    pub fn org_of(&self, project: ProjectId) -> Option<OrgId> {
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.project_org.get(&project).copied()
     }
 
     /// Whether `user` holds `permission` in `org`. Unknown users and organizations hold nothing.

@@ -60,6 +60,9 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     /// When it stops working, if ever.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Whether it may ask the check API (within organizations where its owner holds
+    /// `members.read`).
+    pub can_check: bool,
 }
 
 /// A project owned by one organization (SPEC §1).

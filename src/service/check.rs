@@ -43,16 +43,57 @@ pub async fn settle(gh: &Guildhall, at_least: Option<u64>) -> Result<u64> {
     }
 }
 
-/// Answers one question from the index. Unknown users, organizations and projects are simply
-/// not allowed.
-pub fn decide(gh: &Guildhall, q: &Question) -> bool {
-    match q.what {
-        Ask::Org(p, org) => gh.authz.check_org(q.user, p, org),
-        Ask::Project(p, project) => gh.authz.check_project(q.user, p, project),
+/// Who asks the check API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A service presenting the configured service token: may ask anything.
+    Service,
+    /// An API token with the `check` capability: answers only within organizations where its
+    /// owner holds `members.read` (and its own organization, if limited to one). Anything else
+    /// is `allowed: false`, exactly like an unknown organization (R12).
+    Token {
+        /// The token's owner.
+        owner: UserId,
+        /// The one organization the token is limited to, if any.
+        org: Option<OrgId>,
+    },
+}
+
+impl Caller {
+    fn sees(self, gh: &Guildhall, org: Option<OrgId>) -> bool {
+        match self {
+            Caller::Service => true,
+            Caller::Token { owner, org: limit } => org.is_some_and(|o| {
+                limit.is_none_or(|l| l == o)
+                    && gh.authz.check_org(owner, Permission::MembersRead, o)
+            }),
+        }
     }
 }
 
-/// Every project `user` may do `permission` on, complete, in a stable order.
-pub fn user_projects(gh: &Guildhall, user: UserId, permission: ProjectPermission) -> Vec<Reach> {
-    gh.authz.projects_of(user, permission)
+/// Answers one question from the index. Unknown users, organizations and projects are simply
+/// not allowed.
+pub fn decide(gh: &Guildhall, caller: Caller, q: &Question) -> bool {
+    match q.what {
+        Ask::Org(p, org) => caller.sees(gh, Some(org)) && gh.authz.check_org(q.user, p, org),
+        Ask::Project(p, project) => {
+            (caller == Caller::Service || caller.sees(gh, gh.authz.org_of(project)))
+                && gh.authz.check_project(q.user, p, project)
+        }
+    }
+}
+
+/// Every project `user` may do `permission` on, complete, in a stable order (for a token caller,
+/// only those in organizations it sees).
+pub fn user_projects(
+    gh: &Guildhall,
+    caller: Caller,
+    user: UserId,
+    permission: ProjectPermission,
+) -> Vec<Reach> {
+    let mut all = gh.authz.projects_of(user, permission);
+    if caller != Caller::Service {
+        all.retain(|r| caller.sees(gh, Some(r.org)));
+    }
+    all
 }

@@ -26,6 +26,8 @@ pub struct NewTokenInput {
     pub permissions: Option<PermSet>,
     /// When it stops working.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Whether it may ask the check API.
+    pub can_check: bool,
 }
 
 /// The caller's tokens, newest first.
@@ -68,6 +70,7 @@ pub async fn create_token(
         permissions: input.permissions,
         created_at: now,
         expires_at: input.expires_at,
+        can_check: input.can_check,
     };
     tx.insert_token(&token, &secret.hash.0).await?;
     let mut event = AuditEvent::new(&who.actor(now), Action::TokenCreated, "token", token.id)
@@ -75,6 +78,7 @@ pub async fn create_token(
             "name": token.name,
             "permissions": token.permissions.map(PermSet::names),
             "expires_at": token.expires_at,
+            "can_check": token.can_check,
         }));
     if let Some(org) = org {
         event = event.in_org(org);

@@ -163,6 +163,7 @@ macro_rules! impl_tx {
                 permissions: perms.map(|p| perms_from_json(&p.0)).transpose()?,
                 created_at: get(row, "created_at")?,
                 expires_at: get(row, "expires_at")?,
+                can_check: get(row, "can_check")?,
             })
         }
 
@@ -386,7 +387,7 @@ macro_rules! impl_tx {
             async fn insert_token(&mut self, token: &ApiToken, hash: &[u8]) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO api_tokens (id, user_id, name, token_hash, org_id, permissions, \
-                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     created_at, expires_at, can_check) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(token.id.0)
                 .bind(token.user.0)
@@ -396,6 +397,7 @@ macro_rules! impl_tx {
                 .bind(token.permissions.map(perms_to_json))
                 .bind(token.created_at)
                 .bind(token.expires_at)
+                .bind(token.can_check)
                 .execute(&mut *self.conn)
                 .await
                 .map_err(db_err)?;
@@ -405,7 +407,7 @@ macro_rules! impl_tx {
             async fn token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<(ApiToken, User)>> {
                 let sql = format!(
                     "SELECT t.id, t.user_id, t.name, t.org_id, t.permissions, t.created_at, \
-                     t.expires_at, {USER_COLS} \
+                     t.expires_at, t.can_check, {USER_COLS} \
                      FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
                 );
                 let row = sqlx::query(&sql)
@@ -419,7 +421,7 @@ macro_rules! impl_tx {
 
             async fn tokens_of(&mut self, user: UserId) -> StoreResult<Vec<ApiToken>> {
                 sqlx::query(
-                    "SELECT id, user_id, name, org_id, permissions, created_at, expires_at \
+                    "SELECT id, user_id, name, org_id, permissions, created_at, expires_at, can_check \
                      FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
                 )
                 .bind(user.0)

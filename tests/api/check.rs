@@ -170,3 +170,43 @@ async fn a_grant_through_one_instance_is_seen_by_another_on_postgres() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+both_stores!(
+    async fn api_tokens_with_the_check_capability_ask_only_where_their_owner_reads_members(app) {
+        let ada = app.user("Ada").await;
+        let bob = app.user("Bob").await;
+        let acme = app.org(&ada, "Acme").await;
+        let other = app.org(&bob, "Other").await;
+        let (acme_id, other_id) = (acme["id"].as_str().expect("id"), other["id"].as_str().expect("id"));
+        let token = |caps: serde_json::Value| {
+            let app = &app;
+            let ada = &ada;
+            async move {
+                app.post("/api/v1/tokens", &ada.token, json!({ "name": "svc", "capabilities": caps }))
+                    .await
+                    .expect(201)
+                    .body["token"]
+                    .as_str()
+                    .expect("secret")
+                    .to_owned()
+            }
+        };
+        let checker = token(json!(["check"])).await;
+        let plain = token(json!([])).await;
+        let ask = |t: &str, org: &str| {
+            let (t, body) = (t.to_owned(), json!({ "user": ada.id, "permission": "org.read", "org": org }));
+            let app = &app;
+            async move { app.req(Method::POST, "/api/v1/check", Some(&t), Some(body)).await }
+        };
+        assert_eq!(ask(&checker, acme_id).await.expect(200).body["allowed"], true);
+        // Bob's organization is outside what Ada may see: it answers as if it did not exist.
+        assert_eq!(ask(&checker, other_id).await.expect(200).body["allowed"], false);
+        ask(&plain, acme_id).await.expect_problem(403, "check_capability_required");
+        ask(&ada.token, acme_id).await.expect_problem(401, "unauthenticated");
+        app.post("/api/v1/tokens", &ada.token, json!({ "name": "x", "capabilities": ["admin"] }))
+            .await
+            .expect_problem(400, "validation_failed");
+        let listed = app.get("/api/v1/tokens", &ada.token).await.expect(200).body;
+        assert!(listed["items"].as_array().expect("items").iter().any(|t| t["capabilities"] == json!(["check"])));
+    }
+);
