@@ -214,6 +214,22 @@ pub fn r6_custom_role_permissions(
     Ok(())
 }
 
+/// R6 for editing a custom role members hold: widening it hands its holders new permissions,
+/// which is assigning, so it also needs `members.manage` ("members without `members.manage`
+/// assign nothing"). Narrowing it, or editing a role nobody holds, needs only `roles.manage`.
+pub fn r6_edit_custom_role(
+    actor: &ActorFacts,
+    before: PermSet,
+    after: PermSet,
+    holders: u64,
+) -> Result<(), DomainError> {
+    r6_custom_role_permissions(actor, after)?;
+    if holders > 0 && !after.minus(before).is_empty() {
+        actor.require(Permission::MembersManage)?;
+    }
+    Ok(())
+}
+
 /// R6 for API tokens: a token may be limited to permissions its owner holds, and to nothing else.
 /// `held` is what the owner holds where the token applies (one organization, or all of them).
 pub fn r6_token_permissions(held: PermSet, requested: PermSet) -> Result<(), DomainError> {
@@ -466,6 +482,36 @@ mod tests {
         );
         assert!(r6_project_role(&limited, Some(Contributor), Admin, GrantPath::Group).is_err());
         assert!(r6_project_role(&limited, None, Viewer, GrantPath::Group).is_err());
+    }
+
+    #[test]
+    fn r6_widening_a_held_custom_role_needs_members_manage() {
+        let perms = |ps: &[Permission]| ps.iter().copied().collect::<PermSet>();
+        let role_admin = CustomRole {
+            id: RoleId::new(),
+            name: "role admins".into(),
+            permissions: perms(&[
+                Permission::OrgRead,
+                Permission::RolesManage,
+                Permission::AuditRead,
+            ]),
+        };
+        let a = ActorFacts::new(
+            MemberFacts {
+                user: UserId::new(),
+                roles: vec![AssignedRole::Custom(role_admin)],
+            },
+            None,
+        );
+        let narrow = perms(&[Permission::OrgRead]);
+        let wide = perms(&[Permission::OrgRead, Permission::AuditRead]);
+        assert!(r6_edit_custom_role(&a, narrow, wide, 0).is_ok());
+        assert!(r6_edit_custom_role(&a, wide, narrow, 3).is_ok());
+        assert!(matches!(
+            r6_edit_custom_role(&a, narrow, wide, 3),
+            Err(DomainError::Forbidden(Permission::MembersManage))
+        ));
+        assert!(r6_edit_custom_role(&actor(&[Admin]), narrow, wide, 3).is_ok());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::domain::ids::{OrgId, RoleId};
 use crate::domain::names::RoleName;
 use crate::domain::permission::{BuiltinRole, PermSet, Permission};
 use crate::domain::role::{AssignedRole, CustomRole};
-use crate::domain::rules::r6_custom_role_permissions;
+use crate::domain::rules::{r6_custom_role_permissions, r6_edit_custom_role};
 use crate::domain::{DomainError, FieldError};
 use crate::store::{Constraint, StoreError, Tx};
 use serde_json::json;
@@ -110,7 +110,17 @@ pub async fn update_role(
     if let Some(p) = change.permissions {
         after.permissions = p;
     }
-    r6_custom_role_permissions(&access.actor, after.permissions)?;
+    let holders = if after.permissions.minus(before.permissions).is_empty() {
+        0
+    } else {
+        tx.role_holders(org_id, before.id).await?
+    };
+    r6_edit_custom_role(
+        &access.actor,
+        before.permissions,
+        after.permissions,
+        holders,
+    )?;
     if after == before {
         return Ok(after);
     }

@@ -776,6 +776,16 @@ impl Model {
                 // R6: the role as edited carries only what the editor holds, even the
                 // permissions it already had.
                 custom_role_perms(&a, new_perms)?;
+                // R6: widening a role somebody holds hands them permissions: that is assigning,
+                // which needs members.manage.
+                let widened = new_perms.0 & !before.perms.0 != 0;
+                let held = self
+                    .members
+                    .values()
+                    .any(|roles| roles.contains(&Role::Custom(id)));
+                if widened && held {
+                    a.require("members.manage")?;
+                }
                 if new_name == before.name && new_perms == before.perms {
                     return Ok(Accepted {
                         status: 200,
