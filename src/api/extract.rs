@@ -19,19 +19,25 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or(crate::domain::DomainError::Unauthenticated)?;
         let ip = client_ip(parts);
-        Ok(Auth(sessions::authenticate(&state.gh, bearer, ip).await?))
+        Ok(Auth(
+            sessions::authenticate(&state.gh, bearer(parts)?, ip).await?,
+        ))
     }
+}
+
+/// The bearer token of `Authorization`, or `Unauthenticated`.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| crate::domain::DomainError::Unauthenticated.into())
 }
 
 /// The client's address, when the server was started with connection info.
