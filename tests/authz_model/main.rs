@@ -1,0 +1,22 @@
+//! Property tests of issue 4 (projects, groups, project roles, the grant index and the check
+//! API) against a plain in-memory model written from SPEC: random operation sequences on a real
+//! server (SQLite and PostgreSQL), and many pure cases of the index's own functions.
+
+#[path = "../api/common.rs"]
+mod common;
+
+mod model;
+mod pure;
+mod server;
+
+use common::Store;
+
+#[test]
+fn r11_project_reach_matches_the_model_on_sqlite() {
+    server::run(Store::Sqlite);
+}
+
+#[test]
+fn r11_project_reach_matches_the_model_on_postgres() {
+    server::run(Store::Postgres);
+}
