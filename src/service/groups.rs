@@ -190,6 +190,10 @@ async fn change_place(
     if tx.member_roles(g.org, user).await?.is_none() {
         return Err(DomainError::NotFound(Kind::Member));
     }
+    // R6: nobody puts themselves in a group: its project roles would be self-given.
+    if put && user == who.user.id {
+        return Err(DomainError::OwnRoles);
+    }
     let projects = tx.group_projects(g.id).await?;
     check_carried(&mut *tx, who, &access, &projects).await?;
     let (changed, action) = if put {

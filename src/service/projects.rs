@@ -239,6 +239,10 @@ pub async fn set_project_member(
     if tx.member_roles(p.org, user).await?.is_none() {
         return Err(DomainError::NotFound(Kind::Member));
     }
+    // R6: nobody gives themselves a project role.
+    if user == who.user.id {
+        return Err(DomainError::OwnRoles);
+    }
     let before = direct_role(&mut *tx, p.org, p.id, user).await?;
     r6_project_role(&access.actor, Some(mine), role, GrantPath::Direct)?;
     if let Some(old) = before {

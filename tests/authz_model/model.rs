@@ -599,6 +599,10 @@ impl Model {
                 if !self.is_member(*target) {
                     return Err(refuse(404, "member_not_found"));
                 }
+                // R6: nobody gives themselves a project role.
+                if *target == actor {
+                    return Err(refuse(403, "cannot_change_own_roles"));
+                }
                 let before = self.direct.get(&(id.clone(), *target)).copied();
                 let mut roles = vec![*role];
                 roles.extend(before);
@@ -647,6 +651,10 @@ impl Model {
                 let key = self.group_op(actor, group)?;
                 if !self.is_member(*target) {
                     return Err(refuse(404, "member_not_found"));
+                }
+                // R6: nobody puts themselves in a group (it would give them its project roles).
+                if *target == actor {
+                    return Err(refuse(403, "cannot_change_own_roles"));
                 }
                 self.may_carry(actor, &key)?;
                 ok(
