@@ -8,6 +8,7 @@ pub mod authz;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod mail;
 pub mod secret;
 pub mod server;
 pub mod service;

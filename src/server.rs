@@ -27,6 +27,14 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
 
 /// Builds the application state for `config`: opens (and migrates) the store.
 pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
+    build_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// `build`, with the clock the domain reads (tests pass one they can move).
+pub async fn build_with_clock(
+    config: &ServeConfig,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> anyhow::Result<AppState> {
     let url = config.database_url();
     if url.expose_secret().starts_with("sqlite:") && config.database_url.is_none() {
         let dir = config.data_dir();
@@ -57,10 +65,12 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
     let gh = Guildhall {
         store,
         hasher: PasswordHasher::new(permits)?,
-        clock: Arc::new(SystemClock),
+        clock,
         session_ttl: chrono::Duration::from_std(config.session_ttl)
             .context("--session-ttl is too long")?,
         authz,
+        mailer: Arc::new(mailer(config)?),
+        public_url: public_url(config),
     };
     Ok(AppState {
         gh,
@@ -71,6 +81,33 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<AppState> {
             .map(|t| Arc::new(crate::secret::TokenHash::of(t.expose_secret()))),
         public_url: config.public_url.clone(),
     })
+}
+
+/// The mail transport: SMTP, the mail directory, or `mail/` in the data directory (said in the
+/// log, so people find their mail).
+fn mailer(config: &ServeConfig) -> anyhow::Result<crate::mail::Mailer> {
+    let smtp = config
+        .smtp_url
+        .as_ref()
+        .map(|u| u.expose_secret().to_owned());
+    let dir = config
+        .mail_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir().join("mail"));
+    if smtp.is_none() && config.mail_dir.is_none() {
+        tracing::info!(dir = %dir.display(), "no --smtp-url or --mail-dir: mail is written here as .eml files");
+    }
+    crate::mail::Mailer::new(smtp.as_deref(), dir)
+}
+
+/// The base of links in mails: `--public-url`, or the listen address.
+fn public_url(config: &ServeConfig) -> String {
+    config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen))
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// Serves until Ctrl-C or SIGTERM.

@@ -16,6 +16,7 @@ pub mod problem;
 pub mod projects;
 pub mod roles;
 pub mod tokens;
+pub mod transfer;
 pub mod users;
 
 mod middleware;

@@ -2,7 +2,8 @@
 //! exists only with its documentation.
 
 use super::{
-    AppState, audit, authzen, check, groups, members, meta, orgs, projects, roles, tokens, users,
+    AppState, audit, authzen, check, groups, members, meta, orgs, projects, roles, tokens,
+    transfer, users,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -51,6 +52,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::list_roles, roles::create_role))
         .routes(routes!(roles::update_role, roles::delete_role))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(
+            transfer::offer_transfer,
+            transfer::get_transfer,
+            transfer::cancel_transfer
+        ))
+        .routes(routes!(transfer::accept_transfer))
+        .routes(routes!(transfer::decline_transfer))
         .routes(routes!(projects::list_projects, projects::create_project))
         .routes(routes!(
             projects::get_project,

@@ -64,6 +64,10 @@ actions! {
     GroupMemberRemoved = "group.member_removed",
     GroupProjectSet = "group.project_set",
     GroupProjectRemoved = "group.project_removed",
+    TransferOffered = "transfer.offered",
+    TransferCancelled = "transfer.cancelled",
+    TransferDeclined = "transfer.declined",
+    TransferAccepted = "transfer.accepted",
 }
 
 /// Who did it, from where, and when: the context every change is made in.

@@ -104,6 +104,18 @@ pub enum DomainError {
     /// R6: the actor may not give (or take) this project role.
     #[error("you may not give or take the project role `{0}` here")]
     ProjectRoleNotGrantable(&'static str),
+    /// R7: ownership goes only to a current administrator.
+    #[error("ownership can be offered only to a current `admin` of the organization")]
+    TransferTargetNotAdmin,
+    /// R7: one pending offer at a time.
+    #[error("an ownership transfer is already pending; cancel it first")]
+    TransferPending,
+    /// R7: there is no pending offer (or it is not addressed to the caller).
+    #[error("there is no pending ownership transfer for you")]
+    NoPendingTransfer,
+    /// R7: the offer lapsed after 7 days.
+    #[error("the ownership transfer offer has expired")]
+    TransferExpired,
     /// The check API was asked for a revision this server has not reached.
     #[error("revision {0} does not exist yet")]
     RevisionAhead(u64),
@@ -129,7 +141,7 @@ pub enum DomainError {
     #[error("the organization still has {0} project(s); delete them first")]
     OrgHasProjects(u64),
     /// R5: a personal organization cannot be deleted.
-    #[error("a personal organization cannot be deleted")]
+    #[error("a personal organization cannot be deleted or transferred")]
     PersonalOrg,
     /// A custom role still held by members cannot be deleted.
     #[error("role `{role}` is held by {members} member(s); change their roles first")]

@@ -59,3 +59,7 @@ id_type!(
     /// Identifies a group.
     GroupId
 );
+id_type!(
+    /// Identifies an ownership transfer offer.
+    TransferId
+);

@@ -90,3 +90,74 @@ pub struct Group {
     /// When it was made.
     pub created_at: DateTime<Utc>,
 }
+
+/// Where an ownership transfer offer stands (R7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferState {
+    /// Waiting for the receiver.
+    Pending,
+    /// The receiver became owner.
+    Accepted,
+    /// The receiver said no.
+    Declined,
+    /// The owner took it back.
+    Cancelled,
+    /// Nobody answered within 7 days.
+    Expired,
+}
+
+impl TransferState {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferState::Pending => "pending",
+            TransferState::Accepted => "accepted",
+            TransferState::Declined => "declined",
+            TransferState::Cancelled => "cancelled",
+            TransferState::Expired => "expired",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            TransferState::Pending,
+            TransferState::Accepted,
+            TransferState::Declined,
+            TransferState::Cancelled,
+            TransferState::Expired,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// An offer of ownership from the owner to one administrator (SPEC §1, R7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transfer {
+    /// Its id.
+    pub id: super::ids::TransferId,
+    /// The organization.
+    pub org: OrgId,
+    /// The owner who made it.
+    pub from: UserId,
+    /// The administrator it is offered to.
+    pub to: UserId,
+    /// Its state as stored.
+    pub state: TransferState,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it lapses.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Transfer {
+    /// Its state at `now`: a pending offer past its expiry is expired, with no job needed.
+    pub fn state_at(&self, now: DateTime<Utc>) -> TransferState {
+        if self.state == TransferState::Pending && now >= self.expires_at {
+            TransferState::Expired
+        } else {
+            self.state
+        }
+    }
+}

@@ -276,6 +276,63 @@ pub fn r6_project_role(
     }
 }
 
+/// How long an ownership transfer offer stands (R7).
+pub const TRANSFER_VALIDITY: Duration = Duration::days(7);
+
+/// R7: the owner (`org.transfer` is the owner's alone) offers ownership to a current `admin`,
+/// never of a personal organization, and only while no other offer is pending.
+pub fn r7_offer(
+    actor: &ActorFacts,
+    personal: bool,
+    receiver: Option<&MemberFacts>,
+    pending: bool,
+) -> Result<(), DomainError> {
+    actor.require(Permission::OrgTransfer)?;
+    if personal {
+        return Err(DomainError::PersonalOrg);
+    }
+    let receiver = receiver.ok_or(DomainError::TransferTargetNotAdmin)?;
+    if receiver.user == actor.member.user || !receiver.holds(BuiltinRole::Admin) {
+        return Err(DomainError::TransferTargetNotAdmin);
+    }
+    if pending {
+        return Err(DomainError::TransferPending);
+    }
+    Ok(())
+}
+
+/// R7: the receiver answers an offer: it must be addressed to them and still standing. To
+/// accept, they must still be an `admin` (a demotion since the offer voids it).
+pub fn r7_answer(
+    receiver: &MemberFacts,
+    offer: &crate::domain::model::Transfer,
+    accepting: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    use crate::domain::model::TransferState;
+    if offer.to != receiver.user {
+        return Err(DomainError::NoPendingTransfer);
+    }
+    match offer.state_at(now) {
+        TransferState::Pending => {}
+        TransferState::Expired => return Err(DomainError::TransferExpired),
+        _ => return Err(DomainError::NoPendingTransfer),
+    }
+    if accepting && !receiver.holds(BuiltinRole::Admin) {
+        return Err(DomainError::TransferTargetNotAdmin);
+    }
+    Ok(())
+}
+
+/// R3, R7: the roles after an accepted transfer: the receiver holds `owner` alone, the former
+/// owner `admin`. Exactly one owner before and after.
+pub fn r7_roles_after_transfer() -> (Vec<AssignedRole>, Vec<AssignedRole>) {
+    (
+        vec![AssignedRole::Builtin(BuiltinRole::Owner)],
+        vec![AssignedRole::Builtin(BuiltinRole::Admin)],
+    )
+}
+
 /// Failures allowed before sign-ins are slowed down, per email.
 pub const FREE_FAILURES_PER_EMAIL: u32 = 5;
 /// Failures allowed before sign-ins are slowed down, per client address (higher: many people can

@@ -10,6 +10,7 @@ pub mod projects;
 pub mod roles;
 pub mod sessions;
 pub mod tokens;
+pub mod transfer;
 pub mod users;
 
 use crate::clock::Clock;
@@ -44,6 +45,10 @@ pub struct Guildhall {
     pub session_ttl: chrono::Duration,
     /// The in-memory grant index the check API answers from.
     pub authz: Arc<crate::authz::index::Index>,
+    /// Where outgoing mail goes.
+    pub mailer: Arc<crate::mail::Mailer>,
+    /// The base of links in mails, without a trailing slash.
+    pub public_url: String,
 }
 
 impl Guildhall {

@@ -8,8 +8,12 @@ mod sql;
 mod sqlite;
 
 use crate::domain::audit::{AuditEvent, AuditRecord};
-use crate::domain::ids::{GroupId, OrgId, ProjectId, RoleId, SessionId, TokenId, UserId};
-use crate::domain::model::{ApiToken, Group, Org, OrgWithOwner, Project, User};
+use crate::domain::ids::{
+    GroupId, OrgId, ProjectId, RoleId, SessionId, TokenId, TransferId, UserId,
+};
+use crate::domain::model::{
+    ApiToken, Group, Org, OrgWithOwner, Project, Transfer, TransferState, User,
+};
 use crate::domain::permission::{PermSet, ProjectRole};
 use crate::domain::role::{AssignedRole, CustomRole};
 use async_trait::async_trait;
@@ -397,6 +401,19 @@ pub trait Tx: Send {
     ) -> StoreResult<bool>;
     /// The names of the groups each member of `org` is in.
     async fn member_groups(&mut self, org: OrgId) -> StoreResult<Vec<(UserId, String)>>;
+
+    // Ownership transfers (R7).
+    /// Stores a new offer.
+    async fn insert_transfer(&mut self, t: &Transfer) -> StoreResult<()>;
+    /// The organization's offer stored as pending, if any (it may have expired since).
+    async fn pending_transfer(&mut self, org: OrgId) -> StoreResult<Option<Transfer>>;
+    /// Records how an offer ended.
+    async fn set_transfer_state(
+        &mut self,
+        id: TransferId,
+        state: TransferState,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     // The grant revision (the authorization index follows it).
     /// The current global grant revision.

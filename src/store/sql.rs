@@ -28,8 +28,12 @@ pub(super) fn role_from_parts(
 macro_rules! impl_tx {
     ($tx:ident, $db:ty) => {
         use crate::domain::audit::{AuditEvent, AuditRecord};
-        use crate::domain::ids::{GroupId, OrgId, ProjectId, RoleId, SessionId, TokenId, UserId};
-        use crate::domain::model::{ApiToken, Group, Org, OrgWithOwner, Project, User};
+        use crate::domain::ids::{
+            GroupId, OrgId, ProjectId, RoleId, SessionId, TokenId, TransferId, UserId,
+        };
+        use crate::domain::model::{
+            ApiToken, Group, Org, OrgWithOwner, Project, Transfer, TransferState, User,
+        };
         use crate::domain::permission::ProjectRole;
         use crate::domain::role::{AssignedRole, CustomRole};
         use crate::store::sql::role_from_parts;
@@ -1181,6 +1185,65 @@ macro_rules! impl_tx {
                 .iter()
                 .map(|r| Ok((UserId(get(r, "user_id")?), get(r, "name")?)))
                 .collect()
+            }
+
+            async fn insert_transfer(&mut self, t: &Transfer) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO transfers (id, org_id, from_user, to_user, state, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(t.id.0)
+                .bind(t.org.0)
+                .bind(t.from.0)
+                .bind(t.to.0)
+                .bind(t.state.as_str())
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn pending_transfer(&mut self, org: OrgId) -> StoreResult<Option<Transfer>> {
+                let row = sqlx::query(
+                    "SELECT id, org_id, from_user, to_user, state, created_at, expires_at \
+                     FROM transfers WHERE org_id = $1 AND state = 'pending'",
+                )
+                .bind(org.0)
+                .fetch_optional(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                row.map(|r| {
+                    let state: String = get(&r, "state")?;
+                    Ok(Transfer {
+                        id: TransferId(get(&r, "id")?),
+                        org: OrgId(get(&r, "org_id")?),
+                        from: UserId(get(&r, "from_user")?),
+                        to: UserId(get(&r, "to_user")?),
+                        state: TransferState::parse(&state)
+                            .ok_or_else(|| StoreError::Corrupt(format!("unknown transfer state `{state}`")))?,
+                        created_at: get(&r, "created_at")?,
+                        expires_at: get(&r, "expires_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn set_transfer_state(
+                &mut self,
+                id: TransferId,
+                state: TransferState,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE transfers SET state = $2, decided_at = $3 WHERE id = $1")
+                    .bind(id.0)
+                    .bind(state.as_str())
+                    .bind(at)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
             }
 
             async fn revision(&mut self) -> StoreResult<u64> {

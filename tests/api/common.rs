@@ -78,13 +78,41 @@ pub async fn fresh_pg_database() -> String {
     format!("{base}/{name}")
 }
 
+/// A clock the test moves: the system time plus an offset.
+#[derive(Default)]
+pub struct TestClock {
+    offset: std::sync::Mutex<chrono::Duration>,
+}
+
+impl TestClock {
+    /// Moves the clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut o = self
+            .offset
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *o += by;
+    }
+}
+
+impl guildhall::clock::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+            + *self
+                .offset
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// A running server and a client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
     pub database_url: String,
     pub client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    pub clock: std::sync::Arc<TestClock>,
+    dir: tempfile::TempDir,
 }
 
 /// An answer: status, headers and body (JSON, or `Null` when empty or not JSON).
@@ -161,18 +189,34 @@ pub async fn spawn_app(store: Store) -> TestApp {
         Store::Sqlite => format!("sqlite://{}", dir.path().join("guildhall.db").display()),
         Store::Postgres => fresh_pg_database().await,
     };
-    let app = spawn_on(&database_url, dir.path()).await;
+    let clock = std::sync::Arc::new(TestClock::default());
+    let app = spawn_with_clock(&database_url, dir.path(), clock.clone()).await;
     TestApp {
         addr: app,
         store,
         database_url,
         client: reqwest::Client::new(),
-        _dir: dir,
+        clock,
+        dir,
     }
 }
 
 /// Starts another server on an existing database (several `serve` processes on one store).
 pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path) -> SocketAddr {
+    spawn_with_clock(
+        database_url,
+        data_dir,
+        std::sync::Arc::new(TestClock::default()),
+    )
+    .await
+}
+
+/// Starts a server whose domain reads `clock`.
+pub async fn spawn_with_clock(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    clock: std::sync::Arc<TestClock>,
+) -> SocketAddr {
     use clap::Parser as _;
     #[derive(clap::Parser)]
     struct Args {
@@ -193,7 +237,9 @@ pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path) -> SocketA
     ])
     .expect("config")
     .serve;
-    let state = guildhall::server::build(&config).await.expect("app state");
+    let state = guildhall::server::build_with_clock(&config, clock)
+        .await
+        .expect("app state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -210,6 +256,24 @@ pub async fn spawn_on(database_url: &str, data_dir: &std::path::Path) -> SocketA
 }
 
 impl TestApp {
+    /// Every mail written so far (the server writes `.eml` files to `mail/` in its data
+    /// directory when no transport is configured), oldest first, as text.
+    pub fn mails(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path().join("mail"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("mail"))
+            .collect()
+    }
+
     /// The base URL.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

@@ -13,3 +13,4 @@ mod meta;
 mod orgs;
 mod projects;
 mod roles;
+mod transfer;
