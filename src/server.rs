@@ -21,6 +21,15 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
     let handle = recorder.handle();
     if HANDLE.set(handle.clone()).is_ok() {
         metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
+        // Histograms keep raw samples until upkeep folds them in; without it a server nobody
+        // scrapes would grow without bound.
+        let upkeep = handle.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                upkeep.run_upkeep();
+            }
+        });
     }
     Ok(HANDLE.get().cloned().unwrap_or(handle))
 }
