@@ -135,6 +135,16 @@ macro_rules! impl_tx {
             )
         }
 
+        type DbQuery<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
+
+        /// Binds the organization a scoped query is limited to, if any.
+        fn scoped(q: DbQuery<'_>, org: Option<Uuid>) -> DbQuery<'_> {
+            match org {
+                Some(o) => q.bind(o),
+                None => q,
+            }
+        }
+
         fn project_from(row: &DbRow) -> StoreResult<Project> {
             Ok(Project {
                 id: ProjectId(get(row, "id")?),
@@ -1280,6 +1290,13 @@ macro_rules! impl_tx {
             async fn load_grants(&mut self, org: Option<OrgId>) -> StoreResult<Vec<OrgSnapshot>> {
                 use std::collections::HashMap;
                 let only = org.map(|o| o.0);
+                // One statement text per shape: a reload of one organization must never share a
+                // prepared plan with the full load (PostgreSQL would reuse the generic plan that
+                // scans every row).
+                let pred = |col: &str| match only {
+                    Some(_) => format!("{col} = $1"),
+                    None => "1 = 1".to_owned(),
+                };
                 let mut snaps: HashMap<OrgId, OrgSnapshot> = HashMap::new();
                 fn at(snaps: &mut HashMap<OrgId, OrgSnapshot>, o: OrgId) -> &mut OrgSnapshot {
                     snaps.entry(o).or_insert_with(|| OrgSnapshot {
@@ -1291,9 +1308,10 @@ macro_rules! impl_tx {
                     "SELECT m.org_id, m.user_id, {ROLE_COLS} FROM memberships m \
                      LEFT JOIN member_roles mr ON mr.org_id = m.org_id AND mr.user_id = m.user_id \
                      LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id \
-                     WHERE ($1 IS NULL OR m.org_id = $1) ORDER BY m.org_id, m.user_id"
+                     WHERE {} ORDER BY m.org_id, m.user_id",
+                    pred("m.org_id")
                 );
-                let rows = sqlx::query(&sql).bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                let rows = scoped(sqlx::query(&sql), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
                     let s = at(&mut snaps, OrgId(get(r, "org_id")?));
                     let user = UserId(get(r, "user_id")?);
@@ -1304,36 +1322,34 @@ macro_rules! impl_tx {
                         roles.push(role);
                     }
                 }
-                let rows = sqlx::query("SELECT org_id, id, name FROM projects WHERE ($1 IS NULL OR org_id = $1)")
-                    .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                let rows = scoped(sqlx::query(&format!("SELECT org_id, id, name FROM projects WHERE {}", pred("org_id"))), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
                     at(&mut snaps, OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
                 }
-                let rows = sqlx::query("SELECT org_id, id, name FROM groups WHERE ($1 IS NULL OR org_id = $1)")
-                    .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                let rows = scoped(sqlx::query(&format!("SELECT org_id, id, name FROM groups WHERE {}", pred("org_id"))), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
                     at(&mut snaps, OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
                 }
-                let rows = sqlx::query(
-                    "SELECT org_id, project_id, user_id, role FROM project_members WHERE ($1 IS NULL OR org_id = $1)",
-                )
-                .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                let rows = scoped(sqlx::query(
+                    &format!("SELECT org_id, project_id, user_id, role FROM project_members WHERE {}", pred("org_id")),
+                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
                     let role = project_role(get(r, "role")?)?;
                     at(&mut snaps, OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
                 }
-                let rows = sqlx::query(
-                    "SELECT org_id, group_id, user_id FROM group_members WHERE ($1 IS NULL OR org_id = $1)",
-                )
-                .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                let rows = scoped(sqlx::query(
+                    &format!("SELECT org_id, group_id, user_id FROM group_members WHERE {}", pred("org_id")),
+                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
                     at(&mut snaps, OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
                 }
-                let rows = sqlx::query(
-                    "SELECT g.org_id, gp.group_id, gp.project_id, gp.role FROM group_projects gp \
-                     JOIN groups g ON g.id = gp.group_id WHERE ($1 IS NULL OR g.org_id = $1)",
-                )
-                .bind(only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
+                let rows = scoped(sqlx::query(
+                    &format!(
+                        "SELECT g.org_id, gp.group_id, gp.project_id, gp.role FROM group_projects gp \
+                         JOIN groups g ON g.id = gp.group_id WHERE {}",
+                        pred("g.org_id")
+                    ),
+                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
                 for r in &rows {
                     let role = project_role(get(r, "role")?)?;
                     at(&mut snaps, OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
