@@ -229,28 +229,7 @@ pub async fn put_group_project(
     project: &str,
     role: ProjectRole,
 ) -> Result<GroupDetail> {
-    let mut tx = gh.store.begin().await?;
-    let access = org_access(&mut *tx, who, org, true).await?;
-    access.actor.require(Permission::GroupsManage)?;
-    let g = find(&mut *tx, &access, group).await?;
-    let (p, mine) = reach(&mut *tx, who, &access, project).await?;
-    let before = tx
-        .group_projects(g.id)
-        .await?
-        .into_iter()
-        .find(|(x, _)| x.id == p.id)
-        .map(|(_, r)| r);
-    r6_project_role(&access.actor, Some(mine), role, GrantPath::Group)?;
-    if let Some(old) = before {
-        r6_project_role(&access.actor, Some(mine), old, GrantPath::Group)?;
-    }
-    tx.put_group_project(g.org, g.id, p.id, role).await?;
-    let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::GroupProjectSet, "group", g.id)
-        .in_org(g.org)
-        .with_data(json!({ "project": p.id, "before": before.map(ProjectRole::as_str), "after": role.as_str() }));
-    let d = detail(&mut *tx, g).await?;
-    gh.commit(tx, vec![event]).await?;
-    Ok(d)
+    set_group_project(gh, who, org, group, project, Some(role)).await
 }
 
 /// R6: takes a project from a group (never a role stronger than the caller's own on it).
@@ -260,6 +239,19 @@ pub async fn remove_group_project(
     org: &OrgRef,
     group: &str,
     project: &str,
+) -> Result<GroupDetail> {
+    set_group_project(gh, who, org, group, project, None).await
+}
+
+/// Sets (`Some`) or takes (`None`) a group's role on a project. R6 bounds both the role given
+/// and the role it replaces by the caller's own role on that project.
+async fn set_group_project(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    group: &str,
+    project: &str,
+    role: Option<ProjectRole>,
 ) -> Result<GroupDetail> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
@@ -271,18 +263,30 @@ pub async fn remove_group_project(
         .await?
         .into_iter()
         .find(|(x, _)| x.id == p.id)
-        .map(|(_, r)| r)
-        .ok_or(DomainError::NotFound(Kind::Project))?;
-    r6_project_role(&access.actor, Some(mine), before, GrantPath::Group)?;
-    tx.delete_group_project(g.org, g.id, p.id).await?;
-    let event = AuditEvent::new(
-        &who.actor(gh.clock.now()),
-        Action::GroupProjectRemoved,
-        "group",
-        g.id,
-    )
-    .in_org(g.org)
-    .with_data(json!({ "project": p.id, "before": before.as_str() }));
+        .map(|(_, r)| r);
+    if role.is_none() && before.is_none() {
+        return Err(DomainError::NotFound(Kind::Project));
+    }
+    for r in role.iter().chain(before.iter()) {
+        r6_project_role(&access.actor, Some(mine), *r, GrantPath::Group)?;
+    }
+    let action = match role {
+        Some(r) => {
+            tx.put_group_project(g.org, g.id, p.id, r).await?;
+            Action::GroupProjectSet
+        }
+        None => {
+            tx.delete_group_project(g.org, g.id, p.id).await?;
+            Action::GroupProjectRemoved
+        }
+    };
+    let event = AuditEvent::new(&who.actor(gh.clock.now()), action, "group", g.id)
+        .in_org(g.org)
+        .with_data(json!({
+            "project": p.id,
+            "before": before.map(ProjectRole::as_str),
+            "after": role.map(ProjectRole::as_str),
+        }));
     let d = detail(&mut *tx, g).await?;
     gh.commit(tx, vec![event]).await?;
     Ok(d)
