@@ -81,7 +81,7 @@ pub async fn build_with_clock(
         mailer: Arc::new(mailer(config)?),
         public_url: public_url(config),
     };
-    Ok(AppState {
+    Ok(AppState::new(crate::api::Shared {
         gh,
         metrics: metrics_handle()?,
         service_token: config
@@ -89,7 +89,7 @@ pub async fn build_with_clock(
             .as_ref()
             .map(|t| Arc::new(crate::secret::TokenHash::of(t.expose_secret()))),
         public_url: config.public_url.clone(),
-    })
+    }))
 }
 
 /// The mail transport: SMTP, the mail directory, or `mail/` in the data directory (said in the

@@ -1289,6 +1289,7 @@ macro_rules! impl_tx {
 
             async fn load_grants(&mut self, org: Option<OrgId>) -> StoreResult<Vec<OrgSnapshot>> {
                 use std::collections::HashMap;
+                use futures_util::TryStreamExt as _;
                 let only = org.map(|o| o.0);
                 // One statement text per shape: a reload of one organization must never share a
                 // prepared plan with the full load (PostgreSQL would reuse the generic plan that
@@ -1304,55 +1305,73 @@ macro_rules! impl_tx {
                         ..OrgSnapshot::default()
                     })
                 }
-                let sql = format!(
+                let members_sql = format!(
                     "SELECT m.org_id, m.user_id, {ROLE_COLS} FROM memberships m \
                      LEFT JOIN member_roles mr ON mr.org_id = m.org_id AND mr.user_id = m.user_id \
                      LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id \
                      WHERE {} ORDER BY m.org_id, m.user_id",
                     pred("m.org_id")
                 );
-                let rows = scoped(sqlx::query(&sql), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    let s = at(&mut snaps, OrgId(get(r, "org_id")?));
-                    let user = UserId(get(r, "user_id")?);
-                    if s.members.last().is_none_or(|(u, _)| *u != user) {
-                        s.members.push((user, Vec::new()));
+                {
+                    let sql = members_sql;
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        let s = at(&mut snaps, OrgId(get(r, "org_id")?));
+                        let user = UserId(get(r, "user_id")?);
+                        if s.members.last().is_none_or(|(u, _)| *u != user) {
+                            s.members.push((user, Vec::new()));
+                        }
+                        if let (Some(role), Some((_, roles))) = (role_from(r)?, s.members.last_mut()) {
+                            roles.push(role);
+                        }
                     }
-                    if let (Some(role), Some((_, roles))) = (role_from(r)?, s.members.last_mut()) {
-                        roles.push(role);
+                }
+                {
+                    let sql = format!("SELECT org_id, id, name FROM projects WHERE {}", pred("org_id"));
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
                     }
                 }
-                let rows = scoped(sqlx::query(&format!("SELECT org_id, id, name FROM projects WHERE {}", pred("org_id"))), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
+                {
+                    let sql = format!("SELECT org_id, id, name FROM groups WHERE {}", pred("org_id"));
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
+                    }
                 }
-                let rows = scoped(sqlx::query(&format!("SELECT org_id, id, name FROM groups WHERE {}", pred("org_id"))), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
+                {
+                    let sql = format!("SELECT org_id, project_id, user_id, role FROM project_members WHERE {}", pred("org_id"));
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        let role = project_role(get(r, "role")?)?;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
+                    }
                 }
-                let rows = scoped(sqlx::query(
-                    &format!("SELECT org_id, project_id, user_id, role FROM project_members WHERE {}", pred("org_id")),
-                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    let role = project_role(get(r, "role")?)?;
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
+                {
+                    let sql = format!("SELECT org_id, group_id, user_id FROM group_members WHERE {}", pred("org_id"));
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
+                    }
                 }
-                let rows = scoped(sqlx::query(
-                    &format!("SELECT org_id, group_id, user_id FROM group_members WHERE {}", pred("org_id")),
-                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
-                }
-                let rows = scoped(sqlx::query(
-                    &format!(
+                {
+                    let sql = format!(
                         "SELECT g.org_id, gp.group_id, gp.project_id, gp.role FROM group_projects gp \
                          JOIN groups g ON g.id = gp.group_id WHERE {}",
                         pred("g.org_id")
-                    ),
-                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    let role = project_role(get(r, "role")?)?;
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
+                    );
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        let role = project_role(get(r, "role")?)?;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
+                    }
                 }
                 Ok(snaps.into_values().collect())
             }
