@@ -34,6 +34,10 @@ pub struct ServeConfig {
     /// How long a sign-in session lasts, e.g. `7d`, `12h`.
     #[arg(long, env = "GUILDHALL_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
     pub session_ttl: std::time::Duration,
+    /// How often to ask the database for grant changes made by other `serve` processes: the
+    /// safety net behind PostgreSQL's notifications, and the only path on SQLite.
+    #[arg(long, env = "GUILDHALL_INDEX_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub index_poll: std::time::Duration,
 }
 
 impl ServeConfig {

@@ -217,6 +217,16 @@ pub async fn spawn_with_clock(
     data_dir: &std::path::Path,
     clock: std::sync::Arc<TestClock>,
 ) -> SocketAddr {
+    spawn_configured(database_url, data_dir, clock, &[]).await
+}
+
+/// Starts a server with `extra` flags of `serve` after the test defaults.
+pub async fn spawn_configured(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    clock: std::sync::Arc<TestClock>,
+    extra: &[&str],
+) -> SocketAddr {
     use clap::Parser as _;
     #[derive(clap::Parser)]
     struct Args {
@@ -224,7 +234,7 @@ pub async fn spawn_with_clock(
         serve: guildhall::config::ServeConfig,
     }
     let dir = data_dir.display().to_string();
-    let config = Args::try_parse_from([
+    let defaults = [
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -234,9 +244,10 @@ pub async fn spawn_with_clock(
         database_url,
         "--service-token",
         SERVICE_TOKEN,
-    ])
-    .expect("config")
-    .serve;
+    ];
+    let config = Args::try_parse_from(defaults.iter().chain(extra))
+        .expect("config")
+        .serve;
     let state = guildhall::server::build_with_clock(&config, clock)
         .await
         .expect("app state");

@@ -145,7 +145,7 @@ both_stores!(
         app.get(&format!("/api/v1/orgs/{}", org["id"].as_str().expect("id")), &ada.token).await.expect(200);
         let text = app.client.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
         assert!(text.contains(r#"route="/api/v1/orgs/{org}""#), "{text}");
-        assert!(text.contains("http_request_duration_seconds"));
+        assert!(text.contains("http_request_duration_seconds_bucket{"));
         // Labels carry route templates, never ids or emails.
         assert!(!text.contains(org["id"].as_str().expect("id")));
         assert!(!text.contains(&ada.email));
