@@ -253,7 +253,13 @@ mod tests {
             ));
             assert!(r9_still_open(&invitation(s, now)).is_err());
         }
-        assert!(r9_still_open(&invitation(InvitationState::Pending, now - Duration::days(30))).is_ok());
+        assert!(
+            r9_still_open(&invitation(
+                InvitationState::Pending,
+                now - Duration::days(30)
+            ))
+            .is_ok()
+        );
     }
 
     #[test]
