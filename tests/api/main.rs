@@ -8,6 +8,7 @@ mod audit;
 mod binary;
 mod check;
 mod concurrency;
+mod invitations;
 mod members;
 mod meta;
 mod orgs;
