@@ -12,6 +12,7 @@ mod invitations;
 mod members;
 mod meta;
 mod orgs;
+mod passwords;
 mod projects;
 mod roles;
 mod transfer;
