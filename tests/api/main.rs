@@ -15,4 +15,5 @@ mod orgs;
 mod passwords;
 mod projects;
 mod roles;
+mod smtp;
 mod transfer;
