@@ -253,19 +253,21 @@ pub async fn spawn_with_args(
         serve: guildhall::config::ServeConfig,
     }
     let dir = data_dir.display().to_string();
-    let config = Args::try_parse_from([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        &dir,
-        "--database-url",
-        database_url,
-        "--service-token",
-        SERVICE_TOKEN,
-    ]
-    .into_iter()
-    .chain(extra.iter().copied()))
+    let config = Args::try_parse_from(
+        [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            &dir,
+            "--database-url",
+            database_url,
+            "--service-token",
+            SERVICE_TOKEN,
+        ]
+        .into_iter()
+        .chain(extra.iter().copied()),
+    )
     .expect("config")
     .serve;
     let state = guildhall::server::build_with_clock(&config, clock)
@@ -521,7 +523,10 @@ impl TestApp {
     pub fn mails_to(&self, email: &str) -> Vec<String> {
         self.mails()
             .into_iter()
-            .filter(|m| m.to_lowercase().contains(&format!("to: {}", email.to_lowercase())))
+            .filter(|m| {
+                m.to_lowercase()
+                    .contains(&format!("to: {}", email.to_lowercase()))
+            })
             .collect()
     }
 
@@ -534,7 +539,10 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("{email} did not receive {count} mail(s): {:?}", self.mails_to(email));
+        panic!(
+            "{email} did not receive {count} mail(s): {:?}",
+            self.mails_to(email)
+        );
     }
 
     /// The token of the newest mail to `email` linking to `path`.

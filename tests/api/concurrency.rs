@@ -167,9 +167,13 @@ async fn r9_racing_answers_to_one_invitation_admit_exactly_one_on_postgres() {
     for round in 0..3 {
         // The signed-in addressee, through both instances at once.
         let bob = app.user(&format!("Bob{round}")).await;
-        app.post(&invitations, &ada.token, json!({ "email": bob.email, "roles": ["developer"] }))
-            .await
-            .expect(201);
+        app.post(
+            &invitations,
+            &ada.token,
+            json!({ "email": bob.email, "roles": ["developer"] }),
+        )
+        .await
+        .expect(201);
         let token = app.newest_token(&bob.email, "/invitations/accept");
         let calls = bases
             .iter()
@@ -195,9 +199,13 @@ async fn r9_racing_answers_to_one_invitation_admit_exactly_one_on_postgres() {
 
         // Someone without an account, creating it through the link twice at once.
         let email = format!("{}@example.com", crate::common::unique("racer"));
-        app.post(&invitations, &ada.token, json!({ "email": email, "roles": ["member"] }))
-            .await
-            .expect(201);
+        app.post(
+            &invitations,
+            &ada.token,
+            json!({ "email": email, "roles": ["member"] }),
+        )
+        .await
+        .expect(201);
         let token = app.newest_token(&email, "/invitations/accept");
         let calls = bases
             .iter()
@@ -213,7 +221,11 @@ async fn r9_racing_answers_to_one_invitation_admit_exactly_one_on_postgres() {
             statuses[0] == 201 && matches!(statuses[1], 404 | 409),
             "{statuses:?}"
         );
-        let session = app.sign_in(&email, crate::common::PASSWORD).await.expect(201).body;
+        let session = app
+            .sign_in(&email, crate::common::PASSWORD)
+            .await
+            .expect(201)
+            .body;
         let orgs = app
             .get("/api/v1/orgs", session["token"].as_str().expect("token"))
             .await

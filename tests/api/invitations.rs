@@ -9,7 +9,13 @@ use serde_json::{Value, json};
 const ACCEPT: &str = "/invitations/accept";
 
 /// Invites `email` into `org` as `by` with `roles`.
-async fn invite(app: &TestApp, by: &TestUser, org: &str, email: &str, roles: &[&str]) -> crate::common::Resp {
+async fn invite(
+    app: &TestApp,
+    by: &TestUser,
+    org: &str,
+    email: &str,
+    roles: &[&str],
+) -> crate::common::Resp {
     app.post(
         &format!("/api/v1/orgs/{org}/invitations"),
         &by.token,
@@ -39,8 +45,13 @@ async fn relog(app: &TestApp, user: &mut TestUser) {
 
 /// Accepts with `token`, signed in as `who` (or not).
 async fn accept(app: &TestApp, who: Option<&TestUser>, body: Value) -> crate::common::Resp {
-    app.req(Method::POST, "/api/v1/invitations/accept", who.map(|u| u.token.as_str()), Some(body))
-        .await
+    app.req(
+        Method::POST,
+        "/api/v1/invitations/accept",
+        who.map(|u| u.token.as_str()),
+        Some(body),
+    )
+    .await
 }
 
 both_stores!(

@@ -19,8 +19,13 @@ async fn set_password(app: &TestApp, token: &str, password: &str) -> crate::comm
 }
 
 async fn forgot(app: &TestApp, email: &str) -> crate::common::Resp {
-    app.req(Method::POST, "/api/v1/password/forgot", None, Some(json!({ "email": email })))
-        .await
+    app.req(
+        Method::POST,
+        "/api/v1/password/forgot",
+        None,
+        Some(json!({ "email": email })),
+    )
+    .await
 }
 
 both_stores!(

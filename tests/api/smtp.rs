@@ -27,7 +27,10 @@ impl Inbox {
     fn to(&self, email: &str) -> Vec<String> {
         self.all()
             .into_iter()
-            .filter(|m| m.to_lowercase().contains(&format!("to: {}", email.to_lowercase())))
+            .filter(|m| {
+                m.to_lowercase()
+                    .contains(&format!("to: {}", email.to_lowercase()))
+            })
             .collect()
     }
 
@@ -40,7 +43,10 @@ impl Inbox {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{email} did not get {count} mail(s) over SMTP; inbox: {:?}", self.all());
+        panic!(
+            "{email} did not get {count} mail(s) over SMTP; inbox: {:?}",
+            self.all()
+        );
     }
 }
 
@@ -51,7 +57,13 @@ struct Collector {
 }
 
 impl mailin::Handler for Collector {
-    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, _to: &[String]) -> mailin::Response {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> mailin::Response {
         self.data.clear();
         mailin::response::OK
     }
@@ -85,7 +97,9 @@ fn serve_smtp(listener: TcpListener, inbox: Inbox) {
 
 fn session(stream: TcpStream, inbox: Inbox) {
     let Ok(peer) = stream.peer_addr() else { return };
-    let Ok(read_half) = stream.try_clone() else { return };
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(read_half);
     let mut writer = stream;
     let mut smtp = mailin::SessionBuilder::new("smtp.test").build(
@@ -108,7 +122,11 @@ fn session(stream: TcpStream, inbox: Inbox) {
         let res = smtp.process(&line);
         match res.action {
             mailin::Action::Reply => {
-                if res.write_to(&mut writer).and_then(|()| writer.flush()).is_err() {
+                if res
+                    .write_to(&mut writer)
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -134,7 +152,10 @@ async fn spawn_with_smtp(store: Store, port: u16, extra: &[&str]) -> TestApp {
 /// Asserts a mail has a plain-text and an HTML part.
 fn assert_both_parts(mail: &str) {
     assert!(mail.contains("multipart/alternative"), "{mail}");
-    assert!(mail.contains("text/plain") && mail.contains("text/html"), "{mail}");
+    assert!(
+        mail.contains("text/plain") && mail.contains("text/html"),
+        "{mail}"
+    );
 }
 
 async fn mails_arrive_over_smtp_and_their_tokens_work(store: Store) {
@@ -151,18 +172,30 @@ async fn mails_arrive_over_smtp_and_their_tokens_work(store: Store) {
 
     // Invitation: the link is under --public-url; the token accepts it.
     let inv = app
-        .post(&format!("/api/v1/orgs/{slug}/invitations"), &ada.token, json!({ "email": bob.email, "roles": ["developer"] }))
+        .post(
+            &format!("/api/v1/orgs/{slug}/invitations"),
+            &ada.token,
+            json!({ "email": bob.email, "roles": ["developer"] }),
+        )
         .await
         .expect(201)
         .body;
     let mail = inbox.wait_for(&bob.email, 1).await.remove(0);
     assert_both_parts(&mail);
-    assert!(mail.replace("=\r\n", "").contains(&format!("{PUBLIC}/invitations/accept?token=")), "{mail}");
+    assert!(
+        mail.replace("=\r\n", "")
+            .contains(&format!("{PUBLIC}/invitations/accept?token=")),
+        "{mail}"
+    );
     let token = link_token(&mail, "/invitations/accept").expect("token in the mail");
     // The mail's state settles to `sent`.
     let mut state = String::new();
     for _ in 0..100 {
-        let list = app.get(&format!("/api/v1/orgs/{slug}/invitations"), &ada.token).await.expect(200).body;
+        let list = app
+            .get(&format!("/api/v1/orgs/{slug}/invitations"), &ada.token)
+            .await
+            .expect(200)
+            .body;
         state = list["items"][0]["mail"].as_str().unwrap_or("").to_owned();
         if state == "sent" {
             break;
@@ -171,36 +204,70 @@ async fn mails_arrive_over_smtp_and_their_tokens_work(store: Store) {
     }
     assert_eq!(state, "sent");
     assert_eq!(inv["mail"], "pending", "SMTP sends in the background");
-    app.req(Method::POST, "/api/v1/invitations/accept", Some(&bob.token), Some(json!({ "token": token })))
-        .await
-        .expect(200);
-    assert!(app.members(&ada, slug).await.contains(&(bob.id.clone(), vec!["developer".to_owned()])));
+    app.req(
+        Method::POST,
+        "/api/v1/invitations/accept",
+        Some(&bob.token),
+        Some(json!({ "token": token })),
+    )
+    .await
+    .expect(200);
+    assert!(
+        app.members(&ada, slug)
+            .await
+            .contains(&(bob.id.clone(), vec!["developer".to_owned()]))
+    );
 
     // Register-and-add: the set-password link sets the password; then sign-in works.
     let hired = format!("{}@example.com", unique("hired"));
-    app.post(&format!("/api/v1/orgs/{slug}/members"), &ada.token, json!({ "email": hired, "name": "Hired", "roles": ["member"], "register": true }))
-        .await
-        .expect(201);
+    app.post(
+        &format!("/api/v1/orgs/{slug}/members"),
+        &ada.token,
+        json!({ "email": hired, "name": "Hired", "roles": ["member"], "register": true }),
+    )
+    .await
+    .expect(201);
     let mail = inbox.wait_for(&hired, 1).await.remove(0);
     assert_both_parts(&mail);
     let token = link_token(&mail, "/password/set").expect("set-password token");
-    app.req(Method::POST, "/api/v1/password/set", None, Some(json!({ "token": token, "password": "hired hand password" })))
-        .await
-        .expect(204);
+    app.req(
+        Method::POST,
+        "/api/v1/password/set",
+        None,
+        Some(json!({ "token": token, "password": "hired hand password" })),
+    )
+    .await
+    .expect(204);
     app.sign_in(&hired, "hired hand password").await.expect(201);
 
     // Forgot password: the reset link resets it.
-    app.req(Method::POST, "/api/v1/password/forgot", None, Some(json!({ "email": bob.email })))
-        .await
-        .expect(202);
+    app.req(
+        Method::POST,
+        "/api/v1/password/forgot",
+        None,
+        Some(json!({ "email": bob.email })),
+    )
+    .await
+    .expect(202);
     let mail = inbox.wait_for(&bob.email, 2).await.remove(1);
     assert_both_parts(&mail);
     let token = link_token(&mail, "/password/set").expect("reset token");
-    app.req(Method::POST, "/api/v1/password/set", None, Some(json!({ "token": token, "password": "bob's new password" })))
+    app.req(
+        Method::POST,
+        "/api/v1/password/set",
+        None,
+        Some(json!({ "token": token, "password": "bob's new password" })),
+    )
+    .await
+    .expect(204);
+    app.sign_in(&bob.email, PASSWORD)
         .await
-        .expect(204);
-    app.sign_in(&bob.email, PASSWORD).await.expect_problem(401, "invalid_credentials");
-    let bob_token = app.sign_in(&bob.email, "bob's new password").await.expect(201).body["token"]
+        .expect_problem(401, "invalid_credentials");
+    let bob_token = app
+        .sign_in(&bob.email, "bob's new password")
+        .await
+        .expect(201)
+        .body["token"]
         .as_str()
         .expect("token")
         .to_owned();
@@ -208,13 +275,21 @@ async fn mails_arrive_over_smtp_and_their_tokens_work(store: Store) {
     // Transfer: the receiver is mailed the offer.
     let cy = app.user("Cy").await;
     app.add(&ada, slug, &cy, &["admin"]).await.expect(201);
-    app.post(&format!("/api/v1/orgs/{slug}/transfer"), &ada.token, json!({ "to": cy.id }))
-        .await
-        .expect(201);
+    app.post(
+        &format!("/api/v1/orgs/{slug}/transfer"),
+        &ada.token,
+        json!({ "to": cy.id }),
+    )
+    .await
+    .expect(201);
     let mail = inbox.wait_for(&cy.email, 1).await.remove(0);
     assert_both_parts(&mail);
     assert!(mail.contains("ownership"), "{mail}");
-    assert!(mail.replace("=\r\n", "").contains(&format!("{PUBLIC}/orgs/{slug}/transfer")), "{mail}");
+    assert!(
+        mail.replace("=\r\n", "")
+            .contains(&format!("{PUBLIC}/orgs/{slug}/transfer")),
+        "{mail}"
+    );
     app.get("/api/v1/me", &bob_token).await.expect(200);
     // Nothing was written to the mail directory: SMTP is the one transport.
     assert!(app.mails().is_empty());
@@ -232,7 +307,11 @@ async fn mails_arrive_over_smtp_and_their_tokens_work_on_postgres() {
 
 /// The state of the first invitation of `slug`'s list, read as `token`.
 async fn mail_state(app: &TestApp, slug: &str, token: &str) -> String {
-    let list = app.get(&format!("/api/v1/orgs/{slug}/invitations"), token).await.expect(200).body;
+    let list = app
+        .get(&format!("/api/v1/orgs/{slug}/invitations"), token)
+        .await
+        .expect(200)
+        .body;
     list["items"][0]["mail"].as_str().unwrap_or("").to_owned()
 }
 
@@ -243,20 +322,33 @@ async fn a_failed_smtp_send_is_retried_until_the_listener_comes_up() {
         let probe = TcpListener::bind("127.0.0.1:0").expect("bind");
         probe.local_addr().expect("addr").port()
     };
-    let app = spawn_with_smtp(Store::Sqlite, port, &["--mail-retry-first", "100ms", "--mail-attempts", "40"]).await;
+    let app = spawn_with_smtp(
+        Store::Sqlite,
+        port,
+        &["--mail-retry-first", "100ms", "--mail-attempts", "40"],
+    )
+    .await;
     let ada = app.user("Ada").await;
     let org = app.org(&ada, "Acme").await;
     let slug = org["slug"].as_str().expect("slug");
     let email = format!("{}@example.com", unique("patient"));
     let created = app
-        .post(&format!("/api/v1/orgs/{slug}/invitations"), &ada.token, json!({ "email": email, "roles": ["member"] }))
+        .post(
+            &format!("/api/v1/orgs/{slug}/invitations"),
+            &ada.token,
+            json!({ "email": email, "roles": ["member"] }),
+        )
         .await
         .expect(201)
         .body;
     // The request did not wait for the mail, and did not fail with it.
     assert_eq!(created["mail"], "pending");
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(mail_state(&app, slug, &ada.token).await, "pending", "still being retried");
+    assert_eq!(
+        mail_state(&app, slug, &ada.token).await,
+        "pending",
+        "still being retried"
+    );
 
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the smtp port");
     let inbox = Inbox::default();
@@ -272,9 +364,14 @@ async fn a_failed_smtp_send_is_retried_until_the_listener_comes_up() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(state, "sent");
-    app.req(Method::POST, "/api/v1/invitations/accept", None, Some(json!({ "token": token, "name": "Patient", "password": PASSWORD })))
-        .await
-        .expect(201);
+    app.req(
+        Method::POST,
+        "/api/v1/invitations/accept",
+        None,
+        Some(json!({ "token": token, "name": "Patient", "password": PASSWORD })),
+    )
+    .await
+    .expect(201);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,13 +380,22 @@ async fn an_smtp_send_that_never_succeeds_shows_failed_and_can_be_resent() {
         let probe = TcpListener::bind("127.0.0.1:0").expect("bind");
         probe.local_addr().expect("addr").port()
     };
-    let app = spawn_with_smtp(Store::Sqlite, port, &["--mail-retry-first", "20ms", "--mail-attempts", "3"]).await;
+    let app = spawn_with_smtp(
+        Store::Sqlite,
+        port,
+        &["--mail-retry-first", "20ms", "--mail-attempts", "3"],
+    )
+    .await;
     let ada = app.user("Ada").await;
     let org = app.org(&ada, "Acme").await;
     let slug = org["slug"].as_str().expect("slug");
     let email = format!("{}@example.com", unique("unlucky"));
     let created = app
-        .post(&format!("/api/v1/orgs/{slug}/invitations"), &ada.token, json!({ "email": email, "roles": ["member"] }))
+        .post(
+            &format!("/api/v1/orgs/{slug}/invitations"),
+            &ada.token,
+            json!({ "email": email, "roles": ["member"] }),
+        )
         .await
         .expect(201)
         .body;
@@ -308,7 +414,11 @@ async fn an_smtp_send_that_never_succeeds_shows_failed_and_can_be_resent() {
     let inbox = Inbox::default();
     serve_smtp(listener, inbox.clone());
     let resent = app
-        .post(&format!("/api/v1/orgs/{slug}/invitations/{id}/resend"), &ada.token, json!({}))
+        .post(
+            &format!("/api/v1/orgs/{slug}/invitations/{id}/resend"),
+            &ada.token,
+            json!({}),
+        )
         .await
         .expect(200)
         .body;

@@ -23,11 +23,18 @@ async fn relog(app: &TestApp, u: &mut TestUser) {
 /// Invites `email` into `org` as `by`; returns the invitation's id and the token mailed.
 async fn invite(app: &TestApp, by: &TestUser, org: &str, email: &str) -> (String, String) {
     let inv = app
-        .post(&format!("/api/v1/orgs/{org}/invitations"), &by.token, json!({ "email": email, "roles": ["member"] }))
+        .post(
+            &format!("/api/v1/orgs/{org}/invitations"),
+            &by.token,
+            json!({ "email": email, "roles": ["member"] }),
+        )
         .await
         .expect(201)
         .body;
-    (inv["id"].as_str().expect("id").to_owned(), app.newest_token(email, ACCEPT))
+    (
+        inv["id"].as_str().expect("id").to_owned(),
+        app.newest_token(email, ACCEPT),
+    )
 }
 
 /// Invitations and password links in every state, on top of the shared world.
@@ -53,11 +60,21 @@ struct Tokens {
 async fn setup(app: &TestApp) -> (World, Tokens) {
     let mut w = world(app).await;
     let acme = w.acme.id.clone();
-    let (_, expired) = invite(app, &w.owner, &acme, &format!("{}@example.com", unique("lapsed"))).await;
+    let (_, expired) = invite(
+        app,
+        &w.owner,
+        &acme,
+        &format!("{}@example.com", unique("lapsed")),
+    )
+    .await;
     let stale = format!("{}@example.com", unique("stale"));
-    app.post(&format!("/api/v1/orgs/{acme}/members"), &w.owner.token, json!({ "email": stale, "name": "Stale", "roles": ["member"], "register": true }))
-        .await
-        .expect(201);
+    app.post(
+        &format!("/api/v1/orgs/{acme}/members"),
+        &w.owner.token,
+        json!({ "email": stale, "name": "Stale", "roles": ["member"], "register": true }),
+    )
+    .await
+    .expect(201);
     let link_expired = app.newest_token(&stale, "/password/set");
     app.clock.advance(chrono::Duration::days(8));
     relog(app, &mut w.owner).await;
@@ -67,25 +84,65 @@ async fn setup(app: &TestApp) -> (World, Tokens) {
     let pending_email = format!("{}@example.com", unique("Pending"));
     let (_, pending) = invite(app, &w.owner, &acme, &pending_email).await;
     let (_, to_otto) = invite(app, &w.owner, &acme, &w.outsider.email).await;
-    let (revoked_id, revoked) = invite(app, &w.owner, &acme, &format!("{}@example.com", unique("revoked"))).await;
-    app.delete(&format!("/api/v1/orgs/{acme}/invitations/{revoked_id}"), &w.owner.token).await.expect(204);
+    let (revoked_id, revoked) = invite(
+        app,
+        &w.owner,
+        &acme,
+        &format!("{}@example.com", unique("revoked")),
+    )
+    .await;
+    app.delete(
+        &format!("/api/v1/orgs/{acme}/invitations/{revoked_id}"),
+        &w.owner.token,
+    )
+    .await
+    .expect(204);
     let away = format!("{}@example.com", unique("away"));
     let (away_id, resent_away) = invite(app, &w.owner, &acme, &away).await;
-    app.post(&format!("/api/v1/orgs/{acme}/invitations/{away_id}/resend"), &w.owner.token, json!({})).await.expect(200);
+    app.post(
+        &format!("/api/v1/orgs/{acme}/invitations/{away_id}/resend"),
+        &w.owner.token,
+        json!({}),
+    )
+    .await
+    .expect(200);
     assert_ne!(app.newest_token(&away, ACCEPT), resent_away);
     let joiner = format!("{}@example.com", unique("joiner"));
     let (used_id, used) = invite(app, &w.owner, &acme, &joiner).await;
-    app.req(Method::POST, "/api/v1/invitations/accept", None, Some(json!({ "token": used, "name": "Joiner", "password": PASSWORD })))
-        .await
-        .expect(201);
-    let (rival_id, _) = invite(app, &w.outsider, &w.rival.id, &format!("{}@example.com", unique("rivalry"))).await;
+    app.req(
+        Method::POST,
+        "/api/v1/invitations/accept",
+        None,
+        Some(json!({ "token": used, "name": "Joiner", "password": PASSWORD })),
+    )
+    .await
+    .expect(201);
+    let (rival_id, _) = invite(
+        app,
+        &w.outsider,
+        &w.rival.id,
+        &format!("{}@example.com", unique("rivalry")),
+    )
+    .await;
     // A reset link, used.
-    app.req(Method::POST, "/api/v1/password/forgot", None, Some(json!({ "email": joiner }))).await.expect(202);
+    app.req(
+        Method::POST,
+        "/api/v1/password/forgot",
+        None,
+        Some(json!({ "email": joiner })),
+    )
+    .await
+    .expect(202);
     app.wait_mails_to(&joiner, 2).await;
     let link_used = app.newest_token(&joiner, "/password/set");
-    app.req(Method::POST, "/api/v1/password/set", None, Some(json!({ "token": link_used, "password": "joiner's password" })))
-        .await
-        .expect(204);
+    app.req(
+        Method::POST,
+        "/api/v1/password/set",
+        None,
+        Some(json!({ "token": link_used, "password": "joiner's password" })),
+    )
+    .await
+    .expect(204);
     (
         w,
         Tokens {
@@ -108,10 +165,22 @@ async fn setup(app: &TestApp) -> (World, Tokens) {
 /// The world's watch, plus every invitation list a user can read.
 fn watch(w: &World) -> Watch {
     let mut watch = w.watch();
-    watch.get("acme invitations", &w.owner.token, &format!("/api/v1/orgs/{}/invitations?limit=100", w.acme.id));
-    watch.get("rival invitations", &w.outsider.token, &format!("/api/v1/orgs/{}/invitations?limit=100", w.rival.id));
+    watch.get(
+        "acme invitations",
+        &w.owner.token,
+        &format!("/api/v1/orgs/{}/invitations?limit=100", w.acme.id),
+    );
+    watch.get(
+        "rival invitations",
+        &w.outsider.token,
+        &format!("/api/v1/orgs/{}/invitations?limit=100", w.rival.id),
+    );
     for u in [&w.owner, &w.member, &w.outsider] {
-        watch.get(format!("invitations of {}", u.name), &u.token, "/api/v1/invitations");
+        watch.get(
+            format!("invitations of {}", u.name),
+            &u.token,
+            "/api/v1/invitations",
+        );
     }
     watch
 }
