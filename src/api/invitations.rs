@@ -205,17 +205,21 @@ pub async fn resend_invitation(
     Ok(Json(InvitationDto::from(&v)))
 }
 
-/// Invitations addressed to my email (case-insensitively) that nobody answered yet.
-#[utoipa::path(get, path = "/api/v1/invitations", tag = "invitations", security(("bearer" = [])),
-    responses((status = 200, body = Page<InvitationDto>), (status = 401, body = Problem)))]
+/// Invitations addressed to my email (case-insensitively) that nobody answered yet, oldest
+/// first.
+#[utoipa::path(get, path = "/api/v1/invitations", tag = "invitations", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Page<InvitationDto>), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn my_invitations(
     State(s): State<AppState>,
     Auth(who): Auth,
+    AppQuery(q): AppQuery<PageQuery>,
 ) -> Result<Json<Page<InvitationDto>>, ApiError> {
-    let views = invitations::my_invitations(&s.gh, &who).await?;
+    let limit = page_size(q.limit)?;
+    let from = q.cursor.as_deref().map(decode_after).transpose()?;
+    let page = invitations::my_invitations(&s.gh, &who, from.as_ref(), limit).await?;
     Ok(Json(Page {
-        items: views.iter().map(InvitationDto::from).collect(),
-        next_cursor: None,
+        items: page.items.iter().map(InvitationDto::from).collect(),
+        next_cursor: page.next.as_ref().map(encode_after),
     }))
 }
 

@@ -257,17 +257,25 @@ pub async fn resend_invitation(
     Ok(view)
 }
 
-/// The invitations addressed to the caller's email (matched case-insensitively) that nobody
-/// answered yet, expired ones included and shown so.
-pub async fn my_invitations(gh: &Guildhall, who: &Principal) -> Result<Vec<InvitationView>> {
+/// A page of the invitations addressed to the caller's email (matched case-insensitively) that
+/// nobody answered yet, expired ones included and shown so, oldest first.
+pub async fn my_invitations(
+    gh: &Guildhall,
+    who: &Principal,
+    from: Option<&After>,
+    limit: u32,
+) -> Result<Page<InvitationView, After>> {
     let now = gh.clock.now();
     let mut tx = gh.store.read().await?;
     let key = who.user.email.to_lowercase();
     let mut people = HashMap::new();
     let mut out = Vec::new();
     for inv in tx.invitations_to(&key).await? {
-        if !who.reaches(inv.org) {
+        if !who.reaches(inv.org) || from.is_some_and(|a| inv.id.0 <= a.id) {
             continue;
+        }
+        if out.len() > limit as usize {
+            break;
         }
         let Some(org) = tx.org_by_id(inv.org).await? else {
             continue;
@@ -282,7 +290,9 @@ pub async fn my_invitations(gh: &Guildhall, who: &Principal) -> Result<Vec<Invit
             invited_by,
         });
     }
-    Ok(out)
+    Ok(Page::from_rows(out, limit, |v: &InvitationView| {
+        after(String::new(), v.invitation.id.0)
+    }))
 }
 
 /// R9: accepts the invitation whose token is `token`, once. The signed-in addressee joins with

@@ -266,3 +266,25 @@ both_stores!(
         assert!(app.members(&ada, slug).await.contains(&(bob.id.clone(), vec!["member".to_owned()])));
     }
 );
+
+both_stores!(
+    async fn r9_my_invitations_come_in_pages_across_organizations(app) {
+        let bob = app.user("Bob").await;
+        let mut ids = Vec::new();
+        for name in ["Ada", "Cy", "Dee"] {
+            let inviter = app.user(name).await;
+            let org = app.org(&inviter, name).await;
+            let slug = org["slug"].as_str().expect("slug");
+            ids.push(invite(&app, &inviter, slug, &bob.email, &["member"]).await.expect(201).body["id"].clone());
+        }
+        let first = app.get("/api/v1/invitations?limit=2", &bob.token).await.expect(200).body;
+        assert_eq!(first["items"].as_array().map(Vec::len), Some(2));
+        let cursor = first["next_cursor"].as_str().expect("a next page");
+        let second = app.get(&format!("/api/v1/invitations?limit=2&cursor={cursor}"), &bob.token).await.expect(200).body;
+        assert_eq!(second["next_cursor"], Value::Null);
+        let seen: Vec<Value> = first["items"].as_array().expect("items").iter().chain(second["items"].as_array().expect("items")).map(|i| i["id"].clone()).collect();
+        assert_eq!(seen, ids, "oldest first, each once");
+        app.get("/api/v1/invitations?limit=0", &bob.token).await.expect_problem(400, "validation_failed");
+        app.get("/api/v1/invitations?cursor=garbage", &bob.token).await.expect_problem(400, "validation_failed");
+    }
+);
