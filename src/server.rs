@@ -117,7 +117,12 @@ fn mailer(config: &ServeConfig) -> anyhow::Result<crate::mail::Mailer> {
     if smtp.is_none() && config.mail_dir.is_none() {
         tracing::info!(dir = %dir.display(), "no --smtp-url or --mail-dir: mail is written here as .eml files");
     }
-    crate::mail::Mailer::new(smtp.as_deref(), dir)
+    let retry = crate::mail::Retry {
+        first: config.mail_retry_first,
+        attempts: config.mail_attempts,
+        ..crate::mail::Retry::default()
+    };
+    crate::mail::Mailer::new(smtp.as_deref(), dir, retry)
 }
 
 /// The base of links in mails: `--public-url`, or the listen address.

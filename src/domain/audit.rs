@@ -68,6 +68,13 @@ actions! {
     TransferCancelled = "transfer.cancelled",
     TransferDeclined = "transfer.declined",
     TransferAccepted = "transfer.accepted",
+    InvitationCreated = "invitation.created",
+    InvitationRevoked = "invitation.revoked",
+    InvitationResent = "invitation.resent",
+    InvitationAccepted = "invitation.accepted",
+    InvitationDeclined = "invitation.declined",
+    PasswordSet = "password.set",
+    PasswordResetRequested = "password.reset_requested",
 }
 
 /// Who did it, from where, and when: the context every change is made in.

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod error;
 pub mod ids;
+pub mod invitation;
 pub mod model;
 pub mod names;
 pub mod permission;

@@ -4,8 +4,10 @@
 pub mod audit;
 pub mod check;
 pub mod groups;
+pub mod invitations;
 pub mod members;
 pub mod orgs;
+pub mod passwords;
 pub mod projects;
 pub mod roles;
 pub mod sessions;

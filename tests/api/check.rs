@@ -1,7 +1,7 @@
 //! The check API, `users/{user}/projects`, AuthZEN, and revisions across two processes.
 
 use crate::both_stores;
-use crate::common::{SERVICE_TOKEN, Store, TestClock, spawn_app, spawn_configured, spawn_on};
+use crate::common::{SERVICE_TOKEN, Store, TestClock, spawn_app, spawn_on, spawn_with_args};
 use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -179,7 +179,7 @@ async fn a_revocation_reaches_another_instance_by_notification_alone() {
     let app = spawn_app(Store::Postgres).await;
     let dir = tempfile::tempdir().expect("dir");
     let clock = std::sync::Arc::new(TestClock::default());
-    let other = spawn_configured(
+    let other = spawn_with_args(
         &app.database_url,
         dir.path(),
         clock,

@@ -74,6 +74,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
+    ("get", "/api/v1/orgs/{org}/invitations"),
+    ("post", "/api/v1/orgs/{org}/invitations"),
+    ("delete", "/api/v1/orgs/{org}/invitations/{id}"),
+    ("post", "/api/v1/orgs/{org}/invitations/{id}/resend"),
+    ("get", "/api/v1/invitations"),
+    ("post", "/api/v1/invitations/accept"),
+    ("post", "/api/v1/invitations/decline"),
+    ("post", "/api/v1/password/forgot"),
+    ("post", "/api/v1/password/set"),
 ];
 
 #[tokio::test]

@@ -19,6 +19,7 @@ mod support;
 mod accounts;
 mod audit;
 mod envelope;
+mod invitations;
 mod members;
 mod orgs;
 mod r12;
