@@ -68,6 +68,11 @@ actions! {
     TransferCancelled = "transfer.cancelled",
     TransferDeclined = "transfer.declined",
     TransferAccepted = "transfer.accepted",
+    BillingUpdate = "billing.update",
+    PlanChange = "plan.change",
+    VoucherRedeem = "voucher.redeem",
+    InvoiceGenerate = "invoice.generate",
+    VoucherCreate = "voucher.create",
 }
 
 /// Who did it, from where, and when: the context every change is made in.
