@@ -15,7 +15,7 @@ use crate::domain::ids::OrgId;
 use crate::domain::model::Project;
 use crate::domain::permission::Permission;
 use crate::store::{After, Store, StoreError, Tx};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound as _, Utc};
 use serde_json::json;
 
 /// A project's plan as answered: the plan, since when, and whether the caller may see its price
@@ -99,7 +99,8 @@ pub async fn set_plan(
     environments: Option<i64>,
     licenses: Option<i64>,
 ) -> Result<PlanView> {
-    let now = gh.clock.now();
+    // Microseconds: what PostgreSQL keeps, so the answer and later reads agree.
+    let now = gh.clock.now().trunc_subsecs(6);
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     let (p, _) = reach(&mut *tx, who, &access, project).await?;
