@@ -5,6 +5,7 @@
 #[path = "../api/common.rs"]
 mod common;
 
+mod billing;
 mod model;
 mod pure;
 mod server;
