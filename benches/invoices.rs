@@ -42,7 +42,8 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or(1.0);
     let orgs = ((10_000.0 * scale).round() as usize).max(1);
     let projects = ((100_000.0 * scale).round() as usize).max(orgs);
-    let stores = std::env::var("GUILDHALL_BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let stores =
+        std::env::var("GUILDHALL_BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
     println!("invoice run for {MONTH}: {orgs} organizations, {projects} projects");
     println!("| store | load (s) | run (s) | invoices/s | peak RSS (MiB) | second run (s) |");
     println!("|---|---|---|---|---|---|");
@@ -59,7 +60,9 @@ fn main() -> anyhow::Result<()> {
                 let name = format!("gh_bench_{}", uuid::Uuid::new_v4().simple());
                 rt.block_on(async {
                     let mut c = sqlx::PgConnection::connect(&admin).await?;
-                    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut c).await?;
+                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                        .execute(&mut c)
+                        .await?;
                     anyhow::Ok(())
                 })?;
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
@@ -191,7 +194,8 @@ async fn load(url: &str, pg: bool, orgs: usize, projects: usize) -> anyhow::Resu
         let name = format!("project-{p}");
         if p % 10 < 3 {
             // Changes plan on some day of the month.
-            let at = (month.start() + chrono::Duration::hours(((p * 7) % (27 * 24)) as i64 + 5)).to_rfc3339();
+            let at = (month.start() + chrono::Duration::hours(((p * 7) % (27 * 24)) as i64 + 5))
+                .to_rfc3339();
             rows.push(format!(
                 "({}, {}, {}, '{name}', 'free', 1, 0, 1, 0, '{before}', '{at}', FALSE)",
                 uuid_lit(pg, uuid::Uuid::new_v4()),

@@ -9,8 +9,8 @@ use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
 use super::problem::{ApiError, Problem};
 use crate::domain::DomainError;
 use crate::domain::billing::{
-    Address, BillTo, BillingProfile, Invoice, InvoiceLine, PaymentMethod, Redemption,
-    VoucherValue, find_card_number,
+    Address, BillTo, BillingProfile, Invoice, InvoiceLine, PaymentMethod, Redemption, VoucherValue,
+    find_card_number,
 };
 use crate::service::billing::{self, PlanView};
 use crate::service::{OrgRef, page_size};
@@ -247,17 +247,13 @@ pub async fn set_plan(
     AppPath((org, project)): AppPath<(String, String)>,
     BillingJson(req): BillingJson<PlanRequest>,
 ) -> Result<Json<PlanDto>, ApiError> {
-    let v = billing::set_plan(
-        &s.gh,
-        &who,
-        &OrgRef::parse(&org),
-        &project,
-        &req.tier,
-        req.storage_gb,
-        req.environments,
-        req.licenses,
-    )
-    .await?;
+    let choice = billing::PlanChoice {
+        tier: req.tier,
+        storage_gb: req.storage_gb,
+        environments: req.environments,
+        licenses: req.licenses,
+    };
+    let v = billing::set_plan(&s.gh, &who, &OrgRef::parse(&org), &project, &choice).await?;
     Ok(Json(PlanDto::new(v, &s.gh.plans.currency)))
 }
 

@@ -185,7 +185,8 @@ impl IntoResponse for ApiError {
                         body.errors = vec![FieldError::new(*field, format!("at most {max}"))];
                     }
                     DomainError::CardNumberRefused(field) => {
-                        body.errors = vec![FieldError::new(field.clone(), "looks like a card number")];
+                        body.errors =
+                            vec![FieldError::new(field.clone(), "looks like a card number")];
                     }
                     DomainError::VatInvalid(reason) => {
                         body.errors = vec![FieldError::new("vat_number", reason.clone())];

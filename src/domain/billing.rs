@@ -408,7 +408,20 @@ const VAT_FORMATS: &[(&str, &[&str])] = &[
     ("NL", &["999999999B99"]),
     ("PL", &["9999999999"]),
     ("PT", &["999999999"]),
-    ("RO", &["99", "999", "9999", "99999", "999999", "9999999", "99999999", "999999999", "9999999999"]),
+    (
+        "RO",
+        &[
+            "99",
+            "999",
+            "9999",
+            "99999",
+            "999999",
+            "9999999",
+            "99999999",
+            "999999999",
+            "9999999999",
+        ],
+    ),
     ("SE", &["999999999901"]),
     ("SI", &["99999999"]),
     ("SK", &["9999999999"]),
@@ -591,7 +604,9 @@ impl PlanPeriod {
     pub fn days_in(&self, month: Month) -> Option<(NaiveDate, NaiveDate, i64)> {
         let (first, end) = self.billed_dates();
         let from = first.max(month.first_day());
-        let end = end.map_or(month.next().first_day(), |e| e.min(month.next().first_day()));
+        let end = end.map_or(month.next().first_day(), |e| {
+            e.min(month.next().first_day())
+        });
         let days = (end - from).num_days();
         (days > 0).then(|| (from, end - Duration::days(1), days))
     }
@@ -738,7 +753,11 @@ pub fn compute_invoice(
     let dim = month.days();
     let mut sorted: Vec<&PlanPeriod> = periods.iter().collect();
     sorted.sort_by(|a, b| {
-        (a.project_name.as_str(), a.project, a.from).cmp(&(b.project_name.as_str(), b.project, b.from))
+        (a.project_name.as_str(), a.project, a.from).cmp(&(
+            b.project_name.as_str(),
+            b.project,
+            b.from,
+        ))
     });
     let mut lines = Vec::new();
     let mut subtotal: i64 = 0;
@@ -880,7 +899,10 @@ impl BillingProfile {
             } else if v.chars().count() > 200 {
                 errors.push(FieldError::new(field, "must be at most 200 characters"));
             } else if v.chars().any(char::is_control) {
-                errors.push(FieldError::new(field, "must not contain control characters"));
+                errors.push(FieldError::new(
+                    field,
+                    "must not contain control characters",
+                ));
             }
         };
         text("name", &mut self.name, true);
@@ -906,7 +928,10 @@ impl BillingProfile {
             pm.brand = pm.brand.trim().to_ascii_lowercase();
             if pm.brand.is_empty()
                 || pm.brand.len() > 20
-                || !pm.brand.bytes().all(|b| b.is_ascii_lowercase() || b == b' ' || b == b'-')
+                || !pm
+                    .brand
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b' ' || b == b'-')
             {
                 errors.push(FieldError::new(
                     "payment_method.brand",
@@ -952,7 +977,13 @@ impl BillingProfile {
     /// The names of the fields that differ from `before` (for the audit: never the values).
     pub fn changed_fields(&self, before: Option<&BillingProfile>) -> Vec<&'static str> {
         let Some(b) = before else {
-            return vec!["name", "address", "vat_number", "currency", "payment_method"];
+            return vec![
+                "name",
+                "address",
+                "vat_number",
+                "currency",
+                "payment_method",
+            ];
         };
         let mut out = Vec::new();
         if self.name != b.name {
@@ -1054,7 +1085,10 @@ mod tests {
 
     #[test]
     fn vat_formats_are_checked_per_country() {
-        assert_eq!(check_vat("de 123 456 789").ok().as_deref(), Some("DE123456789"));
+        assert_eq!(
+            check_vat("de 123 456 789").ok().as_deref(),
+            Some("DE123456789")
+        );
         assert!(check_vat("FRAB123456789").is_ok());
         assert!(check_vat("ATU12345678").is_ok());
         assert!(check_vat("DE12345678").is_err());
@@ -1068,7 +1102,10 @@ mod tests {
         let feb = Month::parse("2024-02").expect("month");
         assert_eq!(feb.days(), 29);
         assert_eq!(feb.next().to_string(), "2024-03");
-        assert_eq!(Month::parse("2024-01").expect("m").previous().to_string(), "2023-12");
+        assert_eq!(
+            Month::parse("2024-01").expect("m").previous().to_string(),
+            "2023-12"
+        );
         assert!(Month::parse("2024-13").is_none());
         assert!(Month::parse("24-01").is_none());
     }

@@ -177,7 +177,9 @@ pub enum DomainError {
         max: i64,
     },
     /// Something in the request looks like a full card number; it is neither stored nor logged.
-    #[error("`{0}` looks like a full card number; send only the brand, last four digits and expiry")]
+    #[error(
+        "`{0}` looks like a full card number; send only the brand, last four digits and expiry"
+    )]
     CardNumberRefused(String),
     /// A VAT number without an EU prefix or with the wrong shape.
     #[error("`vat_number` {0}")]

@@ -86,6 +86,19 @@ pub async fn get_plan(
     })
 }
 
+/// A requested plan: a tier and, optionally, amounts (left out: the tier's included ones).
+#[derive(Clone, Debug)]
+pub struct PlanChoice {
+    /// The tier's name.
+    pub tier: String,
+    /// Storage, GB.
+    pub storage_gb: Option<i64>,
+    /// Development environments.
+    pub environments: Option<i64>,
+    /// User licenses.
+    pub licenses: Option<i64>,
+}
+
 /// Changes a project's plan (`plans.manage`; R11 first, so an unreachable project is 404): the
 /// tier and amounts are checked against the catalog's limits, the current period is closed now
 /// and the new one opened, in one transaction with its audit event.
@@ -94,10 +107,7 @@ pub async fn set_plan(
     who: &Principal,
     org: &OrgRef,
     project: &str,
-    tier: &str,
-    storage_gb: Option<i64>,
-    environments: Option<i64>,
-    licenses: Option<i64>,
+    choice: &PlanChoice,
 ) -> Result<PlanView> {
     // Microseconds: what PostgreSQL keeps, so the answer and later reads agree.
     let now = gh.clock.now().trunc_subsecs(6);
@@ -105,9 +115,12 @@ pub async fn set_plan(
     let access = org_access(&mut *tx, who, org, true).await?;
     let (p, _) = reach(&mut *tx, who, &access, project).await?;
     access.actor.require(Permission::PlansManage)?;
-    let (plan, monthly_price) = gh
-        .plans
-        .check_plan(tier, storage_gb, environments, licenses)?;
+    let (plan, monthly_price) = gh.plans.check_plan(
+        &choice.tier,
+        choice.storage_gb,
+        choice.environments,
+        choice.licenses,
+    )?;
     let show_prices = access.actor.require(Permission::BillingRead).is_ok();
     let before = current_period(&mut *tx, &gh.plans, &p).await?;
     if before.plan == plan {
@@ -127,9 +140,7 @@ pub async fn set_plan(
         ended_by_delete: false,
     };
     tx.open_plan_period(p.org, &period).await?;
-    let describe = |s: &PlanSpec| {
-        json!({ "tier": s.tier, "storage_gb": s.storage_gb, "environments": s.environments, "licenses": s.licenses })
-    };
+    let describe = |s: &PlanSpec| json!({ "tier": s.tier, "storage_gb": s.storage_gb, "environments": s.environments, "licenses": s.licenses });
     let event = AuditEvent::new(&who.actor(now), Action::PlanChange, "project", p.id)
         .in_org(p.org)
         .with_data(json!({
@@ -206,7 +217,9 @@ pub async fn redeem_voucher(
     let unknown = || DomainError::VoucherInvalid("there is no such voucher code".to_owned());
     let code = parse_voucher_code(code).ok_or_else(unknown)?;
     let voucher = tx.voucher(&code).await?;
-    if voucher.as_ref().is_some_and(|v| v.org.is_none_or(|o| o == id.0))
+    if voucher
+        .as_ref()
+        .is_some_and(|v| v.org.is_none_or(|o| o == id.0))
         && tx.redeemed(&code, id).await?
     {
         return Err(DomainError::VoucherAlreadyRedeemed);
@@ -410,7 +423,10 @@ pub async fn create_voucher(
     })?;
     match value {
         VoucherValue::Amount(a) if a <= 0 || a > crate::domain::billing::MAX_PRICE => {
-            return Err(DomainError::invalid("amount", "must be a positive amount in minor units"));
+            return Err(DomainError::invalid(
+                "amount",
+                "must be a positive amount in minor units",
+            ));
         }
         VoucherValue::Percent(p) if !(1..=100).contains(&p) => {
             return Err(DomainError::invalid("percent", "must be between 1 and 100"));

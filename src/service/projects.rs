@@ -215,14 +215,9 @@ pub async fn delete_project(
     // Its plan history stays: the month it is deleted in is still billed for its days.
     let now = gh.clock.now();
     tx.close_plan_period(p.id, now, true).await?;
-    let event = AuditEvent::new(
-        &who.actor(now),
-        Action::ProjectDeleted,
-        "project",
-        p.id,
-    )
-    .in_org(p.org)
-    .with_data(json!({ "name": p.name }));
+    let event = AuditEvent::new(&who.actor(now), Action::ProjectDeleted, "project", p.id)
+        .in_org(p.org)
+        .with_data(json!({ "name": p.name }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
 }

@@ -32,7 +32,13 @@ pub async fn generate(app: &TestApp, month: Month) -> u64 {
 }
 
 /// Creates a voucher as the operator does.
-pub async fn voucher(app: &TestApp, code: &str, value: VoucherValue, expires: NaiveDate, uses: i64) {
+pub async fn voucher(
+    app: &TestApp,
+    code: &str,
+    value: VoucherValue,
+    expires: NaiveDate,
+    uses: i64,
+) {
     let store = store_of(app).await;
     guildhall::service::billing::create_voucher(
         &*store,
@@ -57,7 +63,11 @@ pub fn close_month(app: &TestApp, month: Month) {
 
 /// Signs `u` in again: moving the clock by days outlives sign-in sessions.
 pub async fn relog(app: &TestApp, u: &mut TestUser) {
-    u.token = app.sign_in(&u.email, crate::common::PASSWORD).await.expect(201).body["token"]
+    u.token = app
+        .sign_in(&u.email, crate::common::PASSWORD)
+        .await
+        .expect(201)
+        .body["token"]
         .as_str()
         .expect("token")
         .to_owned();
@@ -164,10 +174,30 @@ async fn r8_world(app: &TestApp) -> R8World {
     let slug = org["slug"].as_str().expect("slug").to_owned();
     project(app, &owner, &slug, "web").await;
     let roles = format!("/api/v1/orgs/{slug}/roles");
-    app.post(&roles, &owner.token, json!({ "name": "Accounts", "permissions": ["org.read", "projects.read", "billing.read"] })).await.expect(201);
-    app.post(&roles, &owner.token, json!({ "name": "Planner", "permissions": ["org.read", "projects.read", "plans.manage"] })).await.expect(201);
+    app.post(
+        &roles,
+        &owner.token,
+        json!({ "name": "Accounts", "permissions": ["org.read", "projects.read", "billing.read"] }),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &roles,
+        &owner.token,
+        json!({ "name": "Planner", "permissions": ["org.read", "projects.read", "plans.manage"] }),
+    )
+    .await
+    .expect(201);
     let mut askers = vec![("owner", owner.clone())];
-    for role in ["admin", "manager", "developer", "billing", "member", "Accounts", "Planner"] {
+    for role in [
+        "admin",
+        "manager",
+        "developer",
+        "billing",
+        "member",
+        "Accounts",
+        "Planner",
+    ] {
         let u = app.user(role).await;
         app.add(&owner, &slug, &u, &[role]).await.expect(201);
         askers.push((role, u));
@@ -180,9 +210,24 @@ async fn r8_world(app: &TestApp) -> R8World {
         relog(app, u).await;
     }
     let owner = askers[0].1.clone();
-    let list = app.get(&format!("/api/v1/orgs/{slug}/billing/invoices"), &owner.token).await.expect(200).body;
-    let invoice = list["items"][0]["id"].as_str().expect("invoice id").to_owned();
-    R8World { owner, slug, invoice, askers }
+    let list = app
+        .get(
+            &format!("/api/v1/orgs/{slug}/billing/invoices"),
+            &owner.token,
+        )
+        .await
+        .expect(200)
+        .body;
+    let invoice = list["items"][0]["id"]
+        .as_str()
+        .expect("invoice id")
+        .to_owned();
+    R8World {
+        owner,
+        slug,
+        invoice,
+        askers,
+    }
 }
 
 both_stores!(
@@ -191,7 +236,7 @@ both_stores!(
         let far = (app.clock.now() + Duration::days(365)).date_naive();
         let base = format!("/api/v1/orgs/{}", w.slug);
         // (role, GET billing, PUT billing, invoices, invoice, pdf, redeem, plan: status, with prices)
-        let expected: &[(&str, u16, u16, u16, u16, u16, u16, u16, bool)] = &[
+        let expected: &[Row] = &[
             ("owner", 200, 200, 200, 200, 200, 201, 200, true),
             ("admin", 403, 403, 403, 403, 403, 403, 200, false),
             ("manager", 403, 403, 403, 403, 403, 403, 200, false),
@@ -257,6 +302,10 @@ both_stores!(
     }
 );
 
+/// One role's expected answers: (role, GET billing, PUT billing, invoices, invoice, pdf, redeem,
+/// plan status, whether the plan shows prices).
+type Row = (&'static str, u16, u16, u16, u16, u16, u16, u16, bool);
+
 /// A plan as the owner saw it when it took effect.
 struct Seen {
     project: String,
@@ -272,17 +321,21 @@ fn model_total(month: Month, seen: &[Seen], deleted: &[(String, DateTime<Utc>)])
     let mut days_per: std::collections::BTreeMap<usize, i64> = Default::default();
     let mut day = month.first_day();
     while day < month.next().first_day() {
-        let end = day.succ_opt().expect("day").and_hms_opt(0, 0, 0).expect("t").and_utc();
+        let end = day
+            .succ_opt()
+            .expect("day")
+            .and_hms_opt(0, 0, 0)
+            .expect("t")
+            .and_utc();
         let start = day.and_hms_opt(0, 0, 0).expect("t").and_utc();
-        let projects: std::collections::BTreeSet<&str> = seen.iter().map(|s| s.project.as_str()).collect();
+        let projects: std::collections::BTreeSet<&str> =
+            seen.iter().map(|s| s.project.as_str()).collect();
         for p in projects {
             let gone = deleted.iter().find(|(d, _)| d == p).map(|(_, t)| *t);
             let idx = match gone {
                 Some(t) if t < start => None,
                 // Deleted during the day: billed under the plan it had then.
-                Some(t) if t < end => seen
-                    .iter()
-                    .rposition(|s| s.project == p && s.since <= t),
+                Some(t) if t < end => seen.iter().rposition(|s| s.project == p && s.since <= t),
                 _ => seen.iter().rposition(|s| s.project == p && s.since < end),
             };
             if let Some(i) = idx {
@@ -293,7 +346,10 @@ fn model_total(month: Month, seen: &[Seen], deleted: &[(String, DateTime<Utc>)])
     }
     days_per
         .iter()
-        .map(|(i, d)| (i128::from(seen[*i].price) * i128::from(*d) * 2 + i128::from(dim)) / (2 * i128::from(dim)))
+        .map(|(i, d)| {
+            (i128::from(seen[*i].price) * i128::from(*d) * 2 + i128::from(dim))
+                / (2 * i128::from(dim))
+        })
         .map(|x| i64::try_from(x).expect("fits"))
         .sum()
 }
@@ -423,3 +479,92 @@ both_stores!(
         assert_eq!(numbers, ["INV-000001", "INV-000002", "INV-000003"]);
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_create_vouchers_and_refuse_an_open_month_with_exit_code_2() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("g.db").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_guildhall"))
+            .args(args)
+            .env("GUILDHALL_DATABASE_URL", &url)
+            .env_remove("GUILDHALL_PLANS")
+            .output()
+            .expect("guildhall runs")
+    };
+    let this_month = Month::of(Utc::now()).to_string();
+    let open = run(&["invoices", "generate", "--month", &this_month]);
+    assert_eq!(open.status.code(), Some(2), "{open:?}");
+    assert!(String::from_utf8_lossy(&open.stderr).contains("not over yet"));
+    let bad = run(&["invoices", "generate", "--month", "2025-13"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let closed = run(&["invoices", "generate", "--month", "2020-01"]);
+    assert!(closed.status.success(), "{closed:?}");
+    assert!(String::from_utf8_lossy(&closed.stderr).contains("0 invoice(s) produced"));
+
+    let made = run(&[
+        "vouchers",
+        "create",
+        "--code",
+        "spring-25",
+        "--percent",
+        "15",
+        "--expires",
+        "2099-12-31",
+        "--max-uses",
+        "3",
+    ]);
+    assert!(made.status.success(), "{made:?}");
+    assert_eq!(String::from_utf8_lossy(&made.stdout).trim(), "SPRING-25");
+    let again = run(&[
+        "vouchers",
+        "create",
+        "--code",
+        "SPRING-25",
+        "--amount",
+        "100",
+        "--expires",
+        "2099-12-31",
+    ]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "a code exists once: {again:?}"
+    );
+    let both = run(&[
+        "vouchers",
+        "create",
+        "--code",
+        "X1X",
+        "--amount",
+        "100",
+        "--percent",
+        "5",
+        "--expires",
+        "2099-12-31",
+    ]);
+    assert!(!both.status.success());
+    let pct = run(&[
+        "vouchers",
+        "create",
+        "--code",
+        "BIG",
+        "--percent",
+        "150",
+        "--expires",
+        "2099-12-31",
+    ]);
+    assert_eq!(pct.status.code(), Some(2));
+    let store = guildhall::store::open(&url).await.expect("store");
+    let mut tx = store.read().await.expect("tx");
+    let v = tx
+        .voucher("SPRING-25")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (v.value, v.max_uses, v.uses),
+        (VoucherValue::Percent(15), 3, 0)
+    );
+}

@@ -72,7 +72,7 @@ both_stores!(
             Case::json(Method::PUT, &plan, json!({ "tier": "pro", "price": 0 })).expect(400, "validation_failed"),
             Case::json(Method::PUT, &plan, json!({ "tier": card })).expect(422, "card_number_refused").field("tier"),
             Case::json(Method::PUT, &plan, json!({ "tier": "pro", "storage_gb": 4_111_111_111_111_111u64 })).expect(422, "card_number_refused").field("storage_gb"),
-            Case::json(Method::PUT, &format!("/api/v1/orgs/{acme}/projects/nope/plan"), json!({ "tier": "pro" })).expect(404, "project_not_found"),
+            Case::json(Method::PUT, format!("/api/v1/orgs/{acme}/projects/nope/plan"), json!({ "tier": "pro" })).expect(404, "project_not_found"),
             Case::json(Method::PUT, &billing, with(&profile(), "name", json!(format!("card {card}")))).expect(422, "card_number_refused").field("name"),
             Case::json(Method::PUT, &billing, address_with("line1", json!("4111-1111-1111-1111"))).expect(422, "card_number_refused").field("address.line1"),
             Case::json(Method::PUT, &billing, address_with("city", json!("378282246310005"))).expect(422, "card_number_refused").field("address.city"),

@@ -3,9 +3,7 @@
 //! and vouchers never take a total below zero.
 
 use chrono::{DateTime, Duration, Utc};
-use guildhall::domain::billing::{
-    Month, PlanPeriod, PlanSpec, VoucherValue, compute_invoice,
-};
+use guildhall::domain::billing::{Month, PlanPeriod, PlanSpec, VoucherValue, compute_invoice};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use std::collections::BTreeMap;
