@@ -314,8 +314,8 @@ pub fn luhn(digits: &[u8]) -> bool {
 }
 
 /// Whether `text` holds something that looks like a full card number: a run of 13 to 19 digits
-/// (single spaces or dashes allowed between digits) passing the Luhn check. Every window of 13
-/// to 19 digits of a longer run counts too, so padding a number does not hide it.
+/// (single spaces or dashes allowed between digits) passing the Luhn check. In a run longer than
+/// 19 digits every window of 13 to 19 digits counts, so padding a number does not hide it.
 pub fn has_card_number(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut runs: Vec<Vec<u8>> = Vec::new();
@@ -338,8 +338,12 @@ pub fn has_card_number(text: &str) -> bool {
     if !cur.is_empty() {
         runs.push(cur);
     }
-    runs.iter()
-        .any(|run| (13..=run.len().min(19)).any(|len| run.windows(len).any(luhn)))
+    runs.iter().any(|run| match run.len() {
+        13..=19 => luhn(run),
+        // Longer than any card: a card number may hide inside, padded.
+        n if n > 19 => (13..=19).any(|len| run.windows(len).any(luhn)),
+        _ => false,
+    })
 }
 
 /// Walks a whole JSON document (keys, strings and numbers) and returns the path of the first
