@@ -186,6 +186,7 @@ pub async fn rename_project(
     tx.update_project(&p, &name.key())
         .await
         .map_err(|e| name_taken(e, &p.name))?;
+    tx.rename_plan_project(p.id, &p.name).await?;
     let event = AuditEvent::new(
         &who.actor(gh.clock.now()),
         Action::ProjectRenamed,

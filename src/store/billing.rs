@@ -23,6 +23,8 @@ pub trait BillingTx: Send {
         at: DateTime<Utc>,
         by_delete: bool,
     ) -> StoreResult<()>;
+    /// Renames a project in its current plan period (the name its next invoice lines carry).
+    async fn rename_plan_project(&mut self, project: ProjectId, name: &str) -> StoreResult<()>;
     /// An organization's plan periods overlapping `[start, end)`.
     async fn plan_periods_in(
         &mut self,
@@ -240,6 +242,23 @@ macro_rules! impl_billing_tx {
                     .bind(project.0)
                     .bind(at)
                     .bind(by_delete)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn rename_plan_project(
+                    &mut self,
+                    project: ProjectId,
+                    name: &str,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE plan_periods SET project_name = $2 \
+                         WHERE project_id = $1 AND valid_to IS NULL",
+                    )
+                    .bind(project.0)
+                    .bind(name)
                     .execute(&mut *self.conn)
                     .await
                     .map_err(db_err)?;

@@ -463,16 +463,23 @@ both_stores!(
             project(&app, &u, &slug, "p").await;
             slugs.push((u, slug));
         }
+        // A renamed project's lines carry its new name.
+        let (u0, s0) = &slugs[0];
+        app.patch(&format!("/api/v1/orgs/{s0}/projects/p"), &u0.token, json!({ "name": "renamed" })).await.expect(200);
         let month = Month::of(now);
         close_month(&app, month);
         // Every organization with a plan period in the month gets one, here at a zero total
         // (the personal organizations have no project, so none).
         assert_eq!(generate(&app, month).await, 3);
         let mut numbers = Vec::new();
+        let slugs_first = slugs[0].1.clone();
         for (u, slug) in &mut slugs {
             relog(&app, u).await;
             let list = app.get(&format!("/api/v1/orgs/{slug}/billing/invoices"), &u.token).await.expect(200).body;
             assert_eq!(list["items"][0]["total"], 0);
+            let line = list["items"][0]["lines"][0]["description"].as_str().expect("line").to_owned();
+            let want = if *slug == slugs_first { "renamed: free plan" } else { "p: free plan" };
+            assert!(line.starts_with(want), "{line}");
             numbers.push(list["items"][0]["number"].as_str().expect("number").to_owned());
         }
         numbers.sort();
@@ -566,5 +573,76 @@ async fn operator_commands_create_vouchers_and_refuse_an_open_month_with_exit_co
     assert_eq!(
         (v.value, v.max_uses, v.uses),
         (VoucherValue::Percent(15), 3, 0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_invoices_the_previous_month_by_itself_at_start() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("g.db").display());
+    // A project on `pro` through last month, written as the service would have.
+    let store = guildhall::store::open(&url).await.expect("store");
+    let last = Month::of(Utc::now()).previous();
+    let org = guildhall::domain::ids::OrgId(uuid::Uuid::new_v4());
+    let mut tx = store.begin().await.expect("tx");
+    let period = guildhall::domain::billing::PlanPeriod {
+        project: uuid::Uuid::new_v4(),
+        project_name: "web".to_owned(),
+        plan: guildhall::domain::billing::PlanSpec {
+            tier: "pro".to_owned(),
+            storage_gb: 50,
+            environments: 3,
+            licenses: 5,
+        },
+        monthly_price: 4900,
+        from: last.start() - Duration::days(3),
+        to: None,
+        ended_by_delete: false,
+    };
+    tx.open_plan_period(org, &period).await.expect("period");
+    tx.commit_bookkeeping().await.expect("commit");
+    drop(store);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guildhall"))
+        .arg("serve")
+        .env("GUILDHALL_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GUILDHALL_DATA_DIR", dir.path())
+        .env("GUILDHALL_DATABASE_URL", &url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let store = guildhall::store::open(&url).await.expect("store");
+    let mut found = None;
+    for _ in 0..100 {
+        let mut tx = store.read().await.expect("tx");
+        if tx
+            .invoice_exists(org, &last.to_string())
+            .await
+            .expect("read")
+        {
+            found = tx
+                .invoices(org, None, 10)
+                .await
+                .expect("read")
+                .into_iter()
+                .next();
+            break;
+        }
+        drop(tx);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let invoice = found.expect("the server produced last month's invoice by itself");
+    assert_eq!(
+        (invoice.subtotal, invoice.total, invoice.number.as_str()),
+        (4900, 4900, "INV-000001")
     );
 }
