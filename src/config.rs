@@ -31,6 +31,13 @@ pub struct ServeConfig {
     /// The base of links in mails. Default: `http://` plus the listen address.
     #[arg(long, env = "GUILDHALL_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// How long to wait before retrying a failed SMTP send; each later wait doubles (at most
+    /// 5 minutes apart).
+    #[arg(long, env = "GUILDHALL_MAIL_RETRY_FIRST", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub mail_retry_first: std::time::Duration,
+    /// How many times an SMTP send is tried before the mail counts as failed.
+    #[arg(long, env = "GUILDHALL_MAIL_ATTEMPTS", default_value_t = 8)]
+    pub mail_attempts: u32,
     /// How long a sign-in session lasts, e.g. `7d`, `12h`.
     #[arg(long, env = "GUILDHALL_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
     pub session_ttl: std::time::Duration,
@@ -38,6 +45,10 @@ pub struct ServeConfig {
     /// billing".
     #[arg(long, env = "GUILDHALL_PLANS")]
     pub plans: Option<PathBuf>,
+    /// How often to ask the database for grant changes made by other `serve` processes: the
+    /// safety net behind PostgreSQL's notifications, and the only path on SQLite.
+    #[arg(long, env = "GUILDHALL_INDEX_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub index_poll: std::time::Duration,
 }
 
 impl ServeConfig {
@@ -104,6 +115,9 @@ impl StoreConfig {
             public_url: None,
             session_ttl: std::time::Duration::from_secs(7 * 24 * 3600),
             plans: self.plans.clone(),
+            index_poll: std::time::Duration::from_secs(1),
+            mail_retry_first: std::time::Duration::from_secs(1),
+            mail_attempts: 8,
         }
     }
 }

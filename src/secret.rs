@@ -20,6 +20,10 @@ pub enum TokenKind {
     Session,
     /// A personal access token.
     Api,
+    /// R9: an invitation, mailed to the invitee; never a bearer credential.
+    Invitation,
+    /// R10: a one-time link to set or reset a password; never a bearer credential.
+    PasswordLink,
 }
 
 impl TokenKind {
@@ -28,10 +32,13 @@ impl TokenKind {
         match self {
             TokenKind::Session => "gldh_ses_",
             TokenKind::Api => "gldh_pat_",
+            TokenKind::Invitation => "gldh_inv_",
+            TokenKind::PasswordLink => "gldh_pwd_",
         }
     }
 
-    /// The kind a presented token claims to be, by its prefix.
+    /// The bearer kind a presented token claims to be, by its prefix. Invitation and password
+    /// tokens are never bearer credentials, so they are not recognised here.
     pub fn of(token: &str) -> Option<TokenKind> {
         [TokenKind::Session, TokenKind::Api]
             .into_iter()

@@ -6,7 +6,7 @@ use crate::config::ServeConfig;
 use crate::secret::PasswordHasher;
 use crate::service::Guildhall;
 use anyhow::Context as _;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -17,19 +17,33 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
     if let Some(h) = HANDLE.get() {
         return Ok(h.clone());
     }
-    let recorder = PrometheusBuilder::new().build_recorder();
+    // Buckets, not summaries: buckets add up across the `serve` processes of one service, and
+    // folding samples into them is cheap.
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("http_request_duration_seconds".to_owned()),
+            &[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ],
+        )
+        .context("configuring the metrics buckets")?
+        .build_recorder();
     let handle = recorder.handle();
     if HANDLE.set(handle.clone()).is_ok() {
         metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
         // Histograms keep raw samples until upkeep folds them in; without it a server nobody
-        // scrapes would grow without bound.
+        // scrapes would grow without bound. On its own thread, every second: folding a busy
+        // server's samples on a runtime worker stalled the requests queued behind it.
         let upkeep = handle.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                upkeep.run_upkeep();
-            }
-        });
+        std::thread::Builder::new()
+            .name("metrics-upkeep".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    upkeep.run_upkeep();
+                }
+            })
+            .context("starting the metrics upkeep thread")?;
     }
     Ok(HANDLE.get().cloned().unwrap_or(handle))
 }
@@ -55,10 +69,7 @@ pub async fn build_with_clock(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "authorization index loaded"
     );
-    authz.follow(
-        store.grant_notifications().await?,
-        std::time::Duration::from_secs(1),
-    );
+    authz.follow(store.grant_notifications().await?, config.index_poll);
     let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
     let gh = Guildhall {
         store,
@@ -71,7 +82,7 @@ pub async fn build_with_clock(
         public_url: public_url(config),
         plans,
     };
-    Ok(AppState {
+    Ok(AppState::new(crate::api::Shared {
         gh,
         metrics: metrics_handle()?,
         service_token: config
@@ -79,7 +90,7 @@ pub async fn build_with_clock(
             .as_ref()
             .map(|t| Arc::new(crate::secret::TokenHash::of(t.expose_secret()))),
         public_url: config.public_url.clone(),
-    })
+    }))
 }
 
 /// Opens (and migrates) the store `config` names, creating the default data directory when the
@@ -140,7 +151,12 @@ fn mailer(config: &ServeConfig) -> anyhow::Result<crate::mail::Mailer> {
     if smtp.is_none() && config.mail_dir.is_none() {
         tracing::info!(dir = %dir.display(), "no --smtp-url or --mail-dir: mail is written here as .eml files");
     }
-    crate::mail::Mailer::new(smtp.as_deref(), dir)
+    let retry = crate::mail::Retry {
+        first: config.mail_retry_first,
+        attempts: config.mail_attempts,
+        ..crate::mail::Retry::default()
+    };
+    crate::mail::Mailer::new(smtp.as_deref(), dir, retry)
 }
 
 /// The base of links in mails: `--public-url`, or the listen address.

@@ -208,3 +208,19 @@ impl FromRequestParts<AppState> for CheckCaller {
         Err(crate::domain::DomainError::Unauthenticated.into())
     }
 }
+
+/// The caller if an `Authorization` header is present (then it must be valid: 401 otherwise), or
+/// nobody: for routes a token in the body can open, such as answering an invitation.
+pub struct MaybeAuth(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.get(header::AUTHORIZATION).is_none() {
+            return Ok(MaybeAuth(None));
+        }
+        let Auth(who) = Auth::from_request_parts(parts, state).await?;
+        Ok(MaybeAuth(Some(who)))
+    }
+}

@@ -3,42 +3,90 @@
 
 use super::problem::{ApiError, REQUEST_ID};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use std::time::Instant;
-use tower_http::set_header::SetResponseHeaderLayer;
+use metrics::{Counter, Histogram};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps the routes in the layers every answer needs.
+/// Headers every answer carries unless the handler set its own.
+static SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    ),
+];
+
+/// Wraps the routes in the layers every answer needs. The per-request work (id, metrics,
+/// headers) is one layer: the check API sits behind it, and every layer costs on each call.
 pub fn wrap(routes: Router) -> Router {
-    let h = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
     routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(super::BODY_LIMIT))
-        .layer(middleware::from_fn(record_metrics))
-        .layer(h(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(h(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(h(header::REFERRER_POLICY, "no-referrer"))
-        .layer(h(header::CACHE_CONTROL, "no-store"))
-        .layer(h(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        .layer(middleware::from_fn_with_state(
+            Arc::new(RouteMetrics::default()),
+            edge,
         ))
-        .layer(middleware::from_fn(request_scope))
 }
 
-/// Runs the request with its id in scope, so a 500 can quote it and log it once. A client's own
-/// `x-request-id` is kept only when it is a short token of letters, digits, `-` and `_`: anything
-/// else could forge log lines, so it is replaced by a fresh one.
-async fn request_scope(mut req: Request, next: Next) -> Response {
-    let given = req
-        .headers()
+/// Runs the request with its id in scope (so a 500 can quote it and log it once), records its
+/// metrics, and adds the security headers.
+async fn edge(State(metrics): State<Arc<RouteMetrics>>, mut req: Request, next: Next) -> Response {
+    let id = given_request_id(&req).unwrap_or_else(fresh_request_id);
+    let value = HeaderValue::from_str(&id).ok();
+    if let Some(v) = &value {
+        req.headers_mut().insert(X_REQUEST_ID.clone(), v.clone());
+    }
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
+    let start = Instant::now();
+    let mut response = REQUEST_ID.scope(id, next.run(req)).await;
+    let elapsed = start.elapsed();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let status = response.status().as_u16();
+    tracing::debug!(
+        http.method = %method,
+        http.route = %route,
+        http.status = status,
+        elapsed_ms = elapsed.as_secs_f64() * 1e3,
+        "request handled"
+    );
+    metrics.record(route, &method, status, elapsed);
+    let headers = response.headers_mut();
+    if let Some(v) = value {
+        headers.insert(X_REQUEST_ID.clone(), v);
+    }
+    for (name, value) in &SECURITY_HEADERS {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
+/// A client's own `x-request-id`, kept only when it is a short token of letters, digits, `-` and
+/// `_`: anything else could forge log lines, so it is replaced by a fresh one.
+fn given_request_id(req: &Request) -> Option<String> {
+    req.headers()
         .get(&X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
@@ -47,42 +95,69 @@ async fn request_scope(mut req: Request, next: Next) -> Response {
                 && v.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
-        .map(str::to_owned);
-    let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let value = HeaderValue::from_str(&id).ok();
-    if let Some(v) = &value {
-        req.headers_mut().insert(X_REQUEST_ID.clone(), v.clone());
-    }
-    let mut response = REQUEST_ID.scope(id, next.run(req)).await;
-    if let Some(v) = value {
-        response.headers_mut().insert(X_REQUEST_ID.clone(), v);
-    }
-    response
+        .map(str::to_owned)
 }
 
-/// Counts requests and times them, labelled by route template (never an id or an email) and
-/// status.
-async fn record_metrics(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
-    let start = Instant::now();
-    let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    tracing::debug!(
-        http.method = %method,
-        http.route = %route,
-        http.status = %status,
-        elapsed_ms = start.elapsed().as_secs_f64() * 1e3,
-        "request handled"
-    );
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
-    response
+/// A process-wide random prefix and a counter: unique across `serve` processes in practice, and
+/// no system call per request (a fresh UUIDv4 asks the kernel for randomness every time).
+fn fresh_request_id() -> String {
+    static PREFIX: LazyLock<u64> = LazyLock::new(rand::random);
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{:016x}-{:x}",
+        *PREFIX,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Request counters and timers by route template (never an id or an email), method and status.
+/// The handles are built once per label set: building one from labels allocates and hashes them.
+#[derive(Default)]
+struct RouteMetrics {
+    by_route: RwLock<HashMap<Box<str>, Vec<Series>>>,
+}
+
+struct Series {
+    method: Method,
+    status: u16,
+    requests: Counter,
+    duration: Histogram,
+}
+
+impl RouteMetrics {
+    fn record(&self, route: &str, method: &Method, status: u16, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        {
+            let known = self.by_route.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = known.get(route).and_then(|list| {
+                list.iter()
+                    .find(|s| s.status == status && s.method == method)
+            }) {
+                s.requests.increment(1);
+                s.duration.record(seconds);
+                return;
+            }
+        }
+        let labels = [
+            ("method", method.as_str().to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        let series = Series {
+            method: method.clone(),
+            status,
+            requests: metrics::counter!("http_requests_total", &labels),
+            duration: metrics::histogram!("http_request_duration_seconds", &labels),
+        };
+        series.requests.increment(1);
+        series.duration.record(seconds);
+        self.by_route
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(route.into())
+            .or_default()
+            .push(series);
+    }
 }
 
 async fn not_found() -> Response {

@@ -9,10 +9,12 @@ pub mod cursor;
 pub mod dto;
 pub mod extract;
 pub mod groups;
+pub mod invitations;
 pub mod members;
 pub mod meta;
 pub mod openapi;
 pub mod orgs;
+pub mod passwords;
 pub mod problem;
 pub mod projects;
 pub mod roles;
@@ -32,9 +34,28 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Largest batch of checks accepted (1,000 checks fit comfortably).
 pub const BATCH_BODY_LIMIT: usize = 1024 * 1024;
 
-/// What every handler can reach.
+/// What every handler can reach: one `Arc`, so the per-request `State` extraction is a reference
+/// count, not a copy of every field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<Shared>);
+
+impl AppState {
+    /// Wraps what the handlers share.
+    pub fn new(shared: Shared) -> Self {
+        AppState(std::sync::Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Shared {
     /// The use cases.
     pub gh: Guildhall,
     /// The metrics registry `/metrics` renders.

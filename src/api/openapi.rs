@@ -5,6 +5,7 @@ use super::{
     AppState, audit, authzen, billing, check, groups, members, meta, orgs, projects, roles, tokens,
     transfer, users,
 };
+use super::{invitations, passwords};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -106,6 +107,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(meta::readyz))
         .routes(routes!(meta::metrics))
         .routes(routes!(openapi_json))
+        .routes(routes!(
+            invitations::list_invitations,
+            invitations::create_invitation
+        ))
+        .routes(routes!(invitations::revoke_invitation))
+        .routes(routes!(invitations::resend_invitation))
+        .routes(routes!(invitations::my_invitations))
+        .routes(routes!(invitations::accept_invitation))
+        .routes(routes!(invitations::decline_invitation))
+        .routes(routes!(passwords::forgot_password))
+        .routes(routes!(passwords::set_password))
 }
 
 /// The document, built once.

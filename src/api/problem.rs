@@ -131,6 +131,16 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::VoucherInvalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "voucher_invalid"),
         E::VoucherAlreadyRedeemed => (StatusCode::CONFLICT, "voucher_already_redeemed"),
         E::MonthNotClosed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "month_not_closed"),
+        E::InvitationPending => (StatusCode::CONFLICT, "invitation_pending"),
+        E::InvitationNotFound => (StatusCode::NOT_FOUND, "invitation_not_found"),
+        E::InvitationExpired => (StatusCode::GONE, "invitation_expired"),
+        E::InvitationOtherEmail => (StatusCode::FORBIDDEN, "invitation_other_email"),
+        E::InvitationClosed(_) => (StatusCode::CONFLICT, "invitation_closed"),
+        E::PasswordLinkNotFound => (StatusCode::NOT_FOUND, "password_token_not_found"),
+        E::PasswordLinkExpired => (StatusCode::GONE, "password_token_expired"),
+        E::Store(StoreError::Conflict(Constraint::InvitationPending)) => {
+            (StatusCode::CONFLICT, "invitation_pending")
+        }
         E::Store(StoreError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
         // A constraint caught what a concurrent request changed between check and write.
         E::Store(StoreError::Conflict(Constraint::OneOwner)) => {

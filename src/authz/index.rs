@@ -9,76 +9,76 @@
 use super::eval;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::permission::{PermSet, Permission, ProjectPermission, ProjectRole};
-use crate::domain::role::{AssignedRole, permissions_of};
+use crate::domain::role::permissions_of;
 use crate::store::{OrgSnapshot, Store, StoreResult};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+/// Maps keyed by ids the server generated (UUIDv7): foldhash instead of SipHash, since the
+/// keys are not chosen by whoever asks and a check does several lookups (3x cheaper per id).
+type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// What one member holds in one organization.
 #[derive(Clone, Debug, Default)]
 pub struct MemberGrants {
-    /// The member's roles.
-    pub roles: Vec<AssignedRole>,
-    /// What they add up to.
+    /// What their roles add up to.
     pub permissions: PermSet,
+    /// The strongest project role granted to them on each project, directly or through a group
+    /// (R11), sorted by project. Kept beside the member, not the project, so a check finds it
+    /// without another hash lookup; most members hold none or a few.
+    pub projects: Box<[(ProjectId, ProjectRole)]>,
 }
 
-/// One project's grants: the strongest project role each member holds on it through a direct
-/// grant or a group (R11). Organization-wide reach is added at check time.
-#[derive(Clone, Debug, Default)]
-pub struct ProjectGrants {
-    /// The project's name.
-    pub name: String,
-    /// Member → strongest granted role.
-    pub roles: HashMap<UserId, ProjectRole>,
+impl MemberGrants {
+    /// R11: the strongest project role on `project`, organization-wide reach included; `None`
+    /// when the project is out of reach. The caller knows `project` belongs to this organization.
+    pub fn project_role(&self, project: ProjectId) -> Option<ProjectRole> {
+        let reach = ProjectRole::from_org(self.permissions);
+        if reach == Some(ProjectRole::Admin) {
+            return reach;
+        }
+        eval::project_role(self.permissions, self.granted(project))
+    }
+
+    /// The strongest role granted on `project` directly or through a group, reach aside.
+    pub fn granted(&self, project: ProjectId) -> Option<ProjectRole> {
+        self.projects
+            .binary_search_by_key(&project, |(p, _)| *p)
+            .ok()
+            .map(|i| self.projects[i].1)
+    }
 }
 
 /// Everything that decides access in one organization.
 #[derive(Clone, Debug, Default)]
 pub struct OrgGrants {
     /// Members and their permissions.
-    pub members: HashMap<UserId, MemberGrants>,
-    /// Projects and their grants.
-    pub projects: HashMap<ProjectId, ProjectGrants>,
+    pub members: IdMap<UserId, MemberGrants>,
+    /// Projects and their names.
+    pub projects: IdMap<ProjectId, String>,
 }
 
 impl OrgGrants {
     /// Builds an organization's grants from what the store holds.
     pub fn from_snapshot(s: &OrgSnapshot) -> Self {
-        let members: HashMap<UserId, MemberGrants> = s
-            .members
-            .iter()
-            .map(|(u, roles)| {
-                let grants = MemberGrants {
-                    permissions: permissions_of(roles),
-                    roles: roles.clone(),
-                };
-                (*u, grants)
-            })
-            .collect();
-        let mut projects: HashMap<ProjectId, ProjectGrants> = s
-            .projects
-            .iter()
-            .map(|(id, name)| {
-                let grants = ProjectGrants {
-                    name: name.clone(),
-                    roles: HashMap::new(),
-                };
-                (*id, grants)
-            })
-            .collect();
+        let projects: IdMap<ProjectId, String> = s.projects.iter().cloned().collect();
+        let mut granted: IdMap<UserId, IdMap<ProjectId, ProjectRole>> = IdMap::default();
         let mut grant = |project: ProjectId, user: UserId, role: ProjectRole| {
-            if let Some(p) = projects.get_mut(&project) {
-                let held = p.roles.entry(user).or_insert(role);
+            if projects.contains_key(&project) {
+                let held = granted
+                    .entry(user)
+                    .or_default()
+                    .entry(project)
+                    .or_insert(role);
                 *held = (*held).max(role);
             }
         };
         for (project, user, role) in &s.direct {
             grant(*project, *user, *role);
         }
-        let mut places: HashMap<_, Vec<UserId>> = HashMap::new();
+        let mut places: IdMap<_, Vec<UserId>> = IdMap::default();
         for (group, user) in &s.group_members {
             places.entry(*group).or_default().push(*user);
         }
@@ -87,33 +87,49 @@ impl OrgGrants {
                 grant(*project, *user, *role);
             }
         }
+        let members = s
+            .members
+            .iter()
+            .map(|(u, roles)| {
+                let mut projects: Vec<(ProjectId, ProjectRole)> = granted
+                    .remove(u)
+                    .map(|m| m.into_iter().collect())
+                    .unwrap_or_default();
+                projects.sort_unstable_by_key(|(p, _)| *p);
+                let grants = MemberGrants {
+                    permissions: permissions_of(roles),
+                    projects: projects.into_boxed_slice(),
+                };
+                (*u, grants)
+            })
+            .collect();
         OrgGrants { members, projects }
     }
 
     /// R11: the strongest project role `user` holds on `project`, organization-wide reach
     /// included; `None` when the project is out of reach.
     pub fn project_role(&self, user: UserId, project: ProjectId) -> Option<ProjectRole> {
-        let member = self.members.get(&user)?;
-        let granted = self
-            .projects
-            .get(&project)
-            .and_then(|p| p.roles.get(&user).copied());
-        eval::project_role(member.permissions, granted)
+        if !self.projects.contains_key(&project) {
+            return None;
+        }
+        self.members.get(&user)?.project_role(project)
     }
 }
 
 #[derive(Default)]
 struct Inner {
-    orgs: HashMap<OrgId, Arc<OrgGrants>>,
-    project_org: HashMap<ProjectId, OrgId>,
-    user_orgs: HashMap<UserId, Vec<OrgId>>,
+    orgs: IdMap<OrgId, Arc<OrgGrants>>,
+    /// Each project's organization and that organization's grants, so a project check is one
+    /// lookup away from the member.
+    projects: IdMap<ProjectId, (OrgId, Arc<OrgGrants>)>,
+    user_orgs: IdMap<UserId, Vec<OrgId>>,
 }
 
 impl Inner {
     fn put(&mut self, org: OrgId, grants: Option<OrgGrants>) {
         if let Some(old) = self.orgs.remove(&org) {
             for p in old.projects.keys() {
-                self.project_org.remove(p);
+                self.projects.remove(p);
             }
             for u in old.members.keys() {
                 if let Some(list) = self.user_orgs.get_mut(u) {
@@ -125,13 +141,14 @@ impl Inner {
             }
         }
         if let Some(g) = grants {
+            let g = Arc::new(g);
             for p in g.projects.keys() {
-                self.project_org.insert(*p, org);
+                self.projects.insert(*p, (org, g.clone()));
             }
             for u in g.members.keys() {
                 self.user_orgs.entry(*u).or_default().push(org);
             }
-            self.orgs.insert(org, Arc::new(g));
+            self.orgs.insert(org, g);
         }
     }
 }
@@ -164,7 +181,14 @@ impl Index {
         let revision = tx.revision().await?;
         let snapshots = tx.load_grants(None).await?;
         drop(tx);
-        Ok(Index::from_snapshots(store, revision, &snapshots))
+        // Each snapshot is dropped as soon as its grants are built, to keep the peak down.
+        let mut inner = Inner::default();
+        for s in snapshots {
+            if let Some(org) = s.org {
+                inner.put(org, Some(OrgGrants::from_snapshot(&s)));
+            }
+        }
+        Ok(Index::new(store, revision, inner))
     }
 
     /// An index over `snapshots` at `revision`, for tools and benchmarks that build grants in
@@ -180,6 +204,10 @@ impl Index {
                 inner.put(org, Some(OrgGrants::from_snapshot(s)));
             }
         }
+        Index::new(store, revision, inner)
+    }
+
+    fn new(store: Arc<dyn Store>, revision: u64, inner: Inner) -> Arc<Index> {
         Arc::new(Index {
             inner: RwLock::new(inner),
             revision: AtomicU64::new(revision),
@@ -255,7 +283,7 @@ impl Index {
             .inner
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        inner.project_org.get(&project).copied()
+        inner.projects.get(&project).map(|(org, _)| *org)
     }
 
     /// Whether `user` holds `permission` in `org`. Unknown users and organizations hold nothing.
@@ -283,10 +311,10 @@ impl Index {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         inner
-            .project_org
+            .projects
             .get(&project)
-            .and_then(|org| inner.orgs.get(org))
-            .and_then(|g| g.project_role(user, project))
+            .and_then(|(_, g)| g.members.get(&user))
+            .and_then(|m| m.project_role(project))
             .is_some_and(|role| role.allows(permission))
     }
 
@@ -301,12 +329,15 @@ impl Index {
             let Some(g) = inner.orgs.get(org) else {
                 continue;
             };
-            for (id, p) in &g.projects {
-                if let Some(role) = g.project_role(user, *id).filter(|r| r.allows(permission)) {
+            let Some(member) = g.members.get(&user) else {
+                continue;
+            };
+            for (id, name) in &g.projects {
+                if let Some(role) = member.project_role(*id).filter(|r| r.allows(permission)) {
                     out.push(Reach {
                         org: *org,
                         project: *id,
-                        name: p.name.clone(),
+                        name: name.clone(),
                         role,
                     });
                 }

@@ -73,6 +73,13 @@ actions! {
     VoucherRedeem = "voucher.redeem",
     InvoiceGenerate = "invoice.generate",
     VoucherCreate = "voucher.create",
+    InvitationCreated = "invitation.created",
+    InvitationRevoked = "invitation.revoked",
+    InvitationResent = "invitation.resent",
+    InvitationAccepted = "invitation.accepted",
+    InvitationDeclined = "invitation.declined",
+    PasswordSet = "password.set",
+    PasswordResetRequested = "password.reset_requested",
 }
 
 /// Who did it, from where, and when: the context every change is made in.

@@ -201,6 +201,28 @@ pub enum DomainError {
     /// Invoices are produced only for months that are over.
     #[error("month {0} is not over yet; only closed months are invoiced")]
     MonthNotClosed(String),
+    /// R9: a second pending invitation to the same email in one organization is refused.
+    #[error("an invitation to this email is already pending; re-send it instead")]
+    InvitationPending,
+    /// R9: an unknown, used, declined, revoked or re-sent-away invitation token (one answer for
+    /// all, so a token tells nothing about what became of it).
+    #[error("invitation not found")]
+    InvitationNotFound,
+    /// R9: the invitation lapsed after 7 days.
+    #[error("the invitation has expired; ask for it to be re-sent")]
+    InvitationExpired,
+    /// R9: the signed-in account is not the one the invitation was sent to.
+    #[error("this invitation was sent to another email address")]
+    InvitationOtherEmail,
+    /// R9: the invitation was already answered or revoked.
+    #[error("the invitation is {0}")]
+    InvitationClosed(&'static str),
+    /// R10: an unknown or used password link.
+    #[error("this password link is not valid (it may have been used already)")]
+    PasswordLinkNotFound,
+    /// R10: the password link lapsed after 24 hours.
+    #[error("this password link has expired; ask for a new one")]
+    PasswordLinkExpired,
     /// The store failed; the API answers 500 and logs the cause.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),

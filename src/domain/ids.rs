@@ -63,3 +63,7 @@ id_type!(
     /// Identifies an ownership transfer offer.
     TransferId
 );
+id_type!(
+    /// Identifies an invitation (never its token).
+    InvitationId
+);

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod billing;
 pub mod error;
 pub mod ids;
+pub mod invitation;
 pub mod model;
 pub mod names;
 pub mod permission;

@@ -6,11 +6,13 @@ use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::{ProjectId, UserId};
+use crate::domain::invitation::PasswordPurpose;
 use crate::domain::model::User;
 use crate::domain::names::{DisplayName, Email};
 use crate::domain::permission::{Permission, ProjectRole};
 use crate::domain::role::AssignedRole;
 use crate::domain::rules::{MemberFacts, r6_add_member, r6_change_roles, r6_remove_member};
+use crate::secret::{TokenKind, new_token};
 use crate::store::{After, Constraint, StoreError};
 use serde_json::json;
 
@@ -75,8 +77,7 @@ pub async fn list_members(
 }
 
 /// R6: adds a registered user with roles (`members.invite`; each role one the caller may grant).
-/// With `register` (R10, the new account's name), the account would be created first; the request
-/// is checked in full, and then refused as not available yet.
+/// With `register` (R10, the new account's name), the account is created first.
 pub async fn add_member(
     gh: &Guildhall,
     who: &Principal,
@@ -92,14 +93,18 @@ pub async fn add_member(
     access.actor.require(Permission::MembersInvite)?;
     let roles = roles::resolve(&mut *tx, org_id, role_names).await?;
     r6_add_member(&access.actor, &roles)?;
-    if register.is_some() {
-        if tx.user_by_email(&email.key()).await?.is_some() {
-            return Err(DomainError::EmailTaken(email.as_str().to_owned()));
-        }
-        // TODO(#5): register-and-add (R10) needs the one-time set-password mail.
-        return Err(DomainError::NotImplemented(
-            "registering a new account while adding it (`register: true`)",
-        ));
+    if let Some(name) = register {
+        return register_and_add(
+            gh,
+            who,
+            tx,
+            org_id,
+            &access.org.org.name,
+            email,
+            name,
+            roles,
+        )
+        .await;
     }
     let (user, _) = tx
         .user_by_email(&email.key())
@@ -115,6 +120,55 @@ pub async fn add_member(
         .in_org(org_id)
         .with_data(json!({ "email": user.email, "roles": names(&roles) }));
     gh.commit(tx, vec![event]).await.map_err(already_member)?;
+    Ok(Member {
+        user,
+        roles,
+        groups: Vec::new(),
+    })
+}
+
+/// R10: creates the account of someone not yet registered (no usable password: it cannot sign
+/// in until one is set), with its personal organization (R2), adds it with `roles`, and mails it
+/// a one-time link to set its password (24 hours, single use). One transaction.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one use case's facts, gathered by add_member"
+)]
+async fn register_and_add(
+    gh: &Guildhall,
+    who: &Principal,
+    mut tx: Box<dyn crate::store::Tx>,
+    org_id: crate::domain::ids::OrgId,
+    org_name: &str,
+    email: Email,
+    name: DisplayName,
+    roles: Vec<AssignedRole>,
+) -> Result<Member> {
+    let now = gh.clock.now();
+    let actor = who.actor(now);
+    let user = User {
+        id: UserId::new(),
+        email: email.as_str().to_owned(),
+        name: name.as_str().to_owned(),
+        created_at: now,
+        disabled_at: None,
+    };
+    let (user, _, mut events) =
+        super::users::create_account(&mut *tx, &email, &name, None, &actor, user).await?;
+    tx.insert_member(org_id, user.id, &roles, now)
+        .await
+        .map_err(already_member)?;
+    let token = new_token(TokenKind::PasswordLink);
+    super::passwords::issue(&mut *tx, &user, PasswordPurpose::Set, &token, now).await?;
+    events.push(
+        AuditEvent::new(&actor, Action::MemberAdded, "member", user.id)
+            .in_org(org_id)
+            .with_data(json!({ "email": user.email, "roles": names(&roles), "registered": true })),
+    );
+    gh.commit(tx, events)
+        .await
+        .map_err(|e| super::users::email_conflict(already_member(e), &user.email))?;
+    super::passwords::mail_link(gh, &user, PasswordPurpose::Set, &token, Some(org_name)).await;
     Ok(Member {
         user,
         roles,
@@ -270,7 +324,8 @@ async fn target(
     Ok(MemberFacts { user, roles })
 }
 
-fn already_member(e: impl Into<DomainError>) -> DomainError {
+/// A membership race lost to another request becomes `AlreadyMember`.
+pub(crate) fn already_member(e: impl Into<DomainError>) -> DomainError {
     match e.into() {
         DomainError::Store(StoreError::Conflict(Constraint::Membership)) => {
             DomainError::AlreadyMember

@@ -137,6 +137,9 @@ pub async fn authenticate(gh: &Guildhall, bearer: &str, ip: Option<String>) -> R
                 .ok_or(DomainError::Unauthenticated)?;
             (user, Credential::Token(token))
         }
+        TokenKind::Invitation | TokenKind::PasswordLink => {
+            return Err(DomainError::Unauthenticated);
+        }
     };
     if user.disabled_at.is_some() {
         return Err(DomainError::Unauthenticated);

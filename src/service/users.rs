@@ -42,24 +42,53 @@ pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Resul
         now,
     };
     let mut tx = gh.store.begin().await?;
-    if tx.user_by_email(&input.email.key()).await?.is_some() {
+    let (user, org, events) = create_account(
+        &mut *tx,
+        &input.email,
+        &input.name,
+        Some(&hash),
+        &actor,
+        user,
+    )
+    .await?;
+    gh.commit(tx, events)
+        .await
+        .map_err(|e| email_conflict(e, &user.email))?;
+    tracing::info!(user.id = %user.id, org.id = %org.id, "account created");
+    Ok(user)
+}
+
+/// R2: inserts the account `user` (email `email`, password hash `hash`, or none: such an account
+/// cannot sign in until a password is set) with its personal organization, owned by it, in `tx`.
+/// Used by sign-up, register-and-add (R10) and accepting an invitation as a new user (R9).
+/// Returns the account, its organization and the audit events to commit.
+pub(crate) async fn create_account(
+    tx: &mut dyn crate::store::Tx,
+    email: &Email,
+    name: &DisplayName,
+    hash: Option<&str>,
+    actor: &Actor,
+    user: User,
+) -> Result<(User, Org, Vec<AuditEvent>)> {
+    let now = actor.now;
+    if tx.user_by_email(&email.key()).await?.is_some() {
         return Err(DomainError::EmailTaken(user.email));
     }
-    tx.insert_user(&user, &input.email.key(), Some(&hash))
+    tx.insert_user(&user, &email.key(), hash)
         .await
         .map_err(|e| email_conflict(e, &user.email))?;
 
-    let name = orgs::free_name(&mut *tx, &format!("{} (personal)", user.name)).await?;
+    let org_name = orgs::free_name(tx, &format!("{} (personal)", name.as_str())).await?;
     let local = user.email.split('@').next().unwrap_or("user");
-    let slug = orgs::free_slug(&mut *tx, Slug::derive(local)).await?;
+    let slug = orgs::free_slug(tx, Slug::derive(local)).await?;
     let org = Org {
         id: OrgId::new(),
-        name: name.as_str().to_owned(),
+        name: org_name.as_str().to_owned(),
         slug: slug.as_str().to_owned(),
         personal: true,
         created_at: now,
     };
-    tx.insert_org(&org, &name.key()).await?;
+    tx.insert_org(&org, &org_name.key()).await?;
     tx.insert_member(
         org.id,
         user.id,
@@ -68,20 +97,17 @@ pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Resul
     )
     .await?;
     let events = vec![
-        AuditEvent::new(&actor, Action::UserCreated, "user", user.id)
+        AuditEvent::new(actor, Action::UserCreated, "user", user.id)
             .with_data(json!({ "email": user.email, "name": user.name })),
-        AuditEvent::new(&actor, Action::OrgCreated, "org", org.id)
+        AuditEvent::new(actor, Action::OrgCreated, "org", org.id)
             .in_org(org.id)
             .with_data(json!({ "name": org.name, "slug": org.slug, "personal": true })),
     ];
-    gh.commit(tx, events)
-        .await
-        .map_err(|e| email_conflict(e, &user.email))?;
-    tracing::info!(user.id = %user.id, org.id = %org.id, "account created");
-    Ok(user)
+    Ok((user, org, events))
 }
 
-fn email_conflict(e: impl Into<DomainError>, email: &str) -> DomainError {
+/// Maps the email uniqueness constraint to `EmailTaken`.
+pub(crate) fn email_conflict(e: impl Into<DomainError>, email: &str) -> DomainError {
     match e.into() {
         DomainError::Store(StoreError::Conflict(Constraint::UserEmail)) => {
             DomainError::EmailTaken(email.to_owned())

@@ -45,6 +45,8 @@ pub enum Constraint {
     Membership,
     /// A row still referenced elsewhere.
     ForeignKey,
+    /// R9: one pending invitation per organization and email.
+    InvitationPending,
     /// Anything else.
     Other,
 }
@@ -432,6 +434,89 @@ pub trait Tx: Send + billing::BillingTx {
         filter: &AuditFilter,
         limit: u32,
     ) -> StoreResult<Vec<AuditRecord>>;
+
+    // Invitations (R9) and one-time password links (R10).
+    /// Stores a new invitation under the hash of its token.
+    async fn insert_invitation(
+        &mut self,
+        inv: &crate::domain::invitation::Invitation,
+        hash: &[u8],
+    ) -> StoreResult<()>;
+    /// One of `org`'s invitations by id.
+    async fn invitation(
+        &mut self,
+        org: OrgId,
+        id: crate::domain::ids::InvitationId,
+    ) -> StoreResult<Option<crate::domain::invitation::Invitation>>;
+    /// The invitation whose current token hashes to `hash` (a re-sent one's old token finds
+    /// nothing).
+    async fn invitation_by_hash(
+        &mut self,
+        hash: &[u8],
+    ) -> StoreResult<Option<crate::domain::invitation::Invitation>>;
+    /// The invitation to `email_key` stored as pending in `org`, if any (it may have expired).
+    async fn pending_invitation(
+        &mut self,
+        org: OrgId,
+        email_key: &str,
+    ) -> StoreResult<Option<crate::domain::invitation::Invitation>>;
+    /// A page of `org`'s invitations, by email then id.
+    async fn org_invitations(
+        &mut self,
+        org: OrgId,
+        after: Option<&After>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::domain::invitation::Invitation>>;
+    /// The invitations to `email_key` stored as pending, in every organization, oldest first.
+    async fn invitations_to(
+        &mut self,
+        email_key: &str,
+    ) -> StoreResult<Vec<crate::domain::invitation::Invitation>>;
+    /// Moves a pending invitation to `state`; false when it was no longer pending (single use).
+    async fn close_invitation(
+        &mut self,
+        id: crate::domain::ids::InvitationId,
+        state: crate::domain::invitation::InvitationState,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Re-send: replaces the token's hash (the old token dies at once), renews the expiry and
+    /// marks the mail pending.
+    async fn renew_invitation(
+        &mut self,
+        id: crate::domain::ids::InvitationId,
+        hash: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Records how the mail carrying the token hashed to `hash` went; false when the invitation
+    /// was re-sent since (a newer mail's state is not overwritten by an older one's).
+    async fn set_invitation_mail(
+        &mut self,
+        id: crate::domain::ids::InvitationId,
+        hash: &[u8],
+        mail: crate::domain::invitation::MailState,
+    ) -> StoreResult<bool>;
+    /// Stores a password link, replacing any other link of the same user.
+    async fn insert_password_link(
+        &mut self,
+        link: &crate::domain::invitation::PasswordLink,
+        hash: &[u8],
+    ) -> StoreResult<()>;
+    /// A user's live-or-lapsed password link, if any.
+    async fn password_link_of(
+        &mut self,
+        user: UserId,
+    ) -> StoreResult<Option<crate::domain::invitation::PasswordLink>>;
+    /// The password link whose token hashes to `hash`.
+    async fn password_link_by_hash(
+        &mut self,
+        hash: &[u8],
+    ) -> StoreResult<Option<crate::domain::invitation::PasswordLink>>;
+    /// Deletes every password link of a user.
+    async fn delete_password_links(&mut self, user: UserId) -> StoreResult<()>;
+    /// Sets a user's password hash.
+    async fn set_password_hash(&mut self, user: UserId, hash: &str) -> StoreResult<()>;
+    /// Ends every session of a user.
+    async fn delete_sessions_of(&mut self, user: UserId) -> StoreResult<()>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and applies its migrations.

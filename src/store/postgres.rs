@@ -28,6 +28,7 @@ fn db_err(e: sqlx::Error) -> StoreError {
                     Some("groups_name_uq") => Constraint::GroupName,
                     Some("member_roles_one_owner") => Constraint::OneOwner,
                     Some("memberships_pk") => Constraint::Membership,
+                    Some("invitations_one_pending") => Constraint::InvitationPending,
                     _ => Constraint::Other,
                 };
                 return StoreError::Conflict(which);

@@ -1289,6 +1289,7 @@ macro_rules! impl_tx {
 
             async fn load_grants(&mut self, org: Option<OrgId>) -> StoreResult<Vec<OrgSnapshot>> {
                 use std::collections::HashMap;
+                use futures_util::TryStreamExt as _;
                 let only = org.map(|o| o.0);
                 // One statement text per shape: a reload of one organization must never share a
                 // prepared plan with the full load (PostgreSQL would reuse the generic plan that
@@ -1304,55 +1305,73 @@ macro_rules! impl_tx {
                         ..OrgSnapshot::default()
                     })
                 }
-                let sql = format!(
+                let members_sql = format!(
                     "SELECT m.org_id, m.user_id, {ROLE_COLS} FROM memberships m \
                      LEFT JOIN member_roles mr ON mr.org_id = m.org_id AND mr.user_id = m.user_id \
                      LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id \
                      WHERE {} ORDER BY m.org_id, m.user_id",
                     pred("m.org_id")
                 );
-                let rows = scoped(sqlx::query(&sql), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    let s = at(&mut snaps, OrgId(get(r, "org_id")?));
-                    let user = UserId(get(r, "user_id")?);
-                    if s.members.last().is_none_or(|(u, _)| *u != user) {
-                        s.members.push((user, Vec::new()));
+                {
+                    let sql = members_sql;
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        let s = at(&mut snaps, OrgId(get(r, "org_id")?));
+                        let user = UserId(get(r, "user_id")?);
+                        if s.members.last().is_none_or(|(u, _)| *u != user) {
+                            s.members.push((user, Vec::new()));
+                        }
+                        if let (Some(role), Some((_, roles))) = (role_from(r)?, s.members.last_mut()) {
+                            roles.push(role);
+                        }
                     }
-                    if let (Some(role), Some((_, roles))) = (role_from(r)?, s.members.last_mut()) {
-                        roles.push(role);
+                }
+                {
+                    let sql = format!("SELECT org_id, id, name FROM projects WHERE {}", pred("org_id"));
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
                     }
                 }
-                let rows = scoped(sqlx::query(&format!("SELECT org_id, id, name FROM projects WHERE {}", pred("org_id"))), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
+                {
+                    let sql = format!("SELECT org_id, id, name FROM groups WHERE {}", pred("org_id"));
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
+                    }
                 }
-                let rows = scoped(sqlx::query(&format!("SELECT org_id, id, name FROM groups WHERE {}", pred("org_id"))), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
+                {
+                    let sql = format!("SELECT org_id, project_id, user_id, role FROM project_members WHERE {}", pred("org_id"));
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        let role = project_role(get(r, "role")?)?;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
+                    }
                 }
-                let rows = scoped(sqlx::query(
-                    &format!("SELECT org_id, project_id, user_id, role FROM project_members WHERE {}", pred("org_id")),
-                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    let role = project_role(get(r, "role")?)?;
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
+                {
+                    let sql = format!("SELECT org_id, group_id, user_id FROM group_members WHERE {}", pred("org_id"));
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
+                    }
                 }
-                let rows = scoped(sqlx::query(
-                    &format!("SELECT org_id, group_id, user_id FROM group_members WHERE {}", pred("org_id")),
-                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
-                }
-                let rows = scoped(sqlx::query(
-                    &format!(
+                {
+                    let sql = format!(
                         "SELECT g.org_id, gp.group_id, gp.project_id, gp.role FROM group_projects gp \
                          JOIN groups g ON g.id = gp.group_id WHERE {}",
                         pred("g.org_id")
-                    ),
-                ), only).fetch_all(&mut *self.conn).await.map_err(db_err)?;
-                for r in &rows {
-                    let role = project_role(get(r, "role")?)?;
-                    at(&mut snaps, OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
+                    );
+                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
+                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                        let r = &r;
+                        let role = project_role(get(r, "role")?)?;
+                        at(&mut snaps, OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
+                    }
                 }
                 Ok(snaps.into_values().collect())
             }
@@ -1400,6 +1419,296 @@ macro_rules! impl_tx {
                     })
                     .collect()
             }
+
+            async fn insert_invitation(
+                &mut self,
+                inv: &crate::domain::invitation::Invitation,
+                hash: &[u8],
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO invitations (id, org_id, email, email_key, roles, invited_by, \
+                     token_hash, state, mail_state, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(inv.id.0)
+                .bind(inv.org.0)
+                .bind(&inv.email)
+                .bind(&inv.email_key)
+                .bind(Json(&inv.roles))
+                .bind(inv.invited_by.map(|u| u.0))
+                .bind(hash)
+                .bind(inv.state.as_str())
+                .bind(inv.mail.as_str())
+                .bind(inv.created_at)
+                .bind(inv.expires_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn invitation(
+                &mut self,
+                org: OrgId,
+                id: crate::domain::ids::InvitationId,
+            ) -> StoreResult<Option<crate::domain::invitation::Invitation>> {
+                let sql = format!("SELECT {INVITATION_COLS} FROM invitations WHERE org_id = $1 AND id = $2");
+                let row = sqlx::query(&sql)
+                    .bind(org.0)
+                    .bind(id.0)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(invitation_from).transpose()
+            }
+
+            async fn invitation_by_hash(
+                &mut self,
+                hash: &[u8],
+            ) -> StoreResult<Option<crate::domain::invitation::Invitation>> {
+                let sql = format!("SELECT {INVITATION_COLS} FROM invitations WHERE token_hash = $1");
+                let row = sqlx::query(&sql)
+                    .bind(hash)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(invitation_from).transpose()
+            }
+
+            async fn pending_invitation(
+                &mut self,
+                org: OrgId,
+                email_key: &str,
+            ) -> StoreResult<Option<crate::domain::invitation::Invitation>> {
+                let sql = format!(
+                    "SELECT {INVITATION_COLS} FROM invitations \
+                     WHERE org_id = $1 AND email_key = $2 AND state = 'pending'"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(org.0)
+                    .bind(email_key)
+                    .fetch_optional(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(invitation_from).transpose()
+            }
+
+            async fn org_invitations(
+                &mut self,
+                org: OrgId,
+                after: Option<&After>,
+                limit: u32,
+            ) -> StoreResult<Vec<crate::domain::invitation::Invitation>> {
+                let sql = format!(
+                    "SELECT {INVITATION_COLS} FROM invitations \
+                     WHERE org_id = $1 AND ($2 IS NULL OR (email_key, id) > ($2, $3)) \
+                     ORDER BY email_key, id LIMIT $4"
+                );
+                sqlx::query(&sql)
+                    .bind(org.0)
+                    .bind(after.map(|a| a.key.clone()))
+                    .bind(after.map(|a| a.id))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(invitation_from)
+                    .collect()
+            }
+
+            async fn invitations_to(
+                &mut self,
+                email_key: &str,
+            ) -> StoreResult<Vec<crate::domain::invitation::Invitation>> {
+                let sql = format!(
+                    "SELECT {INVITATION_COLS} FROM invitations \
+                     WHERE email_key = $1 AND state = 'pending' ORDER BY id"
+                );
+                sqlx::query(&sql)
+                    .bind(email_key)
+                    .fetch_all(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(invitation_from)
+                    .collect()
+            }
+
+            async fn close_invitation(
+                &mut self,
+                id: crate::domain::ids::InvitationId,
+                state: crate::domain::invitation::InvitationState,
+                at: DateTime<Utc>,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE invitations SET state = $2, decided_at = $3 \
+                     WHERE id = $1 AND state = 'pending'",
+                )
+                .bind(id.0)
+                .bind(state.as_str())
+                .bind(at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn renew_invitation(
+                &mut self,
+                id: crate::domain::ids::InvitationId,
+                hash: &[u8],
+                expires_at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE invitations SET token_hash = $2, expires_at = $3, \
+                     mail_state = 'pending' WHERE id = $1",
+                )
+                .bind(id.0)
+                .bind(hash)
+                .bind(expires_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn set_invitation_mail(
+                &mut self,
+                id: crate::domain::ids::InvitationId,
+                hash: &[u8],
+                mail: crate::domain::invitation::MailState,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE invitations SET mail_state = $3 WHERE id = $1 AND token_hash = $2",
+                )
+                .bind(id.0)
+                .bind(hash)
+                .bind(mail.as_str())
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_password_link(
+                &mut self,
+                link: &crate::domain::invitation::PasswordLink,
+                hash: &[u8],
+            ) -> StoreResult<()> {
+                sqlx::query("DELETE FROM password_tokens WHERE user_id = $1")
+                    .bind(link.user.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO password_tokens (token_hash, user_id, purpose, created_at, \
+                     expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(hash)
+                .bind(link.user.0)
+                .bind(link.purpose.as_str())
+                .bind(link.created_at)
+                .bind(link.expires_at)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn password_link_of(
+                &mut self,
+                user: UserId,
+            ) -> StoreResult<Option<crate::domain::invitation::PasswordLink>> {
+                let row = sqlx::query(
+                    "SELECT user_id, purpose, created_at, expires_at FROM password_tokens \
+                     WHERE user_id = $1",
+                )
+                .bind(user.0)
+                .fetch_optional(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                row.as_ref().map(password_link_from).transpose()
+            }
+
+            async fn password_link_by_hash(
+                &mut self,
+                hash: &[u8],
+            ) -> StoreResult<Option<crate::domain::invitation::PasswordLink>> {
+                let row = sqlx::query(
+                    "SELECT user_id, purpose, created_at, expires_at FROM password_tokens \
+                     WHERE token_hash = $1",
+                )
+                .bind(hash)
+                .fetch_optional(&mut *self.conn)
+                .await
+                .map_err(db_err)?;
+                row.as_ref().map(password_link_from).transpose()
+            }
+
+            async fn delete_password_links(&mut self, user: UserId) -> StoreResult<()> {
+                sqlx::query("DELETE FROM password_tokens WHERE user_id = $1")
+                    .bind(user.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn set_password_hash(&mut self, user: UserId, hash: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user.0)
+                    .bind(hash)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn delete_sessions_of(&mut self, user: UserId) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user.0)
+                    .execute(&mut *self.conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+        }
+
+        const INVITATION_COLS: &str = "id, org_id, email, email_key, roles, invited_by, state, \
+                                       mail_state, created_at, expires_at";
+
+        fn invitation_from(r: &DbRow) -> StoreResult<crate::domain::invitation::Invitation> {
+            use crate::domain::invitation::{Invitation, InvitationState, MailState};
+            let state: String = get(r, "state")?;
+            let mail: String = get(r, "mail_state")?;
+            let roles: Json<Vec<String>> = get(r, "roles")?;
+            Ok(Invitation {
+                id: crate::domain::ids::InvitationId(get(r, "id")?),
+                org: OrgId(get(r, "org_id")?),
+                email: get(r, "email")?,
+                email_key: get(r, "email_key")?,
+                roles: roles.0,
+                invited_by: get::<Option<Uuid>>(r, "invited_by")?.map(UserId),
+                state: InvitationState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown invitation state `{state}`")))?,
+                mail: MailState::parse(&mail)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown mail state `{mail}`")))?,
+                created_at: get(r, "created_at")?,
+                expires_at: get(r, "expires_at")?,
+            })
+        }
+
+        fn password_link_from(r: &DbRow) -> StoreResult<crate::domain::invitation::PasswordLink> {
+            use crate::domain::invitation::{PasswordLink, PasswordPurpose};
+            let purpose: String = get(r, "purpose")?;
+            Ok(PasswordLink {
+                user: UserId(get(r, "user_id")?),
+                purpose: PasswordPurpose::parse(&purpose)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown password link purpose `{purpose}`")))?,
+                created_at: get(r, "created_at")?,
+                expires_at: get(r, "expires_at")?,
+            })
         }
     };
 }

@@ -34,6 +34,8 @@ fn db_err(e: sqlx::Error) -> StoreError {
                 Constraint::RoleName
             } else if msg.contains("member_roles.org_id") && !msg.contains("member_roles.user_id") {
                 Constraint::OneOwner
+            } else if msg.contains("invitations.org_id") {
+                Constraint::InvitationPending
             } else if msg.contains("memberships.") {
                 Constraint::Membership
             } else {

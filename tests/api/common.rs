@@ -217,6 +217,35 @@ pub async fn spawn_with_clock(
     data_dir: &std::path::Path,
     clock: std::sync::Arc<TestClock>,
 ) -> SocketAddr {
+    spawn_with_args(database_url, data_dir, clock, &[]).await
+}
+
+/// Starts a server on `store` with more `serve` flags (e.g. `--smtp-url`).
+pub async fn spawn_app_with(store: Store, extra: &[&str]) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match store {
+        Store::Sqlite => format!("sqlite://{}", dir.path().join("guildhall.db").display()),
+        Store::Postgres => fresh_pg_database().await,
+    };
+    let clock = std::sync::Arc::new(TestClock::default());
+    let app = spawn_with_args(&database_url, dir.path(), clock.clone(), extra).await;
+    TestApp {
+        addr: app,
+        store,
+        database_url,
+        client: reqwest::Client::new(),
+        clock,
+        dir,
+    }
+}
+
+/// Starts a server whose domain reads `clock`, with more `serve` flags.
+pub async fn spawn_with_args(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    clock: std::sync::Arc<TestClock>,
+    extra: &[&str],
+) -> SocketAddr {
     use clap::Parser as _;
     #[derive(clap::Parser)]
     struct Args {
@@ -224,17 +253,21 @@ pub async fn spawn_with_clock(
         serve: guildhall::config::ServeConfig,
     }
     let dir = data_dir.display().to_string();
-    let config = Args::try_parse_from([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        &dir,
-        "--database-url",
-        database_url,
-        "--service-token",
-        SERVICE_TOKEN,
-    ])
+    let config = Args::try_parse_from(
+        [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            &dir,
+            "--database-url",
+            database_url,
+            "--service-token",
+            SERVICE_TOKEN,
+        ]
+        .into_iter()
+        .chain(extra.iter().copied()),
+    )
     .expect("config")
     .serve;
     let state = guildhall::server::build_with_clock(&config, clock)
@@ -467,6 +500,58 @@ impl TestApp {
             }
         }
         out
+    }
+}
+
+/// The token in a mail's link to `path` (e.g. `/invitations/accept`), read through the
+/// quoted-printable encoding mail bodies use for long lines.
+pub fn link_token(mail: &str, path: &str) -> Option<String> {
+    let text = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = text.find(&format!("{path}?token="))? + path.len() + "?token=".len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    (!token.is_empty()).then_some(token)
+}
+
+impl TestApp {
+    /// The mails written so far to `email`.
+    pub fn mails_to(&self, email: &str) -> Vec<String> {
+        self.mails()
+            .into_iter()
+            .filter(|m| {
+                m.to_lowercase()
+                    .contains(&format!("to: {}", email.to_lowercase()))
+            })
+            .collect()
+    }
+
+    /// Waits (up to 10 s) until `email` has received `count` mails; returns them.
+    pub async fn wait_mails_to(&self, email: &str, count: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let m = self.mails_to(email);
+            if m.len() >= count {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{email} did not receive {count} mail(s): {:?}",
+            self.mails_to(email)
+        );
+    }
+
+    /// The token of the newest mail to `email` linking to `path`.
+    pub fn newest_token(&self, email: &str, path: &str) -> String {
+        self.mails_to(email)
+            .iter()
+            .rev()
+            .find_map(|m| link_token(m, path))
+            .unwrap_or_else(|| panic!("no mail to {email} links to {path}"))
     }
 }
 

@@ -150,6 +150,116 @@ async fn r1_parallel_creates_of_one_name_admit_exactly_one_on_postgres() {
     assert_eq!(statuses, [201, 409, 409, 409, 409, 409]);
 }
 
+/// R9 on PostgreSQL, across two `serve` instances: one invitation accepted twice at once, by the
+/// signed-in addressee and by the create-the-account path, gives one success, one 4xx and one
+/// membership; two invitations of one email at once give one invitation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn r9_racing_answers_to_one_invitation_admit_exactly_one_on_postgres() {
+    let app = spawn_app(Store::Postgres).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let second = spawn_on(&app.database_url, dir.path()).await;
+    let ada = app.user("Ada").await;
+    let org = app.org(&ada, "Racy").await;
+    let slug = org["slug"].as_str().expect("slug").to_owned();
+    let bases = [app.url(""), format!("http://{second}")];
+    let invitations = format!("/api/v1/orgs/{slug}/invitations");
+
+    for round in 0..3 {
+        // The signed-in addressee, through both instances at once.
+        let bob = app.user(&format!("Bob{round}")).await;
+        app.post(
+            &invitations,
+            &ada.token,
+            json!({ "email": bob.email, "roles": ["developer"] }),
+        )
+        .await
+        .expect(201);
+        let token = app.newest_token(&bob.email, "/invitations/accept");
+        let calls = bases
+            .iter()
+            .map(|b| {
+                app.client
+                    .post(format!("{b}/api/v1/invitations/accept"))
+                    .bearer_auth(&bob.token)
+                    .json(&json!({ "token": token }))
+            })
+            .collect();
+        let mut statuses = send_all(calls).await;
+        statuses.sort();
+        assert!(
+            statuses[0] == 200 && matches!(statuses[1], 404 | 409),
+            "{statuses:?}"
+        );
+        let members = app.members(&ada, &slug).await;
+        assert_eq!(
+            members.iter().filter(|(id, _)| *id == bob.id).count(),
+            1,
+            "{members:?}"
+        );
+
+        // Someone without an account, creating it through the link twice at once.
+        let email = format!("{}@example.com", crate::common::unique("racer"));
+        app.post(
+            &invitations,
+            &ada.token,
+            json!({ "email": email, "roles": ["member"] }),
+        )
+        .await
+        .expect(201);
+        let token = app.newest_token(&email, "/invitations/accept");
+        let calls = bases
+            .iter()
+            .map(|b| {
+                app.client
+                    .post(format!("{b}/api/v1/invitations/accept"))
+                    .json(&json!({ "token": token, "name": "Racer", "password": crate::common::PASSWORD }))
+            })
+            .collect();
+        let mut statuses = send_all(calls).await;
+        statuses.sort();
+        assert!(
+            statuses[0] == 201 && matches!(statuses[1], 404 | 409),
+            "{statuses:?}"
+        );
+        let session = app
+            .sign_in(&email, crate::common::PASSWORD)
+            .await
+            .expect(201)
+            .body;
+        let orgs = app
+            .get("/api/v1/orgs", session["token"].as_str().expect("token"))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(
+            orgs["items"].as_array().map(Vec::len),
+            Some(2),
+            "one account, one personal organization, one membership: {orgs}"
+        );
+
+        // Two invitations of one new email at once: one is made, one refused.
+        let email = format!("{}@example.com", crate::common::unique("twice"));
+        let calls = bases
+            .iter()
+            .map(|b| {
+                app.client
+                    .post(format!("{b}{invitations}"))
+                    .bearer_auth(&ada.token)
+                    .json(&json!({ "email": email, "roles": ["member"] }))
+            })
+            .collect();
+        let mut statuses = send_all(calls).await;
+        statuses.sort();
+        assert_eq!(statuses, [201, 409]);
+    }
+    let audit = app.audit(&ada, &slug).await;
+    let accepted = audit
+        .iter()
+        .filter(|e| e["action"] == "invitation.accepted")
+        .count();
+    assert_eq!(accepted, 6, "one audit event per accepted invitation");
+}
+
 /// Sends every request at once and returns the statuses in order.
 async fn send_all(requests: Vec<reqwest::RequestBuilder>) -> Vec<u16> {
     let handles: Vec<_> = requests

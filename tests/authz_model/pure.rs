@@ -248,9 +248,9 @@ fn check(w: &World) -> Result<(), String> {
                     "user {u} on project {p}: index {got:?}, model {wanted:?}"
                 ));
             }
-            // What the index keeps per project: the strongest grant of each member.
+            // What the index keeps per member: the strongest grant on each project.
             if w.members.get(u).is_some_and(Option::is_some) {
-                let kept = grants.projects[project].roles.get(user).copied();
+                let kept = grants.members[user].granted(*project);
                 let granted = model_granted(w, u, p).map(lib_role);
                 if kept != granted {
                     return Err(format!(

@@ -20,6 +20,7 @@ mod accounts;
 mod audit;
 mod billing;
 mod envelope;
+mod invitations;
 mod members;
 mod orgs;
 mod r12;

@@ -1,11 +1,13 @@
 //! Property tests of R3 and R6 against a plain in-memory model: random operation sequences by
 //! random actors on a real server (SQLite and PostgreSQL), and many pure cases of the rule
-//! functions themselves.
+//! functions themselves; and the model extended with invitations (R9) and ownership transfers
+//! (R7).
 
 #[path = "../api/common.rs"]
 mod common;
 
 mod billing;
+mod invites;
 mod model;
 mod pure;
 mod server;
@@ -20,4 +22,14 @@ fn r3_r6_random_role_changes_match_the_model_on_sqlite() {
 #[test]
 fn r3_r6_random_role_changes_match_the_model_on_postgres() {
     server::run(Store::Postgres);
+}
+
+#[test]
+fn r3_r7_r9_random_invitations_and_transfers_match_the_model_on_sqlite() {
+    invites::run(Store::Sqlite);
+}
+
+#[test]
+fn r3_r7_r9_random_invitations_and_transfers_match_the_model_on_postgres() {
+    invites::run(Store::Postgres);
 }

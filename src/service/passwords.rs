@@ -1,0 +1,159 @@
+//! Passwords by one-time link: the set-password link of an account someone registered (R10) and
+//! the "forgot password" reset link. Links are random, stored only hashed, single use, valid 24
+//! hours, at most one live per account. Setting a password ends every session of the account,
+//! so a reset also logs out whoever had taken it over.
+
+use super::{Guildhall, Result};
+use crate::domain::DomainError;
+use crate::domain::audit::{Action, Actor, AuditEvent};
+use crate::domain::invitation::{
+    PASSWORD_LINK_VALIDITY, PasswordLink, PasswordPurpose, RESET_MIN_INTERVAL, r10_link_usable,
+};
+use crate::domain::model::User;
+use crate::domain::names::{Email, Password};
+use crate::mail::{Mail, html_escape};
+use crate::secret::{NewToken, TokenHash, TokenKind, new_token};
+use secrecy::ExposeSecret as _;
+use serde_json::json;
+
+/// "Forgot password": answered at once and alike whether or not an account has this email. The
+/// work (and the mail, only when the account exists) happens in the background, so neither the
+/// answer nor its timing tells whether the account exists. A new link replaces the old one; at
+/// most one is mailed per account per minute, so the route cannot flood a mailbox.
+pub fn forgot_password(gh: &Guildhall, email: Email, ip: Option<String>) {
+    let gh = gh.clone();
+    tokio::spawn(async move {
+        if let Err(e) = issue_reset(&gh, &email, ip).await {
+            tracing::warn!(error = %e, "could not issue a password reset link");
+        }
+    });
+}
+
+async fn issue_reset(gh: &Guildhall, email: &Email, ip: Option<String>) -> Result<()> {
+    let now = gh.clock.now();
+    let mut tx = gh.store.begin().await?;
+    let Some((user, _)) = tx.user_by_email(&email.key()).await? else {
+        return Ok(());
+    };
+    if user.disabled_at.is_some() {
+        return Ok(());
+    }
+    if let Some(live) = tx.password_link_of(user.id).await? {
+        if live.expires_at > now && now - live.created_at < RESET_MIN_INTERVAL {
+            return Ok(());
+        }
+    }
+    let token = new_token(TokenKind::PasswordLink);
+    issue(&mut *tx, &user, PasswordPurpose::Reset, &token, now).await?;
+    let actor = Actor {
+        user: None,
+        token: None,
+        ip,
+        now,
+    };
+    let event = AuditEvent::new(&actor, Action::PasswordResetRequested, "user", user.id);
+    gh.commit(tx, vec![event]).await?;
+    mail_link(gh, &user, PasswordPurpose::Reset, &token, None).await;
+    Ok(())
+}
+
+/// Stores a new link for `user`, replacing any other.
+pub(crate) async fn issue(
+    tx: &mut dyn crate::store::Tx,
+    user: &User,
+    purpose: PasswordPurpose,
+    token: &NewToken,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let link = PasswordLink {
+        user: user.id,
+        purpose,
+        created_at: now,
+        expires_at: now + PASSWORD_LINK_VALIDITY,
+    };
+    tx.insert_password_link(&link, &token.hash.0).await?;
+    Ok(())
+}
+
+/// Mails a password link: `{public_url}/password/set?token=…`.
+pub(crate) async fn mail_link(
+    gh: &Guildhall,
+    user: &User,
+    purpose: PasswordPurpose,
+    token: &NewToken,
+    org: Option<&str>,
+) {
+    let link = format!(
+        "{}/password/set?token={}",
+        gh.public_url,
+        token.secret.expose_secret()
+    );
+    let (subject, intro) = match (purpose, org) {
+        (PasswordPurpose::Set, Some(org)) => (
+            format!("Your Guildhall account for {org}"),
+            format!("An account was made for you and added to the organization {org}. Choose your password"),
+        ),
+        (PasswordPurpose::Set, None) => (
+            "Your Guildhall account".to_owned(),
+            "An account was made for you. Choose your password".to_owned(),
+        ),
+        (PasswordPurpose::Reset, _) => (
+            "Reset your Guildhall password".to_owned(),
+            "Someone asked to reset the password of your account. If it was you, choose a new password".to_owned(),
+        ),
+    };
+    gh.mailer
+        .send(Mail {
+            to: user.email.clone(),
+            subject,
+            text: format!(
+                "Hello {},\n\n{intro} within 24 hours, once, at:\n{link}\n\nIf you did not expect this mail, ignore it.\n",
+                user.name
+            ),
+            html: format!(
+                "<p>Hello {},</p><p>{} <a href=\"{}\">here</a> within 24 hours, once.</p><p>If you did not expect this mail, ignore it.</p>",
+                html_escape(&user.name),
+                html_escape(&intro),
+                html_escape(&link)
+            ),
+        })
+        .await;
+}
+
+/// R10: sets the password of the account a link was made for. The link then dies with every
+/// other link of the account, and every session of the account ends.
+pub async fn set_password(
+    gh: &Guildhall,
+    token: &str,
+    password: Password,
+    ip: Option<String>,
+) -> Result<()> {
+    // Hash before taking the write lock: it is the slow part.
+    let hash = gh.hasher.hash(password).await?;
+    let now = gh.clock.now();
+    let mut tx = gh.store.begin().await?;
+    let link = tx
+        .password_link_by_hash(&TokenHash::of(token.trim()).0)
+        .await?
+        .ok_or(DomainError::PasswordLinkNotFound)?;
+    r10_link_usable(&link, now)?;
+    let user = tx
+        .user_by_id(link.user)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or(DomainError::PasswordLinkNotFound)?;
+    tx.set_password_hash(user.id, &hash).await?;
+    tx.delete_password_links(user.id).await?;
+    tx.delete_sessions_of(user.id).await?;
+    let actor = Actor {
+        user: Some(user.id),
+        token: None,
+        ip,
+        now,
+    };
+    let event = AuditEvent::new(&actor, Action::PasswordSet, "user", user.id)
+        .with_data(json!({ "purpose": link.purpose.as_str(), "sessions_ended": true }));
+    gh.commit(tx, vec![event]).await?;
+    tracing::info!(user.id = %user.id, "password set by link");
+    Ok(())
+}
