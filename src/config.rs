@@ -41,6 +41,10 @@ pub struct ServeConfig {
     /// How long a sign-in session lasts, e.g. `7d`, `12h`.
     #[arg(long, env = "GUILDHALL_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
     pub session_ttl: std::time::Duration,
+    /// A plan catalog file (TOML) replacing the built-in tiers and prices; see README "Plans and
+    /// billing".
+    #[arg(long, env = "GUILDHALL_PLANS")]
+    pub plans: Option<PathBuf>,
     /// How often to ask the database for grant changes made by other `serve` processes: the
     /// safety net behind PostgreSQL's notifications, and the only path on SQLite.
     #[arg(long, env = "GUILDHALL_INDEX_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
@@ -57,11 +61,63 @@ impl ServeConfig {
         })
     }
 
+    /// The plan catalog: the `--plans` file, validated, or the built-in one. The error names the
+    /// file and the bad entry.
+    pub fn catalog(&self) -> anyhow::Result<crate::domain::billing::Catalog> {
+        use anyhow::Context as _;
+        match &self.plans {
+            None => Ok(crate::domain::billing::Catalog::default()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the plan catalog {}", path.display()))?;
+                crate::domain::billing::Catalog::from_toml(&text).map_err(|e| {
+                    anyhow::anyhow!("the plan catalog {} is invalid: {e}", path.display())
+                })
+            }
+        }
+    }
+
     /// The database URL, resolved: the one given, or `guildhall.db` in the data directory.
     pub fn database_url(&self) -> SecretString {
         self.database_url.clone().unwrap_or_else(|| {
             let path = self.data_dir().join("guildhall.db");
             SecretString::from(format!("sqlite://{}", path.display()))
         })
+    }
+}
+
+/// The database and plan catalog of an operator command (`guildhall invoices generate`,
+/// `guildhall vouchers create`), which opens the database itself: the same flags and
+/// environment variables as `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct StoreConfig {
+    /// Where Guildhall keeps its files. Default: the user's data directory.
+    #[arg(long, env = "GUILDHALL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://…`. Default: an SQLite file in the data directory.
+    #[arg(long, env = "GUILDHALL_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+    /// The plan catalog file (TOML), as given to `serve`.
+    #[arg(long, env = "GUILDHALL_PLANS")]
+    pub plans: Option<PathBuf>,
+}
+
+impl StoreConfig {
+    /// The same settings as a `serve` configuration, to resolve them the same way.
+    pub fn as_serve(&self) -> ServeConfig {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            mail_dir: None,
+            smtp_url: None,
+            service_token: None,
+            public_url: None,
+            session_ttl: std::time::Duration::from_secs(7 * 24 * 3600),
+            plans: self.plans.clone(),
+            index_poll: std::time::Duration::from_secs(1),
+            mail_retry_first: std::time::Duration::from_secs(1),
+            mail_attempts: 8,
+        }
     }
 }

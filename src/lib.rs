@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod mail;
+pub mod pdf;
 pub mod secret;
 pub mod server;
 pub mod service;

@@ -58,19 +58,8 @@ pub async fn build_with_clock(
     config: &ServeConfig,
     clock: Arc<dyn crate::clock::Clock>,
 ) -> anyhow::Result<AppState> {
-    let url = config.database_url();
-    if url.expose_secret().starts_with("sqlite:") && config.database_url.is_none() {
-        let dir = config.data_dir();
-        std::fs::create_dir_all(&dir).with_context(|| {
-            format!(
-                "creating the data directory {}; pass --data-dir to use another",
-                dir.display()
-            )
-        })?;
-    }
-    let store = crate::store::open(url.expose_secret())
-        .await
-        .context("opening the database; check --database-url")?;
+    let plans = Arc::new(config.catalog()?);
+    let store = open_store(config).await?;
     let started = std::time::Instant::now();
     let authz = crate::authz::index::Index::load(store.clone())
         .await
@@ -91,6 +80,7 @@ pub async fn build_with_clock(
         authz,
         mailer: Arc::new(mailer(config)?),
         public_url: public_url(config),
+        plans,
     };
     Ok(AppState::new(crate::api::Shared {
         gh,
@@ -101,6 +91,50 @@ pub async fn build_with_clock(
             .map(|t| Arc::new(crate::secret::TokenHash::of(t.expose_secret()))),
         public_url: config.public_url.clone(),
     }))
+}
+
+/// Opens (and migrates) the store `config` names, creating the default data directory when the
+/// embedded SQLite file lives there.
+pub async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn crate::store::Store>> {
+    let url = config.database_url();
+    if url.expose_secret().starts_with("sqlite:") && config.database_url.is_none() {
+        let dir = config.data_dir();
+        std::fs::create_dir_all(&dir).with_context(|| {
+            format!(
+                "creating the data directory {}; pass --data-dir to use another",
+                dir.display()
+            )
+        })?;
+    }
+    crate::store::open(url.expose_secret())
+        .await
+        .context("opening the database; check --database-url")
+}
+
+/// Produces the invoices of the month before `now` (idempotent), logging what it did.
+async fn invoice_previous_month(gh: &Guildhall) {
+    let now = gh.clock.now();
+    let month = crate::domain::billing::Month::of(now).previous();
+    match crate::service::billing::generate_invoices(&*gh.store, &gh.plans, month, now, |_, _| {})
+        .await
+    {
+        Ok(r) if r.created > 0 => {
+            tracing::info!(month = %month, created = r.created, "invoices produced");
+        }
+        Ok(_) => tracing::debug!(month = %month, "no invoice to produce"),
+        Err(e) => tracing::error!(month = %month, error = %e, "producing invoices failed"),
+    }
+}
+
+/// The invoice run: the previous month at start, then a check every hour, so a month is
+/// invoiced within the hour after it closes (running it again changes nothing).
+fn spawn_invoicing(gh: Guildhall) {
+    tokio::spawn(async move {
+        loop {
+            invoice_previous_month(&gh).await;
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
 }
 
 /// The mail transport: SMTP, the mail directory, or `mail/` in the data directory (said in the
@@ -146,6 +180,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 config.listen
             )
         })?;
+    spawn_invoicing(state.gh.clone());
     tracing::info!(
         listen = %listener.local_addr()?,
         database = state.gh.store.backend(),

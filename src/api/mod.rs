@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod authzen;
+pub mod billing;
 pub mod check;
 pub mod cursor;
 pub mod dto;

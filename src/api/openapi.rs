@@ -2,7 +2,7 @@
 //! exists only with its documentation.
 
 use super::{
-    AppState, audit, authzen, check, groups, members, meta, orgs, projects, roles, tokens,
+    AppState, audit, authzen, billing, check, groups, members, meta, orgs, projects, roles, tokens,
     transfer, users,
 };
 use super::{invitations, passwords};
@@ -84,6 +84,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
             groups::put_group_project,
             groups::remove_group_project
         ))
+        .routes(routes!(billing::get_plan, billing::set_plan))
+        .routes(routes!(billing::get_billing, billing::put_billing))
+        .routes(routes!(billing::redeem_voucher))
+        .routes(routes!(billing::list_invoices))
+        .routes(routes!(billing::get_invoice))
+        .routes(routes!(billing::invoice_pdf))
         .routes(routes!(check::check))
         .merge(
             // A batch of 1,000 checks is larger than any other request.

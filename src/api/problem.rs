@@ -123,6 +123,14 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::RoleInUse { .. } => (StatusCode::CONFLICT, "role_in_use"),
         E::BuiltinRoleFixed(_) => (StatusCode::CONFLICT, "builtin_role"),
         E::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
+        E::NotFound(Kind::Invoice) => (StatusCode::NOT_FOUND, "invoice_not_found"),
+        E::PlanLimit { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "plan_limit_exceeded"),
+        E::CardNumberRefused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "card_number_refused"),
+        E::VatInvalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "vat_invalid"),
+        E::CurrencyUnsupported { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "currency_unsupported"),
+        E::VoucherInvalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "voucher_invalid"),
+        E::VoucherAlreadyRedeemed => (StatusCode::CONFLICT, "voucher_already_redeemed"),
+        E::MonthNotClosed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "month_not_closed"),
         E::InvitationPending => (StatusCode::CONFLICT, "invitation_pending"),
         E::InvitationNotFound => (StatusCode::NOT_FOUND, "invitation_not_found"),
         E::InvitationExpired => (StatusCode::GONE, "invitation_expired"),
@@ -183,6 +191,19 @@ impl IntoResponse for ApiError {
                         retry_after = Some(*retry_after_secs);
                     }
                     DomainError::Store(StoreError::Busy) => retry_after = Some(1),
+                    DomainError::PlanLimit { field, max, .. } => {
+                        body.errors = vec![FieldError::new(*field, format!("at most {max}"))];
+                    }
+                    DomainError::CardNumberRefused(field) => {
+                        body.errors =
+                            vec![FieldError::new(field.clone(), "looks like a card number")];
+                    }
+                    DomainError::VatInvalid(reason) => {
+                        body.errors = vec![FieldError::new("vat_number", reason.clone())];
+                    }
+                    DomainError::CurrencyUnsupported { .. } => {
+                        body.errors = vec![FieldError::new("currency", e.to_string())];
+                    }
                     _ => {}
                 }
                 if status == StatusCode::INTERNAL_SERVER_ERROR {

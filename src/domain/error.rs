@@ -39,6 +39,8 @@ pub enum Kind {
     Project,
     /// A group.
     Group,
+    /// An invoice.
+    Invoice,
 }
 
 impl Kind {
@@ -52,6 +54,7 @@ impl Kind {
             Kind::Token => "token",
             Kind::Project => "project",
             Kind::Group => "group",
+            Kind::Invoice => "invoice",
         }
     }
 }
@@ -163,6 +166,41 @@ pub enum DomainError {
     /// Part of the API that a later version brings.
     #[error("{0} is not available yet")]
     NotImplemented(&'static str),
+    /// A plan amount is over its tier's limit.
+    #[error("`{field}` is over the `{tier}` tier's limit of {max}")]
+    PlanLimit {
+        /// The request field (`storage_gb`, `environments`, `licenses`).
+        field: &'static str,
+        /// The tier.
+        tier: String,
+        /// The tier's limit.
+        max: i64,
+    },
+    /// Something in the request looks like a full card number; it is neither stored nor logged.
+    #[error(
+        "`{0}` looks like a full card number; send only the brand, last four digits and expiry"
+    )]
+    CardNumberRefused(String),
+    /// A VAT number without an EU prefix or with the wrong shape.
+    #[error("`vat_number` {0}")]
+    VatInvalid(String),
+    /// The billing profile names a currency the plan catalog does not price in.
+    #[error("currency `{given}` is not supported; the supported currency is `{supported}`")]
+    CurrencyUnsupported {
+        /// What was asked for.
+        given: String,
+        /// The catalog's currency.
+        supported: String,
+    },
+    /// A voucher code that is unknown, expired, used up or for another organization.
+    #[error("voucher code refused: {0}")]
+    VoucherInvalid(String),
+    /// The organization already redeemed this code.
+    #[error("this organization has already redeemed this voucher code")]
+    VoucherAlreadyRedeemed,
+    /// Invoices are produced only for months that are over.
+    #[error("month {0} is not over yet; only closed months are invoiced")]
+    MonthNotClosed(String),
     /// R9: a second pending invitation to the same email in one organization is refused.
     #[error("an invitation to this email is already pending; re-send it instead")]
     InvitationPending,

@@ -2,6 +2,7 @@
 //! audit vocabulary. Nothing here does IO or knows about HTTP or SQL.
 
 pub mod audit;
+pub mod billing;
 pub mod error;
 pub mod ids;
 pub mod invitation;

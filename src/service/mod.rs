@@ -2,6 +2,7 @@
 //! write, append the audit event, commit. The API, the console and the CLI all come through here.
 
 pub mod audit;
+pub mod billing;
 pub mod check;
 pub mod groups;
 pub mod invitations;
@@ -51,6 +52,8 @@ pub struct Guildhall {
     pub mailer: Arc<crate::mail::Mailer>,
     /// The base of links in mails, without a trailing slash.
     pub public_url: String,
+    /// The plan catalog (tiers, limits, prices).
+    pub plans: Arc<crate::domain::billing::Catalog>,
 }
 
 impl Guildhall {

@@ -149,6 +149,7 @@ pub async fn create_project(
         .map_err(|e| name_taken(e, &project.name))?;
     tx.put_project_member(org_id, project.id, who.user.id, ProjectRole::Admin)
         .await?;
+    super::billing::open_default_plan(&mut *tx, &gh.plans, &project).await?;
     let event = AuditEvent::new(
         &who.actor(now),
         Action::ProjectCreated,
@@ -185,6 +186,7 @@ pub async fn rename_project(
     tx.update_project(&p, &name.key())
         .await
         .map_err(|e| name_taken(e, &p.name))?;
+    tx.rename_plan_project(p.id, &p.name).await?;
     let event = AuditEvent::new(
         &who.actor(gh.clock.now()),
         Action::ProjectRenamed,
@@ -211,14 +213,12 @@ pub async fn delete_project(
         return Err(DomainError::Forbidden(Permission::ProjectsManage));
     }
     tx.delete_project(p.org, p.id).await?;
-    let event = AuditEvent::new(
-        &who.actor(gh.clock.now()),
-        Action::ProjectDeleted,
-        "project",
-        p.id,
-    )
-    .in_org(p.org)
-    .with_data(json!({ "name": p.name }));
+    // Its plan history stays: the month it is deleted in is still billed for its days.
+    let now = gh.clock.now();
+    tx.close_plan_period(p.id, now, true).await?;
+    let event = AuditEvent::new(&who.actor(now), Action::ProjectDeleted, "project", p.id)
+        .in_org(p.org)
+        .with_data(json!({ "name": p.name }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! comparisons), so the queries are written once in `sql.rs` and instantiated per backend; what
 //! differs (locking, error mapping, migrations) lives in each backend's file.
 
+pub mod billing;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -169,7 +170,7 @@ pub trait Store: Send + Sync {
 
 /// One transaction: locked reads, writes, and a commit that carries the audit events (R13).
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: Send + billing::BillingTx {
     /// Commits the change together with its audit events; refuses an empty list, so no change can
     /// forget its record.
     async fn commit(self: Box<Self>, events: Vec<AuditEvent>) -> StoreResult<Committed>;

@@ -43,6 +43,7 @@ fn db_err(e: sqlx::Error) -> StoreError {
 }
 
 super::sql::impl_tx!(PgTx, Postgres);
+super::billing::impl_billing_tx!(PgTx);
 
 /// The PostgreSQL store.
 pub struct PgStore {

@@ -54,6 +54,7 @@ fn db_err(e: sqlx::Error) -> StoreError {
 }
 
 super::sql::impl_tx!(SqliteTx, Sqlite);
+super::billing::impl_billing_tx!(SqliteTx);
 
 /// The SQLite store.
 pub struct SqliteStore {

@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod audit;
+mod billing;
 mod binary;
 mod check;
 mod concurrency;

@@ -18,6 +18,7 @@ mod support;
 
 mod accounts;
 mod audit;
+mod billing;
 mod envelope;
 mod invitations;
 mod members;

@@ -6,6 +6,7 @@
 #[path = "../api/common.rs"]
 mod common;
 
+mod billing;
 mod invites;
 mod model;
 mod pure;

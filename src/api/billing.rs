@@ -1,0 +1,364 @@
+//! Plans and billing on the wire: `/orgs/{org}/projects/{project}/plan` and
+//! `/orgs/{org}/billing…` (R8). Request bodies here pass through `BillingJson`, which refuses
+//! anything that looks like a full card number before the body is even typed.
+
+use super::AppState;
+use super::cursor::{decode_after, encode_after};
+use super::dto::{Page, PageQuery};
+use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
+use super::problem::{ApiError, Problem};
+use crate::domain::DomainError;
+use crate::domain::billing::{
+    Address, BillTo, BillingProfile, Invoice, InvoiceLine, PaymentMethod, Redemption, VoucherValue,
+    find_card_number,
+};
+use crate::service::billing::{self, PlanView};
+use crate::service::{OrgRef, page_size};
+use axum::Json;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A JSON body that holds no full card number anywhere (keys, strings, numbers): the whole
+/// document is walked before it is typed, and a hit is refused with 422 `card_number_refused`
+/// naming where it was, never what it was. Nothing is stored and the body is never logged.
+pub struct BillingJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for BillingJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let AppJson(value) = AppJson::<serde_json::Value>::from_request(req, state).await?;
+        if let Some(path) = find_card_number(&value) {
+            return Err(DomainError::CardNumberRefused(path).into());
+        }
+        serde_json::from_value(value).map(BillingJson).map_err(|e| {
+            ApiError::edge(
+                StatusCode::BAD_REQUEST,
+                "validation_failed",
+                format!("the request body does not fit: {e}"),
+            )
+        })
+    }
+}
+
+/// A project's plan. `monthly_price` and `currency` appear only for callers holding
+/// `billing.read` (R8).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PlanDto {
+    /// The tier.
+    pub tier: String,
+    /// Storage, GB.
+    pub storage_gb: i64,
+    /// Development environments.
+    pub environments: i64,
+    /// User licenses.
+    pub licenses: i64,
+    /// Since when the project has had this plan.
+    pub since: DateTime<Utc>,
+    /// The plan's monthly price in minor units (only with `billing.read`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_price: Option<i64>,
+    /// The price's currency (only with `billing.read`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+impl PlanDto {
+    fn new(v: PlanView, currency: &str) -> Self {
+        PlanDto {
+            tier: v.period.plan.tier,
+            storage_gb: v.period.plan.storage_gb,
+            environments: v.period.plan.environments,
+            licenses: v.period.plan.licenses,
+            since: v.period.from,
+            monthly_price: v.show_prices.then_some(v.period.monthly_price),
+            currency: v.show_prices.then(|| currency.to_owned()),
+        }
+    }
+}
+
+/// `PUT …/plan`: the tier and, optionally, the amounts (left out: the tier's included ones).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    /// A tier of the catalog, e.g. `pro`.
+    pub tier: String,
+    /// Storage, GB (0 up to the tier's limit).
+    pub storage_gb: Option<i64>,
+    /// Development environments (0 up to the tier's limit).
+    pub environments: Option<i64>,
+    /// User licenses (0 up to the tier's limit).
+    pub licenses: Option<i64>,
+}
+
+/// A voucher the organization redeemed and no invoice used yet.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VoucherDto {
+    /// The code.
+    pub code: String,
+    /// `amount` or `percent`.
+    pub kind: &'static str,
+    /// For `amount`: minor units off the next invoice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// For `percent`: the share of the next invoice's subtotal taken off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent: Option<i64>,
+    /// When it was redeemed.
+    pub redeemed_at: DateTime<Utc>,
+}
+
+impl From<&Redemption> for VoucherDto {
+    fn from(r: &Redemption) -> Self {
+        VoucherDto {
+            code: r.code.clone(),
+            kind: r.value.kind(),
+            amount: match r.value {
+                VoucherValue::Amount(a) => Some(a),
+                VoucherValue::Percent(_) => None,
+            },
+            percent: match r.value {
+                VoucherValue::Percent(p) => Some(p),
+                VoucherValue::Amount(_) => None,
+            },
+            redeemed_at: r.redeemed_at,
+        }
+    }
+}
+
+/// The billing profile (fields are `null` until one is saved) and the vouchers waiting for the
+/// next invoice.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BillingDto {
+    /// The name invoices are made out to.
+    pub name: Option<String>,
+    /// The billing address.
+    pub address: Option<Address>,
+    /// The EU VAT number.
+    pub vat_number: Option<String>,
+    /// The currency invoices are in.
+    pub currency: String,
+    /// Brand, last four digits and expiry only.
+    pub payment_method: Option<PaymentMethod>,
+    /// Redeemed vouchers not yet applied to an invoice.
+    pub vouchers: Vec<VoucherDto>,
+}
+
+impl BillingDto {
+    fn new(profile: Option<BillingProfile>, vouchers: &[Redemption], currency: &str) -> Self {
+        let vouchers = vouchers.iter().map(VoucherDto::from).collect();
+        match profile {
+            Some(p) => BillingDto {
+                name: Some(p.name),
+                address: Some(p.address),
+                vat_number: p.vat_number,
+                currency: p.currency,
+                payment_method: p.payment_method,
+                vouchers,
+            },
+            None => BillingDto {
+                name: None,
+                address: None,
+                vat_number: None,
+                currency: currency.to_owned(),
+                payment_method: None,
+                vouchers,
+            },
+        }
+    }
+}
+
+/// `POST …/billing/vouchers`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    /// The voucher code (case does not matter).
+    pub code: String,
+}
+
+/// An invoice. Amounts are integer minor units of `currency`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InvoiceDto {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Its number, `INV-000001`: gap-free per server.
+    pub number: String,
+    /// The month billed, `YYYY-MM`.
+    pub month: String,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// `open`, `paid` or `void`.
+    pub status: String,
+    /// Plan lines (prorated by day), then voucher lines (negative).
+    pub lines: Vec<InvoiceLine>,
+    /// Sum of the plan lines.
+    pub subtotal: i64,
+    /// What is due, never below zero.
+    pub total: i64,
+    /// Whom it is made out to (the billing profile when it was produced).
+    pub bill_to: Option<BillTo>,
+    /// When it was produced.
+    pub issued_at: DateTime<Utc>,
+}
+
+impl From<Invoice> for InvoiceDto {
+    fn from(i: Invoice) -> Self {
+        InvoiceDto {
+            id: i.id,
+            number: i.number,
+            month: i.month.to_string(),
+            currency: i.currency,
+            status: i.status,
+            lines: i.lines,
+            subtotal: i.subtotal,
+            total: i.total,
+            bill_to: i.bill_to,
+            issued_at: i.issued_at,
+        }
+    }
+}
+
+/// A project's plan: tier, storage, environments, licenses, since when; the price only with
+/// `billing.read` (R8). Needs the project to be reachable (R11).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/projects/{project}/plan", tag = "billing", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name")),
+    responses((status = 200, body = PlanDto), (status = 404, body = Problem)))]
+pub async fn get_plan(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath((org, project)): AppPath<(String, String)>,
+) -> Result<Json<PlanDto>, ApiError> {
+    let v = billing::get_plan(&s.gh, &who, &OrgRef::parse(&org), &project).await?;
+    Ok(Json(PlanDto::new(v, &s.gh.plans.currency)))
+}
+
+/// Change a project's plan (`plans.manage`): a tier of the catalog, with storage, environments
+/// and licenses within the tier's limits (422 `plan_limit_exceeded` names the limit).
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/projects/{project}/plan", tag = "billing", security(("bearer" = [])), request_body = PlanRequest,
+    params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name")),
+    responses((status = 200, body = PlanDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_plan(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath((org, project)): AppPath<(String, String)>,
+    BillingJson(req): BillingJson<PlanRequest>,
+) -> Result<Json<PlanDto>, ApiError> {
+    let choice = billing::PlanChoice {
+        tier: req.tier,
+        storage_gb: req.storage_gb,
+        environments: req.environments,
+        licenses: req.licenses,
+    };
+    let v = billing::set_plan(&s.gh, &who, &OrgRef::parse(&org), &project, &choice).await?;
+    Ok(Json(PlanDto::new(v, &s.gh.plans.currency)))
+}
+
+/// The billing profile and the redeemed vouchers waiting for the next invoice (`billing.read`;
+/// a member without it gets 403, R8).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/billing", tag = "billing", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug")),
+    responses((status = 200, body = BillingDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_billing(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath(org): AppPath<String>,
+) -> Result<Json<BillingDto>, ApiError> {
+    let (p, v) = billing::get_billing(&s.gh, &who, &OrgRef::parse(&org)).await?;
+    Ok(Json(BillingDto::new(p, &v, &s.gh.plans.currency)))
+}
+
+/// Replace the billing profile (`billing.manage`): name, address, EU VAT number (format checked
+/// per country, 422 `vat_invalid`), the catalog's currency (422 `currency_unsupported`
+/// otherwise), and a payment method of brand, last four digits and expiry only. Anything that
+/// looks like a full card number, anywhere in the body, is refused with 422
+/// `card_number_refused`.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/billing", tag = "billing", security(("bearer" = [])), request_body = BillingProfile,
+    params(("org" = String, Path, description = "id or slug")),
+    responses((status = 200, body = BillingDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_billing(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath(org): AppPath<String>,
+    BillingJson(req): BillingJson<BillingProfile>,
+) -> Result<Json<BillingDto>, ApiError> {
+    let (p, v) = billing::put_billing(&s.gh, &who, &OrgRef::parse(&org), req).await?;
+    Ok(Json(BillingDto::new(p, &v, &s.gh.plans.currency)))
+}
+
+/// Redeem a voucher code (`billing.manage`); it applies to the organization's next invoice.
+/// Unknown, expired, used-up or another organization's codes: 422 `voucher_invalid`; a code
+/// this organization already redeemed: 409 `voucher_already_redeemed`.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/billing/vouchers", tag = "billing", security(("bearer" = [])), request_body = RedeemRequest,
+    params(("org" = String, Path, description = "id or slug")),
+    responses((status = 201, body = VoucherDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn redeem_voucher(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath(org): AppPath<String>,
+    BillingJson(req): BillingJson<RedeemRequest>,
+) -> Result<(StatusCode, Json<VoucherDto>), ApiError> {
+    let r = billing::redeem_voucher(&s.gh, &who, &OrgRef::parse(&org), &req.code).await?;
+    Ok((StatusCode::CREATED, Json(VoucherDto::from(&r))))
+}
+
+/// The organization's invoices, newest month first (`billing.read`).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/billing/invoices", tag = "billing", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug"), PageQuery),
+    responses((status = 200, body = Page<InvoiceDto>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_invoices(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath(org): AppPath<String>,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<Page<InvoiceDto>>, ApiError> {
+    let limit = page_size(q.limit)?;
+    let from = q.cursor.as_deref().map(decode_after).transpose()?;
+    let page =
+        billing::list_invoices(&s.gh, &who, &OrgRef::parse(&org), from.as_ref(), limit).await?;
+    Ok(Json(Page {
+        next_cursor: page.next.as_ref().map(encode_after),
+        items: page.items.into_iter().map(InvoiceDto::from).collect(),
+    }))
+}
+
+/// One invoice (`billing.read`).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/billing/invoices/{id}", tag = "billing", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug"), ("id" = String, Path, description = "invoice id")),
+    responses((status = 200, body = InvoiceDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_invoice(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath((org, id)): AppPath<(String, String)>,
+) -> Result<Json<InvoiceDto>, ApiError> {
+    let id = path_id(&id, "id")?;
+    let (i, _) = billing::get_invoice(&s.gh, &who, &OrgRef::parse(&org), id).await?;
+    Ok(Json(InvoiceDto::from(i)))
+}
+
+/// One invoice as a PDF (`billing.read`): its number, lines and total, as in the JSON.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/billing/invoices/{id}/pdf", tag = "billing", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug"), ("id" = String, Path, description = "invoice id")),
+    responses((status = 200, description = "the invoice as a PDF", content_type = "application/pdf"), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn invoice_pdf(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath((org, id)): AppPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, "id")?;
+    let (i, org_name) = billing::get_invoice(&s.gh, &who, &OrgRef::parse(&org), id).await?;
+    let bytes = crate::pdf::invoice_pdf(&i, &org_name);
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{}.pdf\"", i.number)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
