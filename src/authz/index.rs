@@ -2,9 +2,9 @@
 //!
 //! Loaded at start; after every commit that changes grants, and on every PostgreSQL notification
 //! from another process (with a periodic poll as the safety net), it reloads exactly the
-//! organizations changed since the revision it knows. The changed organizations' grants are built
-//! outside the lock and put in under one write lock, so a reader sees them all either before or
-//! after a change, never half of it.
+//! organizations changed since the revision it knows. Each organization's grants are an
+//! immutable `Arc` swapped whole, so a reader sees one organization either before or after a
+//! change, never half of it.
 
 use super::eval;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
@@ -116,21 +116,12 @@ impl OrgGrants {
     }
 }
 
-/// What the index keeps of one organization besides its members' grants: who they are (to
-/// take them out again) and its projects' names (for listings).
-#[derive(Default)]
-struct OrgEntry {
-    members: Vec<UserId>,
-    projects: IdMap<ProjectId, String>,
-}
-
-/// Flat maps, so a check is as few dependent memory reads as can be: a project's organization,
-/// then the member's grants keyed by (organization, user) in one table of every membership.
 #[derive(Default)]
 struct Inner {
-    orgs: IdMap<OrgId, OrgEntry>,
-    projects: IdMap<ProjectId, OrgId>,
-    members: IdMap<(OrgId, UserId), MemberGrants>,
+    orgs: IdMap<OrgId, Arc<OrgGrants>>,
+    /// Each project's organization and that organization's grants, so a project check is one
+    /// lookup away from the member.
+    projects: IdMap<ProjectId, (OrgId, Arc<OrgGrants>)>,
     user_orgs: IdMap<UserId, Vec<OrgId>>,
 }
 
@@ -140,8 +131,7 @@ impl Inner {
             for p in old.projects.keys() {
                 self.projects.remove(p);
             }
-            for u in &old.members {
-                self.members.remove(&(org, *u));
+            for u in old.members.keys() {
                 if let Some(list) = self.user_orgs.get_mut(u) {
                     list.retain(|o| *o != org);
                     if list.is_empty() {
@@ -151,20 +141,14 @@ impl Inner {
             }
         }
         if let Some(g) = grants {
+            let g = Arc::new(g);
             for p in g.projects.keys() {
-                self.projects.insert(*p, org);
+                self.projects.insert(*p, (org, g.clone()));
             }
-            let mut members = Vec::with_capacity(g.members.len());
-            for (u, m) in g.members {
-                self.user_orgs.entry(u).or_default().push(org);
-                self.members.insert((org, u), m);
-                members.push(u);
+            for u in g.members.keys() {
+                self.user_orgs.entry(*u).or_default().push(org);
             }
-            let entry = OrgEntry {
-                members,
-                projects: g.projects,
-            };
-            self.orgs.insert(org, entry);
+            self.orgs.insert(org, g);
         }
     }
 }
@@ -299,7 +283,7 @@ impl Index {
             .inner
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        inner.projects.get(&project).copied()
+        inner.projects.get(&project).map(|(org, _)| *org)
     }
 
     /// Whether `user` holds `permission` in `org`. Unknown users and organizations hold nothing.
@@ -309,8 +293,9 @@ impl Index {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         inner
-            .members
-            .get(&(org, user))
+            .orgs
+            .get(&org)
+            .and_then(|g| g.members.get(&user))
             .is_some_and(|m| m.permissions.contains(permission))
     }
 
@@ -328,7 +313,7 @@ impl Index {
         inner
             .projects
             .get(&project)
-            .and_then(|org| inner.members.get(&(*org, user)))
+            .and_then(|(_, g)| g.members.get(&user))
             .and_then(|m| m.project_role(project))
             .is_some_and(|role| role.allows(permission))
     }
@@ -344,7 +329,7 @@ impl Index {
             let Some(g) = inner.orgs.get(org) else {
                 continue;
             };
-            let Some(member) = inner.members.get(&(*org, user)) else {
+            let Some(member) = g.members.get(&user) else {
                 continue;
             };
             for (id, name) in &g.projects {
