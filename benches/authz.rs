@@ -1290,7 +1290,10 @@ fn in_process(
     let cd = time_each(&sample, overhead, budget, 1, |q| cedar_check(&cedar, q));
     let cb = time_each(&sample, overhead, budget, 1, |q| casbin_check(&casbin, q));
     for (name, t) in [
-        ("guildhall, index of this organization alone (the model cedar and casbin get)", &gh),
+        (
+            "guildhall, index of this organization alone (the model cedar and casbin get)",
+            &gh,
+        ),
         ("guildhall, index of the whole data set", &gh_all),
         ("bare map", &bare),
         ("cedar-policy 4", &cd),
