@@ -181,14 +181,8 @@ impl Index {
         let revision = tx.revision().await?;
         let snapshots = tx.load_grants(None).await?;
         drop(tx);
-        // Each snapshot is dropped as soon as its grants are built, to keep the peak down.
-        let mut inner = Inner::default();
-        for s in snapshots {
-            if let Some(org) = s.org {
-                inner.put(org, Some(OrgGrants::from_snapshot(&s)));
-            }
-        }
-        Ok(Index::new(store, revision, inner))
+        // Owned: each snapshot is dropped as soon as its grants are built, to keep the peak down.
+        Ok(Index::new(store, revision, snapshots))
     }
 
     /// An index over `snapshots` at `revision`, for tools and benchmarks that build grants in
@@ -198,16 +192,21 @@ impl Index {
         revision: u64,
         snapshots: &[OrgSnapshot],
     ) -> Arc<Index> {
+        Index::new(store, revision, snapshots)
+    }
+
+    fn new<S: std::borrow::Borrow<OrgSnapshot>>(
+        store: Arc<dyn Store>,
+        revision: u64,
+        snapshots: impl IntoIterator<Item = S>,
+    ) -> Arc<Index> {
         let mut inner = Inner::default();
         for s in snapshots {
+            let s = s.borrow();
             if let Some(org) = s.org {
                 inner.put(org, Some(OrgGrants::from_snapshot(s)));
             }
         }
-        Index::new(store, revision, inner)
-    }
-
-    fn new(store: Arc<dyn Store>, revision: u64, inner: Inner) -> Arc<Index> {
         Arc::new(Index {
             inner: RwLock::new(inner),
             revision: AtomicU64::new(revision),

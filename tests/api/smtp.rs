@@ -189,20 +189,10 @@ async fn mails_arrive_over_smtp_and_their_tokens_work(store: Store) {
     );
     let token = link_token(&mail, "/invitations/accept").expect("token in the mail");
     // The mail's state settles to `sent`.
-    let mut state = String::new();
-    for _ in 0..100 {
-        let list = app
-            .get(&format!("/api/v1/orgs/{slug}/invitations"), &ada.token)
-            .await
-            .expect(200)
-            .body;
-        state = list["items"][0]["mail"].as_str().unwrap_or("").to_owned();
-        if state == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(state, "sent");
+    assert_eq!(
+        wait_for_mail_state(&app, slug, &ada.token, "sent").await,
+        "sent"
+    );
     assert_eq!(inv["mail"], "pending", "SMTP sends in the background");
     app.req(
         Method::POST,
@@ -305,6 +295,25 @@ async fn mails_arrive_over_smtp_and_their_tokens_work_on_postgres() {
     mails_arrive_over_smtp_and_their_tokens_work(Store::Postgres).await;
 }
 
+/// A loopback port with nothing listening on it (yet).
+fn free_port() -> u16 {
+    let probe = TcpListener::bind("127.0.0.1:0").expect("bind");
+    probe.local_addr().expect("addr").port()
+}
+
+/// Polls the first invitation's mail state for up to 10 s until it is `wanted`; the last state seen.
+async fn wait_for_mail_state(app: &TestApp, slug: &str, token: &str, wanted: &str) -> String {
+    let mut state = String::new();
+    for _ in 0..200 {
+        state = mail_state(app, slug, token).await;
+        if state == wanted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    state
+}
+
 /// The state of the first invitation of `slug`'s list, read as `token`.
 async fn mail_state(app: &TestApp, slug: &str, token: &str) -> String {
     let list = app
@@ -317,11 +326,7 @@ async fn mail_state(app: &TestApp, slug: &str, token: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_smtp_send_is_retried_until_the_listener_comes_up() {
-    // A port with nothing listening on it yet.
-    let port = {
-        let probe = TcpListener::bind("127.0.0.1:0").expect("bind");
-        probe.local_addr().expect("addr").port()
-    };
+    let port = free_port();
     let app = spawn_with_smtp(
         Store::Sqlite,
         port,
@@ -355,15 +360,10 @@ async fn a_failed_smtp_send_is_retried_until_the_listener_comes_up() {
     serve_smtp(listener, inbox.clone());
     let mail = inbox.wait_for(&email, 1).await.remove(0);
     let token = link_token(&mail, "/invitations/accept").expect("token");
-    let mut state = String::new();
-    for _ in 0..200 {
-        state = mail_state(&app, slug, &ada.token).await;
-        if state == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(state, "sent");
+    assert_eq!(
+        wait_for_mail_state(&app, slug, &ada.token, "sent").await,
+        "sent"
+    );
     app.req(
         Method::POST,
         "/api/v1/invitations/accept",
@@ -376,10 +376,7 @@ async fn a_failed_smtp_send_is_retried_until_the_listener_comes_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_smtp_send_that_never_succeeds_shows_failed_and_can_be_resent() {
-    let port = {
-        let probe = TcpListener::bind("127.0.0.1:0").expect("bind");
-        probe.local_addr().expect("addr").port()
-    };
+    let port = free_port();
     let app = spawn_with_smtp(
         Store::Sqlite,
         port,
@@ -399,15 +396,10 @@ async fn an_smtp_send_that_never_succeeds_shows_failed_and_can_be_resent() {
         .await
         .expect(201)
         .body;
-    let mut state = String::new();
-    for _ in 0..200 {
-        state = mail_state(&app, slug, &ada.token).await;
-        if state == "failed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(state, "failed");
+    assert_eq!(
+        wait_for_mail_state(&app, slug, &ada.token, "failed").await,
+        "failed"
+    );
     // The invitation itself is intact and pending; re-sending tries the mail again.
     let id = created["id"].as_str().expect("id");
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the smtp port");
@@ -425,12 +417,8 @@ async fn an_smtp_send_that_never_succeeds_shows_failed_and_can_be_resent() {
     assert_eq!(resent["state"], "pending");
     assert_eq!(resent["mail"], "pending");
     inbox.wait_for(&email, 1).await;
-    for _ in 0..200 {
-        state = mail_state(&app, slug, &ada.token).await;
-        if state == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(state, "sent");
+    assert_eq!(
+        wait_for_mail_state(&app, slug, &ada.token, "sent").await,
+        "sent"
+    );
 }

@@ -612,7 +612,7 @@ async fn check_state(fx: &Fixture, slug: &str, w: &World) -> Result<(), String> 
     let app = &fx.app;
     let owner = &fx.users[w.owner];
     let server = app.members(owner, slug).await;
-    let mut model: Vec<(String, Vec<String>)> = w
+    let model: Vec<(String, Vec<String>)> = w
         .members
         .iter()
         .map(|(u, roles)| {
@@ -621,34 +621,7 @@ async fn check_state(fx: &Fixture, slug: &str, w: &World) -> Result<(), String> 
             (fx.users[*u].id.clone(), names)
         })
         .collect();
-    model.sort();
-    if server != model {
-        return Err(format!(
-            "members differ:\n  server {server:?}\n  model  {model:?}"
-        ));
-    }
-    let owners: Vec<&String> = server
-        .iter()
-        .filter(|(_, r)| r.iter().any(|n| n == "owner"))
-        .map(|(id, _)| id)
-        .collect();
-    if owners != [&owner.id] {
-        return Err(format!(
-            "R3: the owners are {owners:?}, not just {}",
-            owner.id
-        ));
-    }
-    let org = app
-        .get(&format!("/api/v1/orgs/{slug}"), &owner.token)
-        .await
-        .expect(200)
-        .body;
-    if org["owner"]["id"] != owner.id.as_str() {
-        return Err(format!(
-            "R3: the organization names {} as its owner",
-            org["owner"]
-        ));
-    }
+    super::server::members_and_owner_agree(app, slug, owner, &server, model).await?;
     let listed = app
         .get(
             &format!("/api/v1/orgs/{slug}/invitations?limit=100"),

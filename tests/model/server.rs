@@ -780,29 +780,21 @@ fn perm_set(names: &[Value]) -> Result<Perms, String> {
 
 /// After every step: members, custom roles and effective permissions match the model, and R3
 /// and R6 hold on what the server shows.
-async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> {
-    let app = &fx.app;
-    let owner = &fx.users[0];
-
-    // Members and their roles.
-    let server = app.members(owner, slug).await;
-    let mut model: Vec<(String, Vec<String>)> = m
-        .members
-        .iter()
-        .map(|(u, roles)| {
-            let mut names: Vec<String> = roles.iter().map(|r| m.name_of(*r)).collect();
-            names.sort();
-            (fx.id(*u).to_owned(), names)
-        })
-        .collect();
+/// The server's members and roles are the model's, and R3 holds: `owner` is the one owner, in the
+/// member list and in the organization's own answer.
+pub async fn members_and_owner_agree(
+    app: &crate::common::TestApp,
+    slug: &str,
+    owner: &crate::common::TestUser,
+    server: &[(String, Vec<String>)],
+    mut model: Vec<(String, Vec<String>)>,
+) -> Result<(), String> {
     model.sort();
     if server != model {
         return Err(format!(
             "members differ:\n  server {server:?}\n  model  {model:?}"
         ));
     }
-
-    // R3: exactly one owner, and still the one who created the organization.
     let owners: Vec<&String> = server
         .iter()
         .filter(|(_, roles)| roles.iter().any(|r| r == "owner"))
@@ -825,6 +817,26 @@ async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> 
             org["owner"]
         ));
     }
+    Ok(())
+}
+
+async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> {
+    let app = &fx.app;
+    let owner = &fx.users[0];
+
+    // Members and their roles.
+    let server = app.members(owner, slug).await;
+    let model: Vec<(String, Vec<String>)> = m
+        .members
+        .iter()
+        .map(|(u, roles)| {
+            let mut names: Vec<String> = roles.iter().map(|r| m.name_of(*r)).collect();
+            names.sort();
+            (fx.id(*u).to_owned(), names)
+        })
+        .collect();
+    // R3: exactly one owner, and still the one who created the organization.
+    members_and_owner_agree(app, slug, owner, &server, model).await?;
 
     // Custom roles: as the model has them, with nothing their author did not hold (R6) and
     // none of the owner's own (SPEC §3).
