@@ -2,9 +2,9 @@
 //!
 //! Loaded at start; after every commit that changes grants, and on every PostgreSQL notification
 //! from another process (with a periodic poll as the safety net), it reloads exactly the
-//! organizations changed since the revision it knows. Each organization's grants are an
-//! immutable `Arc` swapped whole, so a reader sees one organization either before or after a
-//! change, never half of it.
+//! organizations changed since the revision it knows. An organization's grants are built aside
+//! ([`OrgGrants`], pure) and then written into the lookup tables under one write lock, so a
+//! reader sees one organization either before or after a change, never half of it.
 
 use super::eval;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
@@ -116,40 +116,214 @@ impl OrgGrants {
     }
 }
 
+/// A process-local number for an organization, so the organizations a user belongs to fit in
+/// a cache line or two. Given out when an organization enters the index, freed when it leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Slot(u32);
+
+/// One organization a user belongs to and what their roles add up to there: what a check reads.
+#[derive(Clone, Copy, Debug)]
+struct Membership {
+    org: Slot,
+    permissions: PermSet,
+}
+
+/// The tables a check reads are keyed by the question's own ids, so that the lookups a check
+/// makes do not wait on each other: the project's (or organization's) slot and the user's
+/// memberships are fetched side by side, and a granted project role is one more lookup keyed by
+/// the (user, project) pair. Over a large index each lookup is a cache miss; independent misses
+/// overlap, dependent ones add up.
 #[derive(Default)]
 struct Inner {
-    orgs: IdMap<OrgId, Arc<OrgGrants>>,
-    /// Each project's organization and that organization's grants, so a project check is one
-    /// lookup away from the member.
-    projects: IdMap<ProjectId, (OrgId, Arc<OrgGrants>)>,
-    user_orgs: IdMap<UserId, Vec<OrgId>>,
+    /// Each organization's slot.
+    slots: IdMap<OrgId, Slot>,
+    /// By slot: the organization and its grants, for listings and for the next change.
+    orgs: Vec<Option<(OrgId, OrgGrants)>>,
+    /// Slots given back, for the next organization.
+    free: Vec<Slot>,
+    /// Each project's organization.
+    projects: IdMap<ProjectId, Slot>,
+    /// Each user's memberships, sorted by slot.
+    users: IdMap<UserId, Box<[Membership]>>,
+    /// The strongest project role granted to a member, directly or through a group (R11),
+    /// organization-wide reach aside. Most members hold none.
+    granted: IdMap<(UserId, ProjectId), ProjectRole>,
 }
 
 impl Inner {
+    /// Replaces `org`'s grants (`None`: it is gone).
     fn put(&mut self, org: OrgId, grants: Option<OrgGrants>) {
-        if let Some(old) = self.orgs.remove(&org) {
-            for p in old.projects.keys() {
-                self.projects.remove(p);
+        let slot = self.slots.get(&org).copied();
+        if let Some(slot) = slot {
+            if let Some((_, old)) = self.orgs[slot.0 as usize].take() {
+                self.forget(slot, &old);
             }
-            for u in old.members.keys() {
-                if let Some(list) = self.user_orgs.get_mut(u) {
-                    list.retain(|o| *o != org);
-                    if list.is_empty() {
-                        self.user_orgs.remove(u);
-                    }
+        }
+        match grants {
+            Some(g) => {
+                let slot = slot.unwrap_or_else(|| self.new_slot(org));
+                for (user, member) in &g.members {
+                    let m = Membership {
+                        org: slot,
+                        permissions: member.permissions,
+                    };
+                    let list = self.users.entry(*user).or_default();
+                    let mut v = std::mem::take(list).into_vec();
+                    let at = v.partition_point(|x| x.org < slot);
+                    v.insert(at, m);
+                    *list = v.into_boxed_slice();
+                }
+                self.learn(slot, &g);
+                self.orgs[slot.0 as usize] = Some((org, g));
+            }
+            None => {
+                if let Some(slot) = slot {
+                    self.slots.remove(&org);
+                    self.free.push(slot);
                 }
             }
         }
-        if let Some(g) = grants {
-            let g = Arc::new(g);
-            for p in g.projects.keys() {
-                self.projects.insert(*p, (org, g.clone()));
-            }
-            for u in g.members.keys() {
-                self.user_orgs.entry(*u).or_default().push(org);
-            }
-            self.orgs.insert(org, g);
+    }
+
+    fn new_slot(&mut self, org: OrgId) -> Slot {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.orgs.push(None);
+            Slot(u32::try_from(self.orgs.len() - 1).expect("fewer than 2^32 organizations"))
+        });
+        self.slots.insert(org, slot);
+        slot
+    }
+
+    /// Adds `g`'s projects and granted roles (memberships are added by the caller).
+    fn learn(&mut self, slot: Slot, g: &OrgGrants) {
+        for p in g.projects.keys() {
+            self.projects.insert(*p, slot);
         }
+        for (user, member) in &g.members {
+            for (p, role) in &member.projects {
+                self.granted.insert((*user, *p), *role);
+            }
+        }
+    }
+
+    /// Removes everything `old` put in the tables for `slot`.
+    fn forget(&mut self, slot: Slot, old: &OrgGrants) {
+        for p in old.projects.keys() {
+            self.projects.remove(p);
+        }
+        for (user, member) in &old.members {
+            for (p, _) in &member.projects {
+                self.granted.remove(&(*user, *p));
+            }
+            if let Some(list) = self.users.get_mut(user) {
+                if list.len() == 1 {
+                    self.users.remove(user);
+                } else {
+                    *list = list.iter().filter(|m| m.org != slot).copied().collect();
+                }
+            }
+        }
+    }
+
+    /// Builds the tables for many organizations at once (a load), sorting each user's
+    /// memberships once instead of once per organization. A repeated organization: the later wins.
+    fn bulk(grants: impl Iterator<Item = (OrgId, OrgGrants)>) -> Inner {
+        let latest: IdMap<OrgId, OrgGrants> = grants.collect();
+        let mut inner = Inner::default();
+        let mut users: IdMap<UserId, Vec<Membership>> = IdMap::default();
+        for (org, g) in latest {
+            let slot = inner.new_slot(org);
+            for (user, member) in &g.members {
+                users.entry(*user).or_default().push(Membership {
+                    org: slot,
+                    permissions: member.permissions,
+                });
+            }
+            inner.learn(slot, &g);
+            inner.orgs[slot.0 as usize] = Some((org, g));
+        }
+        inner.users = users
+            .into_iter()
+            .map(|(u, mut v)| {
+                v.sort_unstable_by_key(|m| m.org);
+                (u, v.into_boxed_slice())
+            })
+            .collect();
+        inner
+    }
+
+    /// The organization a project belongs to, if the index knows it.
+    fn org_of(&self, project: ProjectId) -> Option<OrgId> {
+        let slot = self.projects.get(&project)?;
+        self.org_at(*slot).map(|(org, _)| *org)
+    }
+
+    /// Whether `user` holds `permission` in `org`. Unknown users and organizations hold nothing.
+    fn check_org(&self, user: UserId, permission: Permission, org: OrgId) -> bool {
+        let slot = self.slots.get(&org).copied();
+        self.membership(&user, slot)
+            .is_some_and(|m| m.permissions.contains(permission))
+    }
+
+    /// Whether `user` may do `permission` on `project` (R11). Unknown anything: no.
+    fn check_project(
+        &self,
+        user: UserId,
+        permission: ProjectPermission,
+        project: ProjectId,
+    ) -> bool {
+        let slot = self.projects.get(&project).copied();
+        let Some(member) = self.membership(&user, slot) else {
+            return false;
+        };
+        let reach = ProjectRole::from_org(member.permissions);
+        if reach.is_some_and(|r| r.allows(permission)) {
+            return true;
+        }
+        let granted = self.granted.get(&(user, project)).copied();
+        eval::project_role(member.permissions, granted).is_some_and(|r| r.allows(permission))
+    }
+
+    /// Every project `user` may do `permission` on, by organization then project name.
+    fn projects_of(&self, user: UserId, permission: ProjectPermission) -> Vec<Reach> {
+        let mut out = Vec::new();
+        for m in self.users.get(&user).into_iter().flatten() {
+            let Some((org, g)) = self.org_at(m.org) else {
+                continue;
+            };
+            let Some(member) = g.members.get(&user) else {
+                continue;
+            };
+            for (id, name) in &g.projects {
+                if let Some(role) = member.project_role(*id).filter(|r| r.allows(permission)) {
+                    out.push(Reach {
+                        org: *org,
+                        project: *id,
+                        name: name.clone(),
+                        role,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| {
+            (a.org, a.name.to_lowercase(), a.project).cmp(&(
+                b.org,
+                b.name.to_lowercase(),
+                b.project,
+            ))
+        });
+        out
+    }
+
+    fn org_at(&self, slot: Slot) -> Option<&(OrgId, OrgGrants)> {
+        self.orgs.get(slot.0 as usize).and_then(Option::as_ref)
+    }
+
+    fn membership(&self, user: &UserId, slot: Option<Slot>) -> Option<Membership> {
+        let (list, slot) = (self.users.get(user)?, slot?);
+        list.binary_search_by_key(&slot, |m| m.org)
+            .ok()
+            .map(|i| list[i])
     }
 }
 
@@ -200,13 +374,10 @@ impl Index {
         revision: u64,
         snapshots: impl IntoIterator<Item = S>,
     ) -> Arc<Index> {
-        let mut inner = Inner::default();
-        for s in snapshots {
+        let inner = Inner::bulk(snapshots.into_iter().filter_map(|s| {
             let s = s.borrow();
-            if let Some(org) = s.org {
-                inner.put(org, Some(OrgGrants::from_snapshot(s)));
-            }
-        }
+            Some((s.org?, OrgGrants::from_snapshot(s)))
+        }));
         Arc::new(Index {
             inner: RwLock::new(inner),
             revision: AtomicU64::new(revision),
@@ -241,6 +412,7 @@ impl Index {
                 .inner
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Under one write lock: a reader sees every changed organization before or after.
             for (org, grants) in fresh {
                 inner.put(org, grants);
             }
@@ -276,26 +448,20 @@ impl Index {
         });
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The organization a project belongs to, if the index knows it.
     pub fn org_of(&self, project: ProjectId) -> Option<OrgId> {
-        let inner = self
-            .inner
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        inner.projects.get(&project).map(|(org, _)| *org)
+        self.read().org_of(project)
     }
 
     /// Whether `user` holds `permission` in `org`. Unknown users and organizations hold nothing.
     pub fn check_org(&self, user: UserId, permission: Permission, org: OrgId) -> bool {
-        let inner = self
-            .inner
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        inner
-            .orgs
-            .get(&org)
-            .and_then(|g| g.members.get(&user))
-            .is_some_and(|m| m.permissions.contains(permission))
+        self.read().check_org(user, permission, org)
     }
 
     /// Whether `user` may do `permission` on `project` (R11). Unknown anything: no.
@@ -305,50 +471,195 @@ impl Index {
         permission: ProjectPermission,
         project: ProjectId,
     ) -> bool {
-        let inner = self
-            .inner
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        inner
-            .projects
-            .get(&project)
-            .and_then(|(_, g)| g.members.get(&user))
-            .and_then(|m| m.project_role(project))
-            .is_some_and(|role| role.allows(permission))
+        self.read().check_project(user, permission, project)
     }
 
     /// Every project `user` may do `permission` on, by organization then project name.
     pub fn projects_of(&self, user: UserId, permission: ProjectPermission) -> Vec<Reach> {
-        let inner = self
-            .inner
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut out = Vec::new();
-        for org in inner.user_orgs.get(&user).into_iter().flatten() {
-            let Some(g) = inner.orgs.get(org) else {
-                continue;
-            };
-            let Some(member) = g.members.get(&user) else {
-                continue;
-            };
-            for (id, name) in &g.projects {
-                if let Some(role) = member.project_role(*id).filter(|r| r.allows(permission)) {
-                    out.push(Reach {
-                        org: *org,
-                        project: *id,
-                        name: name.clone(),
-                        role,
-                    });
+        self.read().projects_of(user, permission)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The lookup tables against the plain per-organization grants they are built from: after any
+    //! sequence of changes (as `catch_up` applies them) and after a bulk load of the same state.
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    const ORGS: usize = 4;
+    const USERS: usize = 6;
+    const PROJECTS: usize = 8;
+
+    /// The organizations', users' and projects' ids.
+    type Ids = (Vec<OrgId>, Vec<UserId>, Vec<ProjectId>);
+
+    /// A member: user, permission bits, granted (project, role index).
+    type Member = (usize, u32, Vec<(usize, usize)>);
+
+    fn ids() -> Ids {
+        (
+            (0..ORGS).map(|_| OrgId::new()).collect(),
+            (0..USERS).map(|_| UserId::new()).collect(),
+            (0..PROJECTS).map(|_| ProjectId::new()).collect(),
+        )
+    }
+
+    /// A change: an organization's new grants, or its removal. Project `p` belongs to
+    /// organization `p % ORGS`, as a project never moves.
+    #[derive(Clone, Debug)]
+    enum Change {
+        Put {
+            org: usize,
+            members: Vec<Member>,
+            projects: Vec<bool>,
+        },
+        Remove(usize),
+    }
+
+    fn change() -> impl Strategy<Value = Change> {
+        prop_oneof![
+            4 => (
+                0..ORGS,
+                proptest::collection::vec(
+                    (0..USERS, any::<u32>(), proptest::collection::vec((0..PROJECTS, 0..3usize), 0..3)),
+                    0..USERS,
+                ),
+                proptest::collection::vec(any::<bool>(), PROJECTS),
+            )
+                .prop_map(|(org, members, projects)| Change::Put { org, members, projects }),
+            1 => (0..ORGS).prop_map(Change::Remove),
+        ]
+    }
+
+    fn grants(ids: &Ids, org: usize, members: &[Member], projects: &[bool]) -> OrgGrants {
+        let own = |p: usize| p % ORGS == org && projects[p];
+        let mut g = OrgGrants {
+            projects: (0..PROJECTS)
+                .filter(|p| own(*p))
+                .map(|p| (ids.2[p], format!("p{p}")))
+                .collect(),
+            ..OrgGrants::default()
+        };
+        for (u, bits, held) in members {
+            let mut projects: Vec<(ProjectId, ProjectRole)> = held
+                .iter()
+                .filter(|(p, _)| own(*p))
+                .map(|(p, r)| (ids.2[*p], ProjectRole::ALL[*r]))
+                .collect();
+            projects.sort_unstable_by_key(|(p, _)| *p);
+            projects.dedup_by_key(|(p, _)| *p);
+            let permissions = Permission::ALL
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits >> (i % 32) & 1 == 1)
+                .map(|(_, p)| *p)
+                .collect();
+            g.members.insert(
+                ids.1[*u],
+                MemberGrants {
+                    permissions,
+                    projects: projects.into_boxed_slice(),
+                },
+            );
+        }
+        g
+    }
+
+    /// Every answer of `inner` is the one `truth` (each organization's grants) gives.
+    fn agrees(
+        inner: &Inner,
+        truth: &BTreeMap<usize, OrgGrants>,
+        ids: &Ids,
+    ) -> Result<(), TestCaseError> {
+        for (u, user) in ids.1.iter().enumerate() {
+            for (o, org) in ids.0.iter().enumerate() {
+                for p in Permission::ALL {
+                    let want = truth
+                        .get(&o)
+                        .and_then(|g| g.members.get(user))
+                        .is_some_and(|m| m.permissions.contains(*p));
+                    prop_assert_eq!(
+                        inner.check_org(*user, *p, *org),
+                        want,
+                        "user {} org {} {:?}",
+                        u,
+                        o,
+                        p
+                    );
                 }
             }
+            for (j, project) in ids.2.iter().enumerate() {
+                let role = truth
+                    .get(&(j % ORGS))
+                    .and_then(|g| g.project_role(*user, *project));
+                for p in ProjectPermission::ALL {
+                    let want = role.is_some_and(|r| r.allows(*p));
+                    prop_assert_eq!(
+                        inner.check_project(*user, *p, *project),
+                        want,
+                        "user {} project {} {:?}",
+                        u,
+                        j,
+                        p
+                    );
+                }
+            }
+            let listed: Vec<(OrgId, ProjectId, ProjectRole)> = inner
+                .projects_of(*user, ProjectPermission::Read)
+                .into_iter()
+                .map(|r| (r.org, r.project, r.role))
+                .collect();
+            let mut want: Vec<(OrgId, ProjectId, ProjectRole)> = truth
+                .iter()
+                .flat_map(|(o, g)| {
+                    g.projects
+                        .keys()
+                        .filter_map(move |p| g.project_role(*user, *p).map(|r| (ids.0[*o], *p, r)))
+                })
+                .collect();
+            let mut got = listed.clone();
+            got.sort();
+            want.sort();
+            prop_assert_eq!(got, want, "projects of user {}", u);
         }
-        out.sort_by(|a, b| {
-            (a.org, a.name.to_lowercase(), a.project).cmp(&(
-                b.org,
-                b.name.to_lowercase(),
-                b.project,
-            ))
-        });
-        out
+        for (j, project) in ids.2.iter().enumerate() {
+            let want = truth
+                .get(&(j % ORGS))
+                .filter(|g| g.projects.contains_key(project))
+                .map(|_| ids.0[j % ORGS]);
+            prop_assert_eq!(inner.org_of(*project), want, "org of project {}", j);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn changes_and_loads_answer_as_the_grants_say(changes in proptest::collection::vec(change(), 1..25)) {
+            let ids = ids();
+            let mut inner = Inner::default();
+            let mut truth: BTreeMap<usize, OrgGrants> = BTreeMap::new();
+            for c in &changes {
+                match c {
+                    Change::Put { org, members, projects } => {
+                        inner.put(ids.0[*org], Some(grants(&ids, *org, members, projects)));
+                        truth.insert(*org, grants(&ids, *org, members, projects));
+                    }
+                    Change::Remove(org) => {
+                        inner.put(ids.0[*org], None);
+                        truth.remove(org);
+                    }
+                }
+                agrees(&inner, &truth, &ids)?;
+            }
+            let loaded = Inner::bulk(truth.iter().map(|(o, g)| (ids.0[*o], g.clone())));
+            agrees(&loaded, &truth, &ids)?;
+            // Nothing is left behind by removed or replaced organizations.
+            prop_assert_eq!(inner.projects.len(), loaded.projects.len());
+            prop_assert_eq!(inner.granted.len(), loaded.granted.len());
+            prop_assert_eq!(inner.users.len(), loaded.users.len());
+            prop_assert_eq!(inner.slots.len(), truth.len());
+        }
     }
 }
