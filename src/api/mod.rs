@@ -22,7 +22,7 @@ pub mod tokens;
 pub mod transfer;
 pub mod users;
 
-mod middleware;
+pub mod middleware;
 
 use crate::service::Guildhall;
 use axum::Router;

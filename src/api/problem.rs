@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 tokio::task_local! {
-    /// The id of the request being handled, for 500 answers and their log line.
-    pub static REQUEST_ID: String;
+    /// The id of the request being handled (as its `x-request-id` answer header), for 500
+    /// answers and their log line.
+    pub static REQUEST_ID: HeaderValue;
 }
 
 /// A problem document.
@@ -208,8 +209,10 @@ impl IntoResponse for ApiError {
                 }
                 if status == StatusCode::INTERNAL_SERVER_ERROR {
                     let id = REQUEST_ID
-                        .try_with(Clone::clone)
-                        .unwrap_or_else(|_| uuid::Uuid::new_v4().to_string());
+                        .try_with(|v| v.to_str().map(str::to_owned))
+                        .ok()
+                        .and_then(Result::ok)
+                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
                     // Logged once, here, with the id the client is given; never shown.
                     tracing::error!(request.id = %id, error = %error_chain(&e), "request failed");
                     body.detail =
