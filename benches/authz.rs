@@ -2475,11 +2475,6 @@ fn pct(v: &mut [Duration], q: f64) -> Duration {
 
 // ------------------------------------------------------------------------------------------------
 
-/// mimalloc instead of glibc's malloc: a request allocates and frees dozens of small blocks
-/// and a few large futures, and glibc consolidates its fast bins on every large one.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> anyhow::Result<()> {
     if std::env::var("GUILDHALL_BENCH_CHILD").is_ok_and(|v| v == "load") {
         return child_main();

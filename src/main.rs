@@ -75,11 +75,6 @@ enum VouchersCommand {
     },
 }
 
-/// mimalloc instead of glibc's malloc: a request allocates and frees dozens of small blocks
-/// and a few large futures, and glibc consolidates its fast bins on every large one.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
