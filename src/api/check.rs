@@ -162,9 +162,15 @@ pub async fn check_batch(
     let mut errors = Vec::new();
     let mut at_least = req.at_least_revision;
     for (i, c) in req.checks.iter().enumerate() {
-        match parse_check(c, &format!("checks[{i}].")) {
+        // The field prefix is formatted only for a check that fails: none of the good ones
+        // pays for a string.
+        match parse_check(c, "") {
             Ok(q) => questions.push(q),
-            Err(e) => errors.extend(e),
+            Err(_) => errors.extend(
+                parse_check(c, &format!("checks[{i}]."))
+                    .err()
+                    .unwrap_or_default(),
+            ),
         }
         at_least = at_least.max(c.at_least_revision);
     }

@@ -351,12 +351,23 @@ pub struct Index {
 impl Index {
     /// Loads every organization's grants from `store`.
     pub async fn load(store: Arc<dyn Store>) -> StoreResult<Arc<Index>> {
+        let started = std::time::Instant::now();
         let mut tx = store.read().await?;
         let revision = tx.revision().await?;
         let snapshots = tx.load_grants(None).await?;
         drop(tx);
+        let read = started.elapsed();
+        let orgs = snapshots.len();
         // Owned: each snapshot is dropped as soon as its grants are built, to keep the peak down.
-        Ok(Index::new(store, revision, snapshots))
+        let index = Index::new(store, revision, snapshots);
+        tracing::info!(
+            organizations = orgs,
+            revision,
+            read_ms = read.as_millis() as u64,
+            built_ms = (started.elapsed() - read).as_millis() as u64,
+            "authorization index loaded"
+        );
+        Ok(index)
     }
 
     /// An index over `snapshots` at `revision`, for tools and benchmarks that build grants in
