@@ -120,7 +120,7 @@ pin_project_lite::pin_project! {
     /// The inner answer, finished by [`Edge`] when it is ready. A named future, not a boxed
     /// `async` block: no allocation per request, and nothing the size of the route's future
     /// moved around.
-    pub struct EdgeFuture<F> {
+    struct EdgeFuture<F> {
         #[pin]
         answer: tokio::task::futures::TaskLocalFuture<HeaderValue, F>,
         seen: Option<Seen>,

@@ -209,9 +209,9 @@ impl IntoResponse for ApiError {
                 }
                 if status == StatusCode::INTERNAL_SERVER_ERROR {
                     let id = REQUEST_ID
-                        .try_with(|v| v.to_str().map(str::to_owned))
+                        .try_with(|v| v.to_str().ok().map(str::to_owned))
                         .ok()
-                        .and_then(Result::ok)
+                        .flatten()
                         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
                     // Logged once, here, with the id the client is given; never shown.
                     tracing::error!(request.id = %id, error = %error_chain(&e), "request failed");

@@ -133,6 +133,19 @@ struct Membership {
 /// memberships are fetched side by side, and a granted project role is one more lookup keyed by
 /// the (user, project) pair. Over a large index each lookup is a cache miss; independent misses
 /// overlap, dependent ones add up.
+/// Each member of the organization in `slot` with what a check reads of them there.
+fn memberships(slot: Slot, g: &OrgGrants) -> impl Iterator<Item = (UserId, Membership)> + '_ {
+    g.members.iter().map(move |(user, member)| {
+        (
+            *user,
+            Membership {
+                org: slot,
+                permissions: member.permissions,
+            },
+        )
+    })
+}
+
 #[derive(Default)]
 struct Inner {
     /// Each organization's slot.
@@ -162,19 +175,14 @@ impl Inner {
         match grants {
             Some(g) => {
                 let slot = slot.unwrap_or_else(|| self.new_slot(org));
-                for (user, member) in &g.members {
-                    let m = Membership {
-                        org: slot,
-                        permissions: member.permissions,
-                    };
-                    let list = self.users.entry(*user).or_default();
+                for (user, m) in memberships(slot, &g) {
+                    let list = self.users.entry(user).or_default();
                     let mut v = std::mem::take(list).into_vec();
                     let at = v.partition_point(|x| x.org < slot);
                     v.insert(at, m);
                     *list = v.into_boxed_slice();
                 }
-                self.learn(slot, &g);
-                self.orgs[slot.0 as usize] = Some((org, g));
+                self.learn(slot, org, g);
             }
             None => {
                 if let Some(slot) = slot {
@@ -194,8 +202,9 @@ impl Inner {
         slot
     }
 
-    /// Adds `g`'s projects and granted roles (memberships are added by the caller).
-    fn learn(&mut self, slot: Slot, g: &OrgGrants) {
+    /// Adds `g`'s projects and granted roles, and keeps `g` in `slot` (memberships are added by
+    /// the caller: one at a time, or all sorted at once by a load).
+    fn learn(&mut self, slot: Slot, org: OrgId, g: OrgGrants) {
         for p in g.projects.keys() {
             self.projects.insert(*p, slot);
         }
@@ -204,6 +213,7 @@ impl Inner {
                 self.granted.insert((*user, *p), *role);
             }
         }
+        self.orgs[slot.0 as usize] = Some((org, g));
     }
 
     /// Removes everything `old` put in the tables for `slot`.
@@ -233,14 +243,10 @@ impl Inner {
         let mut users: IdMap<UserId, Vec<Membership>> = IdMap::default();
         for (org, g) in latest {
             let slot = inner.new_slot(org);
-            for (user, member) in &g.members {
-                users.entry(*user).or_default().push(Membership {
-                    org: slot,
-                    permissions: member.permissions,
-                });
+            for (user, m) in memberships(slot, &g) {
+                users.entry(user).or_default().push(m);
             }
-            inner.learn(slot, &g);
-            inner.orgs[slot.0 as usize] = Some((org, g));
+            inner.learn(slot, org, g);
         }
         inner.users = users
             .into_iter()
