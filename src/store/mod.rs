@@ -4,9 +4,11 @@
 //! differs (locking, error mapping, migrations) lives in each backend's file.
 
 pub mod billing;
+mod grants;
 mod postgres;
 mod sql;
 mod sqlite;
+mod sqlite_grants;
 
 use crate::domain::audit::{AuditEvent, AuditRecord};
 use crate::domain::ids::{
@@ -72,6 +74,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The SQLite start-up reader of the grants failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 /// Result of a store call.
@@ -161,6 +166,13 @@ pub trait Store: Send + Sync {
     async fn read(&self) -> StoreResult<Box<dyn Tx>>;
     /// Whether the database answers (`/readyz`).
     async fn ping(&self) -> StoreResult<()>;
+    /// The grant revision and every organization's grants, read in one snapshot: what the
+    /// authorization index starts from.
+    async fn load_index(&self) -> StoreResult<(u64, Vec<OrgSnapshot>)> {
+        let mut tx = self.read().await?;
+        let revision = tx.revision().await?;
+        Ok((revision, tx.load_grants(None).await?))
+    }
     /// Which backend this is, for logs.
     fn backend(&self) -> &'static str;
     /// A stream of "the grant revision moved" signals from other processes (PostgreSQL
@@ -527,6 +539,20 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     } else {
         anyhow::bail!("unsupported database URL; use `sqlite://PATH` or `postgres://USER@HOST/DB`")
+    }
+}
+
+/// Runs `f` on the blocking pool. Its panic is resumed here; a task the runtime cancelled
+/// while shutting down is `Busy`.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(done) => done,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(_) => Err(StoreError::Busy),
+        },
     }
 }
 

@@ -164,7 +164,7 @@ macro_rules! impl_tx {
         }
 
         fn project_role(s: String) -> StoreResult<ProjectRole> {
-            ProjectRole::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown project role `{s}`")))
+            crate::store::grants::project_role(&s)
         }
 
         fn token_from(row: &DbRow) -> StoreResult<ApiToken> {
@@ -183,8 +183,7 @@ macro_rules! impl_tx {
 
         const USER_COLS: &str = "u.id AS u_id, u.email AS u_email, u.name AS u_name, \
                                  u.created_at AS u_created_at, u.disabled_at AS u_disabled_at";
-        const ROLE_COLS: &str =
-            "mr.builtin, cr.id AS cr_id, cr.name AS cr_name, cr.permissions AS cr_perms";
+        use crate::store::grants::{self, GrantQueries, ROLE_COLS, Snapshots};
 
         #[async_trait::async_trait]
         impl Tx for $tx {
@@ -1257,7 +1256,7 @@ macro_rules! impl_tx {
             }
 
             async fn revision(&mut self) -> StoreResult<u64> {
-                let row = sqlx::query("SELECT revision FROM grant_revision WHERE id = 1")
+                let row = sqlx::query(grants::REVISION)
                     .fetch_one(&mut *self.conn)
                     .await
                     .map_err(db_err)?;
@@ -1288,92 +1287,43 @@ macro_rules! impl_tx {
             }
 
             async fn load_grants(&mut self, org: Option<OrgId>) -> StoreResult<Vec<OrgSnapshot>> {
-                use std::collections::HashMap;
                 use futures_util::TryStreamExt as _;
                 let only = org.map(|o| o.0);
-                // One statement text per shape: a reload of one organization must never share a
-                // prepared plan with the full load (PostgreSQL would reuse the generic plan that
-                // scans every row).
-                let pred = |col: &str| match only {
-                    Some(_) => format!("{col} = $1"),
-                    None => "1 = 1".to_owned(),
-                };
-                let mut snaps: HashMap<OrgId, OrgSnapshot> = HashMap::new();
-                fn at(snaps: &mut HashMap<OrgId, OrgSnapshot>, o: OrgId) -> &mut OrgSnapshot {
-                    snaps.entry(o).or_insert_with(|| OrgSnapshot {
-                        org: Some(o),
-                        ..OrgSnapshot::default()
-                    })
+                let q = GrantQueries::new(only.is_some());
+                let mut snaps = Snapshots::default();
+                let mut rows = scoped(sqlx::query(&q.members), only).fetch(&mut *self.conn);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    snaps.member(OrgId(get(&r, "org_id")?), UserId(get(&r, "user_id")?), role_from(&r)?);
                 }
-                let members_sql = format!(
-                    "SELECT m.org_id, m.user_id, {ROLE_COLS} FROM memberships m \
-                     LEFT JOIN member_roles mr ON mr.org_id = m.org_id AND mr.user_id = m.user_id \
-                     LEFT JOIN custom_roles cr ON cr.id = mr.custom_role_id \
-                     WHERE {} ORDER BY m.org_id, m.user_id",
-                    pred("m.org_id")
-                );
-                {
-                    let sql = members_sql;
-                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
-                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                        let r = &r;
-                        let s = at(&mut snaps, OrgId(get(r, "org_id")?));
-                        let user = UserId(get(r, "user_id")?);
-                        if s.members.last().is_none_or(|(u, _)| *u != user) {
-                            s.members.push((user, Vec::new()));
-                        }
-                        if let (Some(role), Some((_, roles))) = (role_from(r)?, s.members.last_mut()) {
-                            roles.push(role);
-                        }
-                    }
+                drop(rows);
+                let mut rows = scoped(sqlx::query(&q.projects), only).fetch(&mut *self.conn);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    snaps.project(OrgId(get(&r, "org_id")?), ProjectId(get(&r, "id")?), get(&r, "name")?);
                 }
-                {
-                    let sql = format!("SELECT org_id, id, name FROM projects WHERE {}", pred("org_id"));
-                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
-                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                        let r = &r;
-                        at(&mut snaps, OrgId(get(r, "org_id")?)).projects.push((ProjectId(get(r, "id")?), get(r, "name")?));
-                    }
+                drop(rows);
+                let mut rows = scoped(sqlx::query(&q.groups), only).fetch(&mut *self.conn);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    snaps.group(OrgId(get(&r, "org_id")?), GroupId(get(&r, "id")?), get(&r, "name")?);
                 }
-                {
-                    let sql = format!("SELECT org_id, id, name FROM groups WHERE {}", pred("org_id"));
-                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
-                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                        let r = &r;
-                        at(&mut snaps, OrgId(get(r, "org_id")?)).groups.push((GroupId(get(r, "id")?), get(r, "name")?));
-                    }
+                drop(rows);
+                let mut rows = scoped(sqlx::query(&q.direct), only).fetch(&mut *self.conn);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    let role = project_role(get(&r, "role")?)?;
+                    snaps.direct(OrgId(get(&r, "org_id")?), ProjectId(get(&r, "project_id")?), UserId(get(&r, "user_id")?), role);
                 }
-                {
-                    let sql = format!("SELECT org_id, project_id, user_id, role FROM project_members WHERE {}", pred("org_id"));
-                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
-                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                        let r = &r;
-                        let role = project_role(get(r, "role")?)?;
-                        at(&mut snaps, OrgId(get(r, "org_id")?)).direct.push((ProjectId(get(r, "project_id")?), UserId(get(r, "user_id")?), role));
-                    }
+                drop(rows);
+                let mut rows = scoped(sqlx::query(&q.group_members), only).fetch(&mut *self.conn);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    snaps.group_member(OrgId(get(&r, "org_id")?), GroupId(get(&r, "group_id")?), UserId(get(&r, "user_id")?));
                 }
-                {
-                    let sql = format!("SELECT org_id, group_id, user_id FROM group_members WHERE {}", pred("org_id"));
-                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
-                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                        let r = &r;
-                        at(&mut snaps, OrgId(get(r, "org_id")?)).group_members.push((GroupId(get(r, "group_id")?), UserId(get(r, "user_id")?)));
-                    }
+                drop(rows);
+                let mut rows = scoped(sqlx::query(&q.group_projects), only).fetch(&mut *self.conn);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    let role = project_role(get(&r, "role")?)?;
+                    snaps.group_project(OrgId(get(&r, "org_id")?), GroupId(get(&r, "group_id")?), ProjectId(get(&r, "project_id")?), role);
                 }
-                {
-                    let sql = format!(
-                        "SELECT g.org_id, gp.group_id, gp.project_id, gp.role FROM group_projects gp \
-                         JOIN groups g ON g.id = gp.group_id WHERE {}",
-                        pred("g.org_id")
-                    );
-                    let mut rows = scoped(sqlx::query(&sql), only).fetch(&mut *self.conn);
-                    while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                        let r = &r;
-                        let role = project_role(get(r, "role")?)?;
-                        at(&mut snaps, OrgId(get(r, "org_id")?)).group_projects.push((GroupId(get(r, "group_id")?), ProjectId(get(r, "project_id")?), role));
-                    }
-                }
-                Ok(snaps.into_values().collect())
+                drop(rows);
+                Ok(snaps.finish())
             }
 
             async fn audit(

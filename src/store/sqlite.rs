@@ -5,6 +5,7 @@ use super::{Constraint, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -59,13 +60,17 @@ super::billing::impl_billing_tx!(SqliteTx);
 /// The SQLite store.
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file, for the start-up reader; `None` for an in-memory database.
+    file: Option<PathBuf>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(StoreError::Db)?
+        let options = SqliteConnectOptions::from_str(url).map_err(StoreError::Db)?;
+        let file = Some(options.get_filename().to_path_buf())
+            .filter(|f| f.as_os_str() != ":memory:" && !url.contains("mode=memory"));
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -77,7 +82,7 @@ impl SqliteStore {
             .await
             .map_err(StoreError::Db)?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, file })
     }
 }
 
@@ -107,6 +112,15 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn load_index(&self) -> StoreResult<(u64, Vec<super::OrgSnapshot>)> {
+        let Some(file) = self.file.clone() else {
+            let mut tx = self.read().await?;
+            let revision = tx.revision().await?;
+            return Ok((revision, tx.load_grants(None).await?));
+        };
+        super::blocking(move || super::sqlite_grants::read(&file)).await
     }
 
     async fn grant_notifications(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {

@@ -305,6 +305,8 @@ fn case() -> impl Strategy<Value = (u8, Vec<Op>)> {
 /// The server and its signed-in users, shared by every case of one test.
 struct Fixture {
     app: TestApp,
+    /// The server's database, opened a second time: for loading a fresh index from it.
+    store: std::sync::Arc<dyn guildhall::store::Store>,
     http: Http,
     users: Vec<TestUser>,
     ghost: String,
@@ -317,11 +319,15 @@ impl Fixture {
         for i in 0..USERS {
             users.push(app.user(&format!("Authz{i}")).await);
         }
+        let db = guildhall::store::open(&app.database_url)
+            .await
+            .expect("the server's database");
         Fixture {
             http: Http {
                 client: app.client.clone(),
                 base: app.url(""),
             },
+            store: db,
             app,
             users,
             ghost: uuid::Uuid::new_v4().to_string(),
@@ -1212,7 +1218,49 @@ async fn run_case(fx: &Fixture, customs: u8, ops: &[Op], tally: &Tally) -> Resul
             )));
         }
     }
+    check_fresh_load(&c, &m).await?;
     cleanup(&mut c, &m).await
+}
+
+/// An index loaded afresh from the database, as a `serve` starting now loads it (on SQLite,
+/// through the start-up reader of its own), answers every question as the model does, at the
+/// revision the server last answered at.
+async fn check_fresh_load(c: &Case<'_>, m: &Model) -> Result<(), String> {
+    use guildhall::api::check::{CheckRequest, parse_check};
+    use guildhall::service::check::Ask;
+    let fx = c.fx;
+    let index = guildhall::authz::index::Index::load(fx.store.clone())
+        .await
+        .map_err(|e| format!("loading a fresh index: {e}"))?;
+    if index.revision() != c.revision {
+        return Err(format!(
+            "a fresh index loaded at revision {}, the server answers at {}",
+            index.revision(),
+            c.revision
+        ));
+    }
+    for q in questions(m, &c.org_id) {
+        let target = |kind: &str| (q.target.0 == kind).then(|| q.target.1.clone());
+        let req = CheckRequest {
+            user: fx.id(q.user).to_owned(),
+            permission: q.permission.to_owned(),
+            org: target("org"),
+            project: target("project"),
+            at_least_revision: None,
+        };
+        let asked = parse_check(&req, "").map_err(|e| format!("{e:?}"))?;
+        let got = match asked.what {
+            Ask::Org(p, org) => index.check_org(asked.user, p, org),
+            Ask::Project(p, project) => index.check_project(asked.user, p, project),
+        };
+        if got != q.expected {
+            return Err(format!(
+                "a fresh index: may user {} do {} on {} {}? index {got}, model {}",
+                q.user, q.permission, q.target.0, q.target.1, q.expected
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The owner deletes every project, then the organization (R5); afterwards nobody holds
