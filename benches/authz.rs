@@ -1921,6 +1921,8 @@ struct Wrk {
     errors: u64,
     /// Share of the server's CPU (CPU 0 when pinned) used by other processes meanwhile.
     others: f64,
+    /// How busy the server process kept its CPU: near 100% when it, not wrk, is the limit.
+    server_cpu: f64,
 }
 
 fn wrk(
@@ -1929,9 +1931,10 @@ fn wrk(
     connections: usize,
     secs: u64,
     cpu: Option<usize>,
+    server: u32,
 ) -> anyhow::Result<Wrk> {
     let (busy0, total0) = cpu_ticks(if cpu.is_some() { "cpu0" } else { "cpu" });
-    let self0 = self_ticks();
+    let server0 = process_ticks(server);
     let mut cmd = match cpu {
         Some(c) => {
             let mut cmd = std::process::Command::new("taskset");
@@ -1954,8 +1957,15 @@ fn wrk(
         .output()
         .context("running wrk (Debian: apt-get install wrk)")?;
     let (busy1, total1) = cpu_ticks(if cpu.is_some() { "cpu0" } else { "cpu" });
-    let mine = self_ticks() - self0;
-    let others = (busy1 - busy0).saturating_sub(mine) as f64 / (total1 - total0).max(1) as f64;
+    let serving = process_ticks(server) - server0;
+    let ticks = (total1 - total0).max(1) as f64;
+    let others = (busy1 - busy0).saturating_sub(serving) as f64 / ticks;
+    // Of the one CPU the server is pinned to (unknown when it is not pinned).
+    let server_cpu = if cpu.is_some() {
+        serving as f64 / ticks
+    } else {
+        f64::NAN
+    };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
         .lines()
@@ -1977,6 +1987,7 @@ fn wrk(
         p99_us: v[3],
         errors: v[5..].iter().sum::<f64>() as u64,
         others: if cpu.is_some() { others } else { f64::NAN },
+        server_cpu,
     })
 }
 
@@ -1999,9 +2010,9 @@ fn cpu_ticks(name: &str) -> (u64, u64) {
     (total - idle, total)
 }
 
-/// CPU ticks this process has used (user + system).
-fn self_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// CPU ticks process `pid` has used (user + system, all threads).
+fn process_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
     let v: Vec<&str> = after.split_whitespace().collect();
     // After the command name: state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,
@@ -2016,11 +2027,129 @@ fn loadavg() -> String {
         .unwrap_or_default()
 }
 
-fn pin_all_threads(cpus: &str) -> bool {
+fn taskset_works() -> bool {
     std::process::Command::new("taskset")
-        .args(["-a", "-p", "-c", cpus, &std::process::id().to_string()])
+        .args(["-c", "0", "true"])
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// A server under test in a process of its own, stopped when dropped.
+struct ServerProcess {
+    addr: SocketAddr,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// Starts `program args` (on CPU 0 when `pinned`), with `env`, and waits until it answers
+    /// `body` on `POST /api/v1/check` with 200.
+    async fn start(
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        pinned: bool,
+        log: &Path,
+        body: &str,
+    ) -> anyhow::Result<ServerProcess> {
+        let addr = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+            probe.local_addr()?
+        };
+        let listen = addr.to_string();
+        let mut cmd = if pinned {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", "0"]).arg(program);
+            c
+        } else {
+            std::process::Command::new(program)
+        };
+        cmd.args(
+            args.iter()
+                .map(|a| if *a == "{listen}" { &listen } else { *a }),
+        )
+        .env("GUILDHALL_BENCH_CHILD_LISTEN", &listen)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log)?);
+        let mut server = ServerProcess {
+            addr,
+            child: cmd
+                .spawn()
+                .with_context(|| format!("starting {}", program.display()))?,
+        };
+        let client = reqwest::Client::new();
+        let url = format!("http://{addr}/api/v1/check");
+        for _ in 0..1200 {
+            if let Ok((200, _)) = post_json(&client, &url, body).await {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "{} exited ({status}) before answering; see {}",
+                    program.display(),
+                    log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!(
+            "{} did not answer within 120 s; see {}",
+            program.display(),
+            log.display()
+        )
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server child of this binary: the minimal handler, or Guildhall's check handler alone on the
+/// SQLite data set, with the runtime `guildhall serve` uses (one worker per CPU it may use).
+fn child_serve(which: &str) -> anyhow::Result<()> {
+    let listen: SocketAddr = std::env::var("GUILDHALL_BENCH_CHILD_LISTEN")?.parse()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let router = match which {
+            "minimal" => minimal_router(),
+            "handler" => {
+                let url = std::env::var("GUILDHALL_BENCH_CHILD_URL")?;
+                let dir = std::env::var("GUILDHALL_BENCH_CHILD_DIR")?;
+                handler_alone(build_state(&url, Path::new(&dir)).await?)
+            }
+            other => bail!("unknown bench server `{other}`"),
+        };
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+/// Guildhall's `check` and `check/batch` handlers without the middleware layers.
+fn handler_alone(state: guildhall::api::AppState) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/api/v1/check",
+            axum::routing::post(guildhall::api::check::check),
+        )
+        .route(
+            "/api/v1/check/batch",
+            axum::routing::post(guildhall::api::check::check_batch),
+        )
+        .with_state(state)
 }
 
 async fn post_json(
@@ -2047,40 +2176,71 @@ fn http(
     report: &mut Report,
     start: Instant,
 ) -> anyhow::Result<()> {
-    let pinned = s.cores >= 2 && pin_all_threads("0");
+    let pinned = s.cores >= 2 && taskset_works();
     let wrk_cpu = pinned.then_some(1);
     progress(
         start,
         if pinned {
-            "server pinned to CPU 0, wrk to CPU 1"
+            "each server in a process of its own pinned to CPU 0, wrk on CPU 1"
         } else {
             "not pinned (one core, or taskset failed)"
         },
     );
     let srv = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(if pinned { 1 } else { s.cores.max(1) })
+        .worker_threads(1)
         .enable_all()
         .build()?;
+    let probe = &w.http_bodies[0].0;
     let t = Instant::now();
-    let state = srv.block_on(build_state(sqlite_url, dir))?;
-    let built = t.elapsed();
-    let gh = srv.block_on(listen(guildhall::api::router(state.clone())))?;
-    let bare_handler = srv.block_on(listen(
-        axum::Router::new()
-            .route(
-                "/api/v1/check",
-                axum::routing::post(guildhall::api::check::check),
-            )
-            .route(
-                "/api/v1/check/batch",
-                axum::routing::post(guildhall::api::check::check_batch),
-            )
-            .with_state(state.clone()),
+    let dir_arg = dir.display().to_string();
+    // The binary users run, as they run it (default log filter, stderr to a file).
+    let gh_server = srv.block_on(ServerProcess::start(
+        Path::new(env!("CARGO_BIN_EXE_guildhall")),
+        &[
+            "serve",
+            "--listen",
+            "{listen}",
+            "--data-dir",
+            &dir_arg,
+            "--database-url",
+            sqlite_url,
+            "--service-token",
+            SERVICE_TOKEN,
+        ],
+        &[],
+        pinned,
+        &dir.join("guildhall-serve.log"),
+        probe,
     ))?;
-    let minimal = srv.block_on(listen(minimal_router()))?;
+    let built = t.elapsed();
+    let this = std::env::current_exe()?;
+    let bare_server = srv.block_on(ServerProcess::start(
+        &this,
+        &[],
+        &[
+            ("GUILDHALL_BENCH_CHILD", "serve-handler"),
+            ("GUILDHALL_BENCH_CHILD_URL", sqlite_url),
+            ("GUILDHALL_BENCH_CHILD_DIR", &dir_arg),
+        ],
+        pinned,
+        &dir.join("handler-alone.log"),
+        probe,
+    ))?;
+    let minimal_server = srv.block_on(ServerProcess::start(
+        &this,
+        &[],
+        &[("GUILDHALL_BENCH_CHILD", "serve-minimal")],
+        pinned,
+        &dir.join("minimal.log"),
+        probe,
+    ))?;
+    let (gh, minimal) = (gh_server.addr, minimal_server.addr);
     progress(
         start,
-        format!("server built (index loaded from SQLite) in {}", ms(built)),
+        format!(
+            "`guildhall serve` answering (index loaded from SQLite) {} after its start",
+            ms(built)
+        ),
     );
 
     // The answers over HTTP are the expected ones.
@@ -2125,18 +2285,23 @@ fn http(
     let bodies: Vec<&str> = w.batch_bodies.iter().map(|b| b.0.as_str()).collect();
     write_script(&batch, &bodies)?;
     let warm = s.secs.min(2);
-    let run = |addr: SocketAddr, path: &str, script: &Path, c: usize| -> anyhow::Result<Wrk> {
-        let url = format!("http://{addr}{path}");
-        wrk(&url, script, c, warm, wrk_cpu)?;
-        let r = wrk(&url, script, c, s.secs, wrk_cpu)?;
+    let run = |server: &ServerProcess,
+               path: &str,
+               script: &Path,
+               c: usize|
+     -> anyhow::Result<Wrk> {
+        let url = format!("http://{}{path}", server.addr);
+        wrk(&url, script, c, warm, wrk_cpu, server.pid())?;
+        let r = wrk(&url, script, c, s.secs, wrk_cpu, server.pid())?;
         ensure!(r.errors == 0, "{} errors from wrk on {url}", r.errors);
         progress(
             start,
             format!(
-                "{url} c={c}: {:.0} rps, p50 {} us, p99 {} us; other processes {:.0}% of the server's CPU",
+                "{url} c={c}: {:.0} rps, p50 {} us, p99 {} us; server busy {:.0}%, other processes {:.0}% of its CPU",
                 r.rps,
                 r.p50_us,
                 r.p99_us,
+                r.server_cpu * 100.0,
                 r.others * 100.0
             ),
         );
@@ -2146,39 +2311,40 @@ fn http(
         "HTTP on loopback: wrk -t1, {} s per run after {warm} s warm-up; {}",
         s.secs,
         if pinned {
-            "server on CPU 0 (one tokio worker), wrk on CPU 1"
+            "each server a process of its own on CPU 0 (one tokio worker), wrk on CPU 1"
         } else {
             "not pinned"
         }
     ));
     let line = |r: &Wrk| {
         format!(
-            "{} / {:.2} ms / {:.2} ms / {:.0} us / {:.0}%",
+            "{} / {:.2} ms / {:.2} ms / {:.1} us / {:.0}% / {:.0}%",
             thousands(r.rps),
             r.p50_us / 1e3,
             r.p99_us / 1e3,
-            1e6 / r.rps,
+            1e6 * r.server_cpu / r.rps,
+            r.server_cpu * 100.0,
             r.others * 100.0
         )
     };
     report.row(
-        "(columns below, best of two alternated runs: rps / p50 / p99 / server CPU per request = 1/rps / other processes' share of the server's CPU meanwhile)",
+        "(columns below, best of two alternated runs: rps / p50 / p99 / server CPU per request / how busy the server kept its CPU / other processes' share of that CPU meanwhile)",
         "",
     );
     for c in [16, 64] {
         // Alternated, best of two each: the machine may be shared, and contention hits both.
         let best = |a: Wrk, b: Wrk| if a.rps >= b.rps { a } else { b };
-        let m1 = run(minimal, "/api/v1/check", &single, c)?;
-        let g1 = run(gh, "/api/v1/check", &single, c)?;
-        let m = best(m1, run(minimal, "/api/v1/check", &single, c)?);
-        let g = best(g1, run(gh, "/api/v1/check", &single, c)?);
+        let m1 = run(&minimal_server, "/api/v1/check", &single, c)?;
+        let g1 = run(&gh_server, "/api/v1/check", &single, c)?;
+        let m = best(m1, run(&minimal_server, "/api/v1/check", &single, c)?);
+        let g = best(g1, run(&gh_server, "/api/v1/check", &single, c)?);
         report.row(
             format!("POST /check, {c} connections: minimal axum handler"),
             line(&m),
         );
         report.row(format!("POST /check, {c} connections: guildhall"), line(&g));
         if c == 16 {
-            let b = run(bare_handler, "/api/v1/check", &single, c)?;
+            let b = run(&bare_server, "/api/v1/check", &single, c)?;
             report.row(
                 format!(
                     "POST /check, {c} connections: guildhall's check handler alone (no middleware layers)"
@@ -2201,8 +2367,8 @@ fn http(
             p99 <= 1.5,
         );
     }
-    let b1 = run(gh, "/api/v1/check/batch", &batch, 16)?;
-    let b2 = run(gh, "/api/v1/check/batch", &batch, 16)?;
+    let b1 = run(&gh_server, "/api/v1/check/batch", &batch, 16)?;
+    let b2 = run(&gh_server, "/api/v1/check/batch", &batch, 16)?;
     let b = if b1.rps >= b2.rps { b1 } else { b2 };
     let per_sec = b.rps * 100.0;
     report.row("POST /check/batch (100 checks), 16 connections", line(&b));
@@ -2212,17 +2378,15 @@ fn http(
         "> 500,000/s",
         per_sec > 500_000.0,
     );
+    drop((gh_server, bare_server, minimal_server));
     hot_spots(w, report);
+    // In process from here: the same state, built in this process.
+    let state = srv.block_on(build_state(sqlite_url, dir))?;
     let routers = [
         ("minimal axum handler", minimal_router()),
         (
             "guildhall's check handler alone (no middleware layers)",
-            axum::Router::new()
-                .route(
-                    "/api/v1/check",
-                    axum::routing::post(guildhall::api::check::check),
-                )
-                .with_state(state.clone()),
+            handler_alone(state.clone()),
         ),
         (
             "guildhall's check handler behind the edge layer",
@@ -2250,9 +2414,6 @@ fn http(
     progress(start, "timing POST /check through each router in process");
     srv.block_on(router_costs(&routers, &w.http_bodies[0].0, report))?;
     srv.shutdown_background();
-    if pinned {
-        pin_all_threads(&format!("0-{}", s.cores - 1));
-    }
     Ok(())
 }
 
@@ -2488,8 +2649,12 @@ fn pct(v: &mut [Duration], q: f64) -> Duration {
 // ------------------------------------------------------------------------------------------------
 
 fn main() -> anyhow::Result<()> {
-    if std::env::var("GUILDHALL_BENCH_CHILD").is_ok_and(|v| v == "load") {
-        return child_main();
+    match std::env::var("GUILDHALL_BENCH_CHILD").as_deref() {
+        Ok("load") => return child_main(),
+        Ok(server) if server.starts_with("serve-") => {
+            return child_serve(&server["serve-".len()..]);
+        }
+        _ => {}
     }
     let start = Instant::now();
     let load_at_start = loadavg();

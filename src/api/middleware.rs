@@ -96,7 +96,6 @@ where
         let seen = Seen {
             route: req.extensions().get::<MatchedPath>().cloned(),
             method: req.method().clone(),
-            id: id.clone(),
             metrics: self.metrics.clone(),
             start: Instant::now(),
         };
@@ -111,7 +110,6 @@ where
 struct Seen {
     route: Option<MatchedPath>,
     method: Method,
-    id: HeaderValue,
     metrics: Arc<RouteMetrics>,
     start: Instant,
 }
@@ -131,10 +129,12 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for EdgeFuture<F> 
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Ok(mut response) = std::task::ready!(this.answer.poll(cx));
-        if let Some(seen) = this.seen.take() {
-            seen.finish(&mut response);
+        let mut this = self.project();
+        let Ok(mut response) = std::task::ready!(this.answer.as_mut().poll(cx));
+        // The id is moved back out of the task-local, not cloned: cloning a header value made
+        // at run time allocates.
+        if let (Some(seen), Some(id)) = (this.seen.take(), this.answer.take_value()) {
+            seen.finish(&mut response, id);
         }
         Poll::Ready(Ok(response))
     }
@@ -142,7 +142,7 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for EdgeFuture<F> 
 
 impl Seen {
     /// Logs and counts the answer, and adds its id and the security headers.
-    fn finish(self, response: &mut Response) {
+    fn finish(self, response: &mut Response, id: HeaderValue) {
         let elapsed = self.start.elapsed();
         let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
         let status = response.status().as_u16();
@@ -156,7 +156,7 @@ impl Seen {
         self.metrics.record(route, &self.method, status, elapsed);
         let headers = response.headers_mut();
         headers.reserve(SECURITY_HEADERS.len() + 1);
-        headers.insert(X_REQUEST_ID.clone(), self.id);
+        headers.insert(X_REQUEST_ID.clone(), id);
         for (name, value) in &SECURITY_HEADERS {
             headers.entry(name).or_insert_with(|| value.clone());
         }
