@@ -9,10 +9,11 @@
 //!    `HashMap<(String, String), u32>` of precomputed permission bitmasks keyed by the same string
 //!    ids; and `cedar-policy` and `casbin` evaluating the same model for one representative
 //!    organization, after checking on 10,000 random questions that all four give the same answers;
-//! 2. over HTTP on loopback: the real server (`guildhall::server::build` + `api::router`) on the
-//!    data set in SQLite, driven by `wrk` (server pinned to CPU 0, `wrk` to CPU 1 where there are
-//!    two), at 16 and 64 connections, against a minimal axum handler that parses the same JSON and
-//!    answers `{"allowed":true,"revision":1}`; also `check/batch` of 100 checks;
+//! 2. over HTTP on loopback: `guildhall serve` (the binary users run) on the data set in SQLite,
+//!    driven by `wrk` at 16 and 64 connections, against a minimal axum handler that parses the same
+//!    JSON and answers `{"allowed":true,"revision":1}` (a child process of this binary); each
+//!    server is a process of its own, pinned to CPU 0, and `wrk` runs on CPU 1 where there are
+//!    two; also `check/batch` of 100 checks, and `POST /check` through each router in process;
 //! 3. start-up: `Index::load` from SQLite and from PostgreSQL, each in a fresh child process (this
 //!    binary re-run), with its resident memory after;
 //! 4. cross-instance freshness on PostgreSQL: two servers in this process on one database; a
