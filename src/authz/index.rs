@@ -357,24 +357,25 @@ pub struct Index {
 impl Index {
     /// Loads every organization's grants from `store`.
     pub async fn load(store: Arc<dyn Store>) -> StoreResult<Arc<Index>> {
-        let started = std::time::Instant::now();
-        let (revision, snapshots) = store.load_index().await?;
-        let read = started.elapsed();
-        let orgs = snapshots.len();
-        // Owned: each snapshot is dropped as soon as its grants are built, to keep the peak down.
-        // Built off the runtime's workers, and where the SQLite reader's snapshots were made:
-        // glibc then reuses their memory for the index (built on a worker, the resident size
-        // after the load was 455 MiB, not 348).
-        let index =
-            crate::store::blocking(move || Ok(Index::new(store, revision, snapshots))).await?;
-        tracing::info!(
-            organizations = orgs,
-            revision,
-            read_ms = read.as_millis() as u64,
-            built_ms = (started.elapsed() - read).as_millis() as u64,
-            "authorization index loaded"
-        );
-        Ok(index)
+        // Read and built on one blocking thread: see `Store::load_index`.
+        crate::store::blocking(move || {
+            let started = std::time::Instant::now();
+            let (revision, snapshots) = store.load_index()?;
+            let read = started.elapsed();
+            let orgs = snapshots.len();
+            // Owned: each snapshot is dropped as soon as its grants are built, to keep the peak
+            // down.
+            let index = Index::new(store, revision, snapshots);
+            tracing::info!(
+                organizations = orgs,
+                revision,
+                read_ms = read.as_millis() as u64,
+                built_ms = (started.elapsed() - read).as_millis() as u64,
+                "authorization index loaded"
+            );
+            Ok(index)
+        })
+        .await
     }
 
     /// An index over `snapshots` at `revision`, for tools and benchmarks that build grants in

@@ -114,13 +114,11 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn load_index(&self) -> StoreResult<(u64, Vec<super::OrgSnapshot>)> {
-        let Some(file) = self.file.clone() else {
-            let mut tx = self.read().await?;
-            let revision = tx.revision().await?;
-            return Ok((revision, tx.load_grants(None).await?));
-        };
-        super::blocking(move || super::sqlite_grants::read(&file)).await
+    fn load_index(&self) -> StoreResult<(u64, Vec<super::OrgSnapshot>)> {
+        match &self.file {
+            Some(file) => super::sqlite_grants::read(file),
+            None => super::load_index_in_tx(self),
+        }
     }
 
     async fn grant_notifications(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
