@@ -133,7 +133,8 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for EdgeFuture<F> 
         let Ok(mut response) = std::task::ready!(this.answer.as_mut().poll(cx));
         // The id is moved back out of the task-local, not cloned: cloning a header value made
         // at run time allocates.
-        if let (Some(seen), Some(id)) = (this.seen.take(), this.answer.take_value()) {
+        if let Some(seen) = this.seen.take() {
+            let id = this.answer.take_value().unwrap_or_else(fresh_request_id);
             seen.finish(&mut response, id);
         }
         Poll::Ready(Ok(response))

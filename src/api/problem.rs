@@ -143,6 +143,7 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
             (StatusCode::CONFLICT, "invitation_pending")
         }
         E::Store(StoreError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        E::Store(StoreError::ShuttingDown) => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
         // A constraint caught what a concurrent request changed between check and write.
         E::Store(StoreError::Conflict(Constraint::OneOwner)) => {
             (StatusCode::CONFLICT, "owner_is_fixed")

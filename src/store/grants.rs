@@ -11,7 +11,7 @@ use std::collections::HashMap;
 /// The global grant revision.
 pub(super) const REVISION: &str = "SELECT revision FROM grant_revision WHERE id = 1";
 
-/// A `member_roles` row joined with its custom role, as [`super::sql::role_from_parts`] reads it.
+/// A `member_roles` row joined with its custom role, as [`role_from_parts`] reads it.
 pub(super) const ROLE_COLS: &str =
     "mr.builtin, cr.id AS cr_id, cr.name AS cr_name, cr.permissions AS cr_perms";
 
@@ -76,6 +76,33 @@ impl GrantQueries {
             ),
         }
     }
+}
+
+/// Builds the domain role a `member_roles` row (joined with `custom_roles`) stands for.
+pub(super) fn role_from_parts(
+    builtin: Option<String>,
+    custom_id: Option<uuid::Uuid>,
+    custom_name: Option<String>,
+    custom_perms: Option<Vec<String>>,
+) -> super::StoreResult<Option<crate::domain::role::AssignedRole>> {
+    use crate::domain::permission::BuiltinRole;
+    use crate::domain::role::{AssignedRole, CustomRole};
+    match (builtin, custom_id, custom_name, custom_perms) {
+        (Some(b), _, _, _) => BuiltinRole::parse(&b)
+            .map(|r| Some(AssignedRole::Builtin(r)))
+            .ok_or_else(|| super::StoreError::Corrupt(format!("unknown built-in role `{b}`"))),
+        (None, Some(id), Some(name), Some(perms)) => Ok(Some(AssignedRole::Custom(CustomRole {
+            id: crate::domain::ids::RoleId(id),
+            name,
+            permissions: super::perms_from_json(&perms)?,
+        }))),
+        _ => Ok(None),
+    }
+}
+
+/// The stored revision; negative only if the row was written by something else.
+pub(super) fn revision_from(stored: i64) -> StoreResult<u64> {
+    u64::try_from(stored).map_err(|_| StoreError::Corrupt(format!("grant revision {stored}")))
 }
 
 /// A stored project role, or `Corrupt` when a newer server wrote one this version lacks.

@@ -75,8 +75,11 @@ pub enum StoreError {
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The SQLite start-up reader of the grants failed.
-    #[error(transparent)]
+    #[error("reading the grants from the SQLite file: {0} (is another program holding it locked?)")]
     Sqlite(#[from] rusqlite::Error),
+    /// The runtime dropped the work before it ran: the process is shutting down.
+    #[error("the server is shutting down")]
+    ShuttingDown,
 }
 
 /// Result of a store call.
@@ -168,8 +171,11 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
     /// The grant revision and every organization's grants, read in one snapshot: what the
     /// authorization index starts from. Blocks the calling thread: call it on a blocking thread
-    /// of the runtime (`Index::load` does, and builds the index on that thread too, where glibc
-    /// then reuses the memory of what was read: built elsewhere, the index took 450 MiB, not 340).
+    /// of the runtime (`spawn_blocking`), never from async code (it would panic), and on a
+    /// current-thread runtime only while that runtime's thread is in `Runtime::block_on`, which
+    /// drives the I/O. `Index::load` does so, and builds the index on that thread too, where
+    /// glibc then reuses the memory of what was read (built elsewhere, the index took 450 MiB,
+    /// not 340).
     fn load_index(&self) -> StoreResult<(u64, Vec<OrgSnapshot>)> {
         load_index_in_tx(self)
     }
@@ -554,7 +560,7 @@ pub(super) fn load_index_in_tx<S: Store + ?Sized>(
 }
 
 /// Runs `f` on the blocking pool. Its panic is resumed here; a task the runtime cancelled
-/// while shutting down is `Busy`.
+/// while shutting down is `ShuttingDown`.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> StoreResult<T> + Send + 'static,
 ) -> StoreResult<T> {
@@ -562,7 +568,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         Ok(done) => done,
         Err(e) => match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
-            Err(_) => Err(StoreError::Busy),
+            Err(_) => Err(StoreError::ShuttingDown),
         },
     }
 }

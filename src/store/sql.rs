@@ -3,28 +3,6 @@
 //! the same `Tx` implementation for each; a backend module supplies `LOCK_ORG` (its locking
 //! statement) and `db_err` (its error mapping).
 
-/// Builds the domain role a `member_roles` row (joined with `custom_roles`) stands for.
-pub(super) fn role_from_parts(
-    builtin: Option<String>,
-    custom_id: Option<uuid::Uuid>,
-    custom_name: Option<String>,
-    custom_perms: Option<sqlx::types::Json<Vec<String>>>,
-) -> super::StoreResult<Option<crate::domain::role::AssignedRole>> {
-    use crate::domain::permission::BuiltinRole;
-    use crate::domain::role::{AssignedRole, CustomRole};
-    match (builtin, custom_id, custom_name, custom_perms) {
-        (Some(b), _, _, _) => BuiltinRole::parse(&b)
-            .map(|r| Some(AssignedRole::Builtin(r)))
-            .ok_or_else(|| super::StoreError::Corrupt(format!("unknown built-in role `{b}`"))),
-        (None, Some(id), Some(name), Some(perms)) => Ok(Some(AssignedRole::Custom(CustomRole {
-            id: crate::domain::ids::RoleId(id),
-            name,
-            permissions: super::perms_from_json(&perms.0)?,
-        }))),
-        _ => Ok(None),
-    }
-}
-
 macro_rules! impl_tx {
     ($tx:ident, $db:ty) => {
         use crate::domain::audit::{AuditEvent, AuditRecord};
@@ -36,7 +14,6 @@ macro_rules! impl_tx {
         };
         use crate::domain::permission::ProjectRole;
         use crate::domain::role::{AssignedRole, CustomRole};
-        use crate::store::sql::role_from_parts;
         use crate::store::{
             After, AuditFilter, Committed, OrgSnapshot, ProjectGrant, SessionRecord, Tx,
             perms_from_json,
@@ -127,11 +104,11 @@ macro_rules! impl_tx {
         }
 
         fn role_from(row: &DbRow) -> StoreResult<Option<AssignedRole>> {
-            role_from_parts(
+            grants::role_from_parts(
                 get(row, "builtin")?,
                 get(row, "cr_id")?,
                 get(row, "cr_name")?,
-                get(row, "cr_perms")?,
+                get::<Option<Json<Vec<String>>>>(row, "cr_perms")?.map(|p| p.0),
             )
         }
 
@@ -1260,8 +1237,7 @@ macro_rules! impl_tx {
                     .fetch_one(&mut *self.conn)
                     .await
                     .map_err(db_err)?;
-                let r: i64 = get(&row, "revision")?;
-                Ok(u64::try_from(r).unwrap_or(0))
+                grants::revision_from(get(&row, "revision")?)
             }
 
             async fn grant_changes_since(&mut self, revision: u64) -> StoreResult<(Vec<OrgId>, u64)> {

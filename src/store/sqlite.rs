@@ -68,8 +68,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(StoreError::Db)?;
-        let file = Some(options.get_filename().to_path_buf())
-            .filter(|f| f.as_os_str() != ":memory:" && !url.contains("mode=memory"));
+        let file = options.get_filename().to_path_buf();
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -82,8 +81,20 @@ impl SqliteStore {
             .await
             .map_err(StoreError::Db)?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let file = start_up_file(url, file);
         Ok(Self { pool, file })
     }
+}
+
+/// The file the start-up reader may open itself, with SQLite's defaults: none for an in-memory
+/// database (sqlx names those `file:sqlx-in-memory-N`, no file on disk), nor when the URL picks
+/// another VFS or declares the file immutable.
+fn start_up_file(url: &str, file: PathBuf) -> Option<PathBuf> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let plain = !query
+        .split('&')
+        .any(|kv| kv == "mode=memory" || kv.starts_with("vfs=") || kv.starts_with("immutable="));
+    (plain && file.is_file()).then_some(file)
 }
 
 #[async_trait]
@@ -123,5 +134,43 @@ impl Store for SqliteStore {
 
     async fn grant_notifications(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::index::Index;
+    use std::sync::Arc;
+
+    /// An in-memory database has no file for the start-up reader: its index loads through sqlx.
+    #[tokio::test]
+    async fn an_in_memory_database_loads_its_index_through_sqlx() {
+        for url in ["sqlite::memory:", "sqlite://:memory:"] {
+            let store = SqliteStore::connect(url).await.expect(url);
+            assert_eq!(store.file, None, "{url}");
+            let index = Index::load(Arc::new(store)).await.expect(url);
+            assert_eq!(index.revision(), 0, "{url}");
+        }
+    }
+
+    /// A file is read by the start-up reader whatever the URL's query says about opening it,
+    /// unless the URL picks another VFS or declares it immutable.
+    #[tokio::test]
+    async fn a_file_database_is_read_by_the_start_up_reader() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("g.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let store = SqliteStore::connect(&url).await.expect("file database");
+        assert_eq!(store.file.as_deref(), Some(path.as_path()));
+        let index = Index::load(Arc::new(store)).await.expect("loads");
+        assert_eq!(index.revision(), 0);
+        for query in ["vfs=unix-dotfile", "mode=ro&immutable=1", "mode=memory"] {
+            let url = format!("sqlite://{}?{query}", path.display());
+            assert_eq!(start_up_file(&url, path.clone()), None, "{url}");
+        }
+        let missing = dir.path().join("missing.db");
+        let url = format!("sqlite://{}", missing.display());
+        assert_eq!(start_up_file(&url, missing), None);
     }
 }
