@@ -2371,23 +2371,28 @@ fn http(
         // swings by 20% from one minute to the next), and a slow spell hits both alike.
         let mut m = run(&minimal_server, "/api/v1/check", &single, c)?;
         let mut g = run(&gh_server, "/api/v1/check", &single, c)?;
-        let mut all = vec![(m.rps, g.rps)];
+        let mut all = vec![(m.rps, g.rps, m.p99_us, g.p99_us)];
         for _ in 1..s.rounds {
             let m2 = run(&minimal_server, "/api/v1/check", &single, c)?;
             let g2 = run(&gh_server, "/api/v1/check", &single, c)?;
-            all.push((m2.rps, g2.rps));
+            all.push((m2.rps, g2.rps, m2.p99_us, g2.p99_us));
             m = best(m, m2);
             g = best(g, g2);
         }
         report.row(
-            format!("{c} connections, every round: minimal / guildhall rps (ratio)"),
+            format!(
+                "{c} connections, every round: minimal / guildhall rps (ratio); p99 ms (ratio)"
+            ),
             all.iter()
-                .map(|(m, g)| {
+                .map(|(m, g, mp, gp)| {
                     format!(
-                        "{} / {} ({:.0}%)",
+                        "{} / {} ({:.0}%); {:.2} / {:.2} ({:.2}x)",
                         thousands(*m),
                         thousands(*g),
-                        g / m * 100.0
+                        g / m * 100.0,
+                        mp / 1e3,
+                        gp / 1e3,
+                        gp / mp.max(1.0)
                     )
                 })
                 .collect::<Vec<_>>()
