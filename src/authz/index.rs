@@ -128,11 +128,6 @@ struct Membership {
     permissions: PermSet,
 }
 
-/// The tables a check reads are keyed by the question's own ids, so that the lookups a check
-/// makes do not wait on each other: the project's (or organization's) slot and the user's
-/// memberships are fetched side by side, and a granted project role is one more lookup keyed by
-/// the (user, project) pair. Over a large index each lookup is a cache miss; independent misses
-/// overlap, dependent ones add up.
 /// Each member of the organization in `slot` with what a check reads of them there.
 fn memberships(slot: Slot, g: &OrgGrants) -> impl Iterator<Item = (UserId, Membership)> + '_ {
     g.members.iter().map(move |(user, member)| {
@@ -146,6 +141,11 @@ fn memberships(slot: Slot, g: &OrgGrants) -> impl Iterator<Item = (UserId, Membe
     })
 }
 
+/// The tables a check reads are keyed by the question's own ids, so that the lookups a check
+/// makes do not wait on each other: the project's (or organization's) slot and the user's
+/// memberships are fetched side by side, and a granted project role is one more lookup keyed by
+/// the (user, project) pair. Over a large index each lookup is a cache miss; independent misses
+/// overlap, dependent ones add up.
 #[derive(Default)]
 struct Inner {
     /// Each organization's slot.

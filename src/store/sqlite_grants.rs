@@ -58,7 +58,7 @@ pub(super) fn read(file: &Path) -> StoreResult<(u64, Vec<OrgSnapshot>)> {
     })?;
     let cols = ["org_id", "project_id", "user_id", "role"];
     each(&tx, &q.direct, cols, |r, [o, p, u, role]| {
-        let role = grants::project_role(r.get_ref(role)?.as_str().map_err(corrupt)?)?;
+        let role = project_role(r, role)?;
         snaps.direct(
             OrgId(r.get(o)?),
             ProjectId(r.get(p)?),
@@ -74,7 +74,7 @@ pub(super) fn read(file: &Path) -> StoreResult<(u64, Vec<OrgSnapshot>)> {
     })?;
     let cols = ["org_id", "group_id", "project_id", "role"];
     each(&tx, &q.group_projects, cols, |r, [o, g, p, role]| {
-        let role = grants::project_role(r.get_ref(role)?.as_str().map_err(corrupt)?)?;
+        let role = project_role(r, role)?;
         snaps.group_project(
             OrgId(r.get(o)?),
             GroupId(r.get(g)?),
@@ -104,6 +104,14 @@ fn each<const N: usize>(
         f(row, at)?;
     }
     Ok(())
+}
+
+/// The project role in column `at`.
+fn project_role(
+    r: &rusqlite::Row<'_>,
+    at: usize,
+) -> StoreResult<crate::domain::permission::ProjectRole> {
+    grants::project_role(r.get_ref(at)?.as_str().map_err(corrupt)?)
 }
 
 /// A column of an unexpected type.
