@@ -46,6 +46,7 @@ use guildhall::domain::permission::{
 };
 use guildhall::domain::role::{AssignedRole, CustomRole, permissions_of};
 use guildhall::service::check::{Ask, Question};
+use guildhall::service::index::LiveIndex;
 use guildhall::store::OrgSnapshot;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -1248,7 +1249,7 @@ fn in_process(
     let cedar = cedar_model(d, org)?;
     let casbin = rt.block_on(casbin_model(d, org))?;
     // The same model as cedar and casbin get: an index of this organization alone.
-    let alone = Index::from_snapshots(store, 0, &[snapshot(d, org)]);
+    let alone = LiveIndex::over(store, Index::new(0, &[snapshot(d, org)]));
     let mut disagree = Vec::new();
     let mut allowed = 0;
     for q in &sample {
@@ -1741,7 +1742,7 @@ fn child_main() -> anyhow::Result<()> {
         let store = guildhall::store::open(&url).await?;
         let before = status_kb("VmRSS:");
         let t = Instant::now();
-        let index = Index::load(store.clone()).await?;
+        let index = LiveIndex::load(store.clone()).await?;
         let took = t.elapsed();
         let after = status_kb("VmRSS:");
         let peak = status_kb("VmHWM:");
@@ -2769,7 +2770,7 @@ fn main() -> anyhow::Result<()> {
                 dir.path().join("throwaway.db").display()
             )))?;
             let t = Instant::now();
-            let index = Index::from_snapshots(store.clone(), 0, &snapshots);
+            let index = LiveIndex::over(store.clone(), Index::new(0, &snapshots));
             progress(
                 start,
                 format!("Index::from_snapshots in {}", ms(t.elapsed())),

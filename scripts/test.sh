@@ -42,5 +42,9 @@ psql -qAt -d "$GUILDHALL_TEST_DATABASE_URL" -c \
   "SELECT datname FROM pg_database WHERE datname LIKE 'gh\_test\_%'" 2>/dev/null |
   while read -r db; do psql -q -d "$GUILDHALL_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
 
+# The pure core builds on its own: no database, HTTP, runtime or OpenAPI crate, no clock
+# (crates/guildhall-core/Cargo.toml); built with the rest, features would hide a slip.
+cargo check -p guildhall-core --lib --locked --quiet
+
 # Benches are left out: `cargo bench` runs them (harness = false would run them here too).
-cargo test --lib --bins --tests --locked "$@"
+cargo test --workspace --lib --bins --tests --locked "$@"

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use guildhall::config::{ServeConfig, StoreConfig};
 use guildhall::domain::DomainError;
 use guildhall::domain::billing::{Month, VoucherValue};
-use guildhall::service::OrgRef;
+use guildhall::service::{Error, OrgRef};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -116,7 +116,7 @@ async fn main() -> anyhow::Result<()> {
                     );
                     Ok(())
                 }
-                Err(e @ DomainError::MonthNotClosed(_)) => refuse(&e.to_string()),
+                Err(Error::Domain(e @ DomainError::MonthNotClosed(_))) => refuse(&e.to_string()),
                 Err(e) => Err(e.into()),
             }
         }
@@ -155,7 +155,7 @@ async fn main() -> anyhow::Result<()> {
                     println!("{}", v.code);
                     Ok(())
                 }
-                Err(e @ (DomainError::Invalid(_) | DomainError::NotFound(_))) => {
+                Err(Error::Domain(e @ (DomainError::Invalid(_) | DomainError::NotFound(_)))) => {
                     refuse(&e.to_string())
                 }
                 Err(e) => Err(e.into()),

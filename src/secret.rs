@@ -1,7 +1,6 @@
 //! Secrets: session and API tokens (random, prefixed, stored only as SHA-256) and passwords
 //! (argon2id, hashed off the async workers with bounded concurrency).
 
-use crate::domain::DomainError;
 use crate::domain::names::Password;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -96,7 +95,7 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     /// A hasher running at most `permits` hashes at once.
-    pub fn new(permits: usize) -> Result<Self, DomainError> {
+    pub fn new(permits: usize) -> Result<Self, crate::service::Error> {
         let mut bytes = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let decoy = hash_now(&URL_SAFE_NO_PAD.encode(bytes))?;
@@ -107,7 +106,7 @@ impl PasswordHasher {
     }
 
     /// The PHC string of `password`, with a fresh salt.
-    pub async fn hash(&self, password: Password) -> Result<String, DomainError> {
+    pub async fn hash(&self, password: Password) -> Result<String, crate::service::Error> {
         self.run(move || hash_now(password.expose())).await?
     }
 
@@ -117,7 +116,7 @@ impl PasswordHasher {
         &self,
         password: SecretString,
         stored: Option<String>,
-    ) -> Result<bool, DomainError> {
+    ) -> Result<bool, crate::service::Error> {
         let decoy = self.decoy.clone();
         self.run(move || {
             let (phc, real) = match &stored {
@@ -125,7 +124,7 @@ impl PasswordHasher {
                 None => (&*decoy, false),
             };
             let parsed = PasswordHash::new(phc).map_err(|e| {
-                DomainError::Internal(format!("stored password hash unreadable: {e}"))
+                crate::service::Error::Internal(format!("stored password hash unreadable: {e}"))
             })?;
             let ok = Argon2::default()
                 .verify_password(password.expose_secret().as_bytes(), &parsed)
@@ -138,24 +137,24 @@ impl PasswordHasher {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, DomainError> {
+    ) -> Result<T, crate::service::Error> {
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|_| DomainError::Internal("password hasher closed".into()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| DomainError::Internal(format!("password hashing task failed: {e}")))
+            .map_err(|_| crate::service::Error::Internal("password hasher closed".into()))?;
+        tokio::task::spawn_blocking(work).await.map_err(|e| {
+            crate::service::Error::Internal(format!("password hashing task failed: {e}"))
+        })
     }
 }
 
-fn hash_now(password: &str) -> Result<String, DomainError> {
+fn hash_now(password: &str) -> Result<String, crate::service::Error> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| DomainError::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| crate::service::Error::Internal(format!("password hashing failed: {e}")))
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub async fn build_with_clock(
     let plans = Arc::new(config.catalog()?);
     let store = open_store(config).await?;
     let started = std::time::Instant::now();
-    let authz = crate::authz::index::Index::load(store.clone())
+    let authz = crate::service::index::LiveIndex::load(store.clone())
         .await
         .context("loading the authorization index")?;
     tracing::info!(

@@ -137,12 +137,14 @@ pub struct BillingDto {
     /// The name invoices are made out to.
     pub name: Option<String>,
     /// The billing address.
+    #[schema(value_type = Option<super::schema::Address>)]
     pub address: Option<Address>,
     /// The EU VAT number.
     pub vat_number: Option<String>,
     /// The currency invoices are in.
     pub currency: String,
     /// Brand, last four digits and expiry only.
+    #[schema(value_type = Option<super::schema::PaymentMethod>)]
     pub payment_method: Option<PaymentMethod>,
     /// Redeemed vouchers not yet applied to an invoice.
     pub vouchers: Vec<VoucherDto>,
@@ -194,12 +196,14 @@ pub struct InvoiceDto {
     /// `open`, `paid` or `void`.
     pub status: String,
     /// Plan lines (prorated by day), then voucher lines (negative).
+    #[schema(value_type = Vec<super::schema::InvoiceLine>)]
     pub lines: Vec<InvoiceLine>,
     /// Sum of the plan lines.
     pub subtotal: i64,
     /// What is due, never below zero.
     pub total: i64,
     /// Whom it is made out to (the billing profile when it was produced).
+    #[schema(value_type = Option<super::schema::BillTo>)]
     pub bill_to: Option<BillTo>,
     /// When it was produced.
     pub issued_at: DateTime<Utc>,
@@ -276,7 +280,7 @@ pub async fn get_billing(
 /// otherwise), and a payment method of brand, last four digits and expiry only. Anything that
 /// looks like a full card number, anywhere in the body, is refused with 422
 /// `card_number_refused`.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/billing", tag = "billing", security(("bearer" = [])), request_body = BillingProfile,
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/billing", tag = "billing", security(("bearer" = [])), request_body = super::schema::BillingProfile,
     params(("org" = String, Path, description = "id or slug")),
     responses((status = 200, body = BillingDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_billing(

@@ -452,6 +452,7 @@ pub struct EffectivePermissionsDto {
     /// The member.
     pub user: UserDto,
     /// Every permission held, with where it comes from.
+    #[schema(value_type = Vec<super::schema::Grant>)]
     pub permissions: Vec<crate::authz::eval::Grant>,
     /// Which projects the member reaches, and why (R11).
     pub projects: ProjectReachDto,
@@ -461,6 +462,7 @@ pub struct EffectivePermissionsDto {
 #[derive(Serialize, ToSchema)]
 pub struct ProjectReachDto {
     /// Reach over every project of the organization, from the member's roles; `null` if none.
+    #[schema(value_type = Option<super::schema::OrgWideReach>)]
     pub all: Option<crate::authz::eval::OrgWideReach>,
     /// Projects granted directly or through groups.
     pub granted: Vec<GrantedProjectDto>,
@@ -474,6 +476,7 @@ pub struct GrantedProjectDto {
     /// The effective role on it.
     pub role: &'static str,
     /// Every grant on it.
+    #[schema(value_type = Vec<super::schema::ProjectSource>)]
     pub sources: Vec<crate::authz::eval::ProjectSource>,
 }
 

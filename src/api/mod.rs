@@ -18,6 +18,7 @@ pub mod passwords;
 pub mod problem;
 pub mod projects;
 pub mod roles;
+pub mod schema;
 pub mod tokens;
 pub mod transfer;
 pub mod users;

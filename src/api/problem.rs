@@ -46,8 +46,12 @@ pub struct Problem {
 /// An error on its way to becoming a problem document.
 #[derive(Debug)]
 pub enum ApiError {
-    /// A use case refused.
+    /// A rule refused.
     Domain(DomainError),
+    /// The store failed, or a constraint caught a concurrent change.
+    Store(StoreError),
+    /// Something unexpected failed underneath.
+    Internal(String),
     /// The edge refused before any use case ran (bad JSON, unknown route, body too large).
     Edge {
         /// The status.
@@ -73,6 +77,17 @@ impl ApiError {
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         ApiError::Domain(e)
+    }
+}
+
+impl From<crate::service::Error> for ApiError {
+    fn from(e: crate::service::Error) -> Self {
+        use crate::service::Error as S;
+        match e {
+            S::Domain(e) => ApiError::Domain(e),
+            S::Store(e) => ApiError::Store(e),
+            S::Internal(why) => ApiError::Internal(why),
+        }
     }
 }
 
@@ -139,17 +154,24 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::InvitationClosed(_) => (StatusCode::CONFLICT, "invitation_closed"),
         E::PasswordLinkNotFound => (StatusCode::NOT_FOUND, "password_token_not_found"),
         E::PasswordLinkExpired => (StatusCode::GONE, "password_token_expired"),
-        E::Store(StoreError::Conflict(Constraint::InvitationPending)) => {
-            (StatusCode::CONFLICT, "invitation_pending")
+    }
+}
+
+/// The status and stable code of a failure underneath; `None`: a 500.
+fn describe_store(e: &StoreError) -> Option<(StatusCode, &'static str)> {
+    match e {
+        // A constraint caught what a concurrent request changed between check and write; the
+        // ones a rule names were mapped to its refusal already (`service::lost_race`).
+        StoreError::Conflict(Constraint::InvitationPending) => {
+            Some((StatusCode::CONFLICT, "invitation_pending"))
         }
-        E::Store(StoreError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
-        E::Store(StoreError::ShuttingDown) => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
-        // A constraint caught what a concurrent request changed between check and write.
-        E::Store(StoreError::Conflict(Constraint::OneOwner)) => {
-            (StatusCode::CONFLICT, "owner_is_fixed")
+        StoreError::Conflict(Constraint::OneOwner) => {
+            Some((StatusCode::CONFLICT, "owner_is_fixed"))
         }
-        E::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
-        E::Store(_) | E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        StoreError::Conflict(_) => Some((StatusCode::CONFLICT, "conflict")),
+        StoreError::Busy => Some((StatusCode::SERVICE_UNAVAILABLE, "busy")),
+        StoreError::ShuttingDown => Some((StatusCode::SERVICE_UNAVAILABLE, "shutting_down")),
+        _ => None,
     }
 }
 
@@ -177,13 +199,7 @@ impl IntoResponse for ApiError {
             } => (problem(status, code, detail), None),
             ApiError::Domain(e) => {
                 let (status, code) = describe(&e);
-                let detail = match &e {
-                    DomainError::Store(StoreError::Conflict(_)) => {
-                        "a concurrent change got there first; read again and retry".to_owned()
-                    }
-                    other => other.to_string(),
-                };
-                let mut body = problem(status, code, detail);
+                let mut body = problem(status, code, e.to_string());
                 let mut retry_after = None;
                 match &e {
                     DomainError::Invalid(errors) => body.errors = errors.clone(),
@@ -192,7 +208,6 @@ impl IntoResponse for ApiError {
                     DomainError::TooManyAttempts { retry_after_secs } => {
                         retry_after = Some(*retry_after_secs);
                     }
-                    DomainError::Store(StoreError::Busy) => retry_after = Some(1),
                     DomainError::PlanLimit { field, max, .. } => {
                         body.errors = vec![FieldError::new(*field, format!("at most {max}"))];
                     }
@@ -208,20 +223,22 @@ impl IntoResponse for ApiError {
                     }
                     _ => {}
                 }
-                if status == StatusCode::INTERNAL_SERVER_ERROR {
-                    let id = REQUEST_ID
-                        .try_with(|v| v.to_str().ok().map(str::to_owned))
-                        .ok()
-                        .flatten()
-                        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-                    // Logged once, here, with the id the client is given; never shown.
-                    tracing::error!(request.id = %id, error = %error_chain(&e), "request failed");
-                    body.detail =
-                        format!("internal error; quote request id {id} when reporting it");
-                    body.request_id = Some(id);
-                }
                 (body, retry_after)
             }
+            ApiError::Store(e) => match describe_store(&e) {
+                Some((status, code)) => {
+                    let detail = match &e {
+                        StoreError::Conflict(_) => {
+                            "a concurrent change got there first; read again and retry".to_owned()
+                        }
+                        other => other.to_string(),
+                    };
+                    let retry_after = matches!(e, StoreError::Busy).then_some(1);
+                    (problem(status, code, detail), retry_after)
+                }
+                None => (internal(&ErrorChain(&e)), None),
+            },
+            ApiError::Internal(why) => (internal(&why), None),
         };
         let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(body)).into_response();
@@ -237,6 +254,33 @@ impl IntoResponse for ApiError {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// A 500: the cause is logged once, here, with the id the client is given; never shown.
+fn internal(cause: &dyn std::fmt::Display) -> Problem {
+    let id = REQUEST_ID
+        .try_with(|v| v.to_str().ok().map(str::to_owned))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    tracing::error!(request.id = %id, error = %cause, "request failed");
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    let mut body = problem(
+        status,
+        "internal",
+        format!("internal error; quote request id {id} when reporting it"),
+    );
+    body.request_id = Some(id);
+    body
+}
+
+/// `e` and its sources, for the log.
+pub(crate) struct ErrorChain<'a>(pub &'a dyn std::error::Error);
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&error_chain(self.0))
     }
 }
 

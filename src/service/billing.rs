@@ -2,6 +2,7 @@
 //! (R8: `billing.read` to see, `billing.manage` to change), and the monthly invoice run shared by
 //! the server and `guildhall invoices generate`.
 
+use super::Error;
 use super::projects::reach;
 use super::{Guildhall, OrgRef, Principal, Result, org_access};
 use crate::domain::DomainError;
@@ -222,20 +223,18 @@ pub async fn redeem_voucher(
         .is_some_and(|v| v.org.is_none_or(|o| o == id.0))
         && tx.redeemed(&code, id).await?
     {
-        return Err(DomainError::VoucherAlreadyRedeemed);
+        return Err(DomainError::VoucherAlreadyRedeemed.into());
     }
     check_redeemable(voucher.as_ref(), id.0, now)?;
     let value = voucher.map(|v| v.value).ok_or_else(unknown)?;
     if !tx.use_voucher(&code).await? {
-        return Err(DomainError::VoucherInvalid(
-            "the voucher has been used up".to_owned(),
-        ));
+        return Err(DomainError::VoucherInvalid("the voucher has been used up".to_owned()).into());
     }
     tx.insert_redemption(&code, id, now)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => DomainError::VoucherAlreadyRedeemed,
-            other => other.into(),
+            StoreError::Conflict(_) => DomainError::VoucherAlreadyRedeemed.into(),
+            other => Error::from(other),
         })?;
     let event = AuditEvent::new(&who.actor(now), Action::VoucherRedeem, "voucher", &code)
         .in_org(id)
@@ -316,7 +315,7 @@ pub async fn generate_invoices(
     mut progress: impl FnMut(u64, u64) + Send,
 ) -> Result<RunReport> {
     if !month.is_closed(now) {
-        return Err(DomainError::MonthNotClosed(month.to_string()));
+        return Err(DomainError::MonthNotClosed(month.to_string()).into());
     }
     let label = month.to_string();
     let (start, end) = (month.start(), month.end());
@@ -341,7 +340,7 @@ pub async fn generate_invoices(
                 Ok(false) => report.skipped += 1,
                 // Another process inserted this organization's invoice between our check and
                 // our insert: its transaction won, ours rolled back with its number.
-                Err(DomainError::Store(StoreError::Conflict(_))) => report.skipped += 1,
+                Err(Error::Store(StoreError::Conflict(_))) => report.skipped += 1,
                 Err(e) => return Err(e),
             }
             done += 1;
@@ -423,18 +422,17 @@ pub async fn create_voucher(
     })?;
     match value {
         VoucherValue::Amount(a) if a <= 0 || a > crate::domain::billing::MAX_PRICE => {
-            return Err(DomainError::invalid(
-                "amount",
-                "must be a positive amount in minor units",
-            ));
+            return Err(
+                DomainError::invalid("amount", "must be a positive amount in minor units").into(),
+            );
         }
         VoucherValue::Percent(p) if !(1..=100).contains(&p) => {
-            return Err(DomainError::invalid("percent", "must be between 1 and 100"));
+            return Err(DomainError::invalid("percent", "must be between 1 and 100").into());
         }
         _ => {}
     }
     if max_uses < 1 {
-        return Err(DomainError::invalid("max_uses", "must be at least 1"));
+        return Err(DomainError::invalid("max_uses", "must be at least 1").into());
     }
     let mut tx = store.begin().await?;
     let org = match org {
@@ -461,8 +459,9 @@ pub async fn create_voucher(
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
                 DomainError::invalid("code", format!("voucher `{}` already exists", voucher.code))
+                    .into()
             }
-            other => other.into(),
+            other => Error::from(other),
         })?;
     let system = Actor {
         user: None,

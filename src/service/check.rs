@@ -39,7 +39,7 @@ pub async fn settle(gh: &Guildhall, at_least: Option<u64>) -> Result<u64> {
     if now >= wanted {
         Ok(now)
     } else {
-        Err(DomainError::RevisionAhead(wanted))
+        Err(DomainError::RevisionAhead(wanted).into())
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::projects::{granted_roles, reach};
 use super::{Guildhall, OrgAccess, OrgRef, Page, Principal, Result, after, org_access};
+use super::{Named, lost_race};
 use crate::authz::eval;
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
@@ -10,8 +11,9 @@ use crate::domain::ids::{GroupId, UserId};
 use crate::domain::model::{Group, Project, User};
 use crate::domain::names::LocalName;
 use crate::domain::permission::{Permission, ProjectRole};
-use crate::domain::rules::{GrantPath, r6_project_role};
-use crate::store::{After, Constraint, StoreError, Tx};
+use crate::domain::rules::{GrantPath, r6_group_place, r6_project_role};
+use crate::ids::NewId as _;
+use crate::store::{After, Tx};
 use serde_json::json;
 
 /// A group with its members and projects.
@@ -68,7 +70,7 @@ pub async fn create_group(
     access.actor.require(Permission::GroupsManage)?;
     let org_id = access.org.org.id;
     if tx.group_name_taken(org_id, &name.key()).await? {
-        return Err(DomainError::GroupNameTaken(name.as_str().to_owned()));
+        return Err(DomainError::GroupNameTaken(name.as_str().to_owned()).into());
     }
     let group = Group {
         id: GroupId::new(),
@@ -78,7 +80,7 @@ pub async fn create_group(
     };
     tx.insert_group(&group, &name.key())
         .await
-        .map_err(|e| name_taken(e, &group.name))?;
+        .map_err(|e| lost_race(e, Named::Group(&group.name)))?;
     let event = AuditEvent::new(&who.actor(now), Action::GroupCreated, "group", group.id)
         .in_org(org_id)
         .with_data(json!({ "name": group.name }));
@@ -104,12 +106,12 @@ pub async fn rename_group(
     let mut g = find(&mut *tx, &access, group).await?;
     if g.name != name.as_str() {
         if g.name.to_lowercase() != name.key() && tx.group_name_taken(g.org, &name.key()).await? {
-            return Err(DomainError::GroupNameTaken(name.as_str().to_owned()));
+            return Err(DomainError::GroupNameTaken(name.as_str().to_owned()).into());
         }
         let before = std::mem::replace(&mut g.name, name.as_str().to_owned());
         tx.update_group(&g, &name.key())
             .await
-            .map_err(|e| name_taken(e, &g.name))?;
+            .map_err(|e| lost_race(e, Named::Group(&g.name)))?;
         let event = AuditEvent::new(
             &who.actor(gh.clock.now()),
             Action::GroupRenamed,
@@ -188,12 +190,9 @@ async fn change_place(
     access.actor.require(Permission::GroupsManage)?;
     let g = find(&mut *tx, &access, group).await?;
     if tx.member_roles(g.org, user).await?.is_none() {
-        return Err(DomainError::NotFound(Kind::Member));
+        return Err(DomainError::NotFound(Kind::Member).into());
     }
-    // R6: nobody puts themselves in a group: its project roles would be self-given.
-    if put && user == who.user.id {
-        return Err(DomainError::OwnRoles);
-    }
+    r6_group_place(who.user.id, user, put)?;
     let projects = tx.group_projects(g.id).await?;
     check_carried(&mut *tx, who, &access, &projects).await?;
     let (changed, action) = if put {
@@ -205,7 +204,7 @@ async fn change_place(
     } else {
         let removed = tx.delete_group_member(g.org, g.id, user).await?;
         if !removed {
-            return Err(DomainError::NotFound(Kind::Member));
+            return Err(DomainError::NotFound(Kind::Member).into());
         }
         (true, Action::GroupMemberRemoved)
     };
@@ -265,7 +264,7 @@ async fn set_group_project(
         .find(|(x, _)| x.id == p.id)
         .map(|(_, r)| r);
     if role.is_none() && before.is_none() {
-        return Err(DomainError::NotFound(Kind::Project));
+        return Err(DomainError::NotFound(Kind::Project).into());
     }
     for r in role.iter().chain(before.iter()) {
         r6_project_role(&access.actor, Some(mine), *r, GrantPath::Group)?;
@@ -312,11 +311,11 @@ async fn check_carried(
 
 async fn find(tx: &mut dyn Tx, access: &OrgAccess, group: &str) -> Result<Group> {
     if !super::projects::plausible_ref(group) {
-        return Err(DomainError::NotFound(Kind::Group));
+        return Err(DomainError::NotFound(Kind::Group).into());
     }
     tx.group_by_ref(access.org.org.id, group)
         .await?
-        .ok_or(DomainError::NotFound(Kind::Group))
+        .ok_or(DomainError::NotFound(Kind::Group).into())
 }
 
 async fn detail(tx: &mut dyn Tx, group: Group) -> Result<GroupDetail> {
@@ -327,13 +326,4 @@ async fn detail(tx: &mut dyn Tx, group: Group) -> Result<GroupDetail> {
         members,
         projects,
     })
-}
-
-fn name_taken(e: impl Into<DomainError>, name: &str) -> DomainError {
-    match e.into() {
-        DomainError::Store(StoreError::Conflict(Constraint::GroupName)) => {
-            DomainError::GroupNameTaken(name.to_owned())
-        }
-        other => other,
-    }
 }

@@ -9,6 +9,7 @@
 
 use super::members::Member;
 use super::{Guildhall, OrgRef, Page, Principal, Result, after, org_access, roles, users};
+use super::{Named, lost_race};
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, Actor, AuditEvent};
 use crate::domain::ids::{InvitationId, UserId};
@@ -21,9 +22,10 @@ use crate::domain::names::{DisplayName, Email, Password};
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::{AssignedRole, CustomRole};
 use crate::domain::rules::r6_add_member;
+use crate::ids::NewId as _;
 use crate::mail::{Delivery, Mail, html_escape};
 use crate::secret::{TokenHash, TokenKind, new_token};
-use crate::store::{After, Constraint, StoreError, Tx};
+use crate::store::{After, Tx};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
 use std::collections::HashMap;
@@ -87,12 +89,12 @@ pub async fn create_invitation(
     let key = email.key();
     if let Some((user, _)) = tx.user_by_email(&key).await? {
         if tx.member_roles(org_id, user.id).await?.is_some() {
-            return Err(DomainError::AlreadyMember);
+            return Err(DomainError::AlreadyMember.into());
         }
     }
     if let Some(stored) = tx.pending_invitation(org_id, &key).await? {
         if stored.state_at(now) == InvitationState::Pending {
-            return Err(DomainError::InvitationPending);
+            return Err(DomainError::InvitationPending.into());
         }
         // Lapsed and never answered: record it as expired, making room for the new one.
         tx.close_invitation(stored.id, InvitationState::Expired, now)
@@ -113,7 +115,7 @@ pub async fn create_invitation(
     };
     tx.insert_invitation(&invitation, &token.hash.0)
         .await
-        .map_err(pending_conflict)?;
+        .map_err(|e| lost_race(e, Named::Nothing))?;
     let names = super::orgs::names(&roles);
     let event = AuditEvent::new(
         &who.actor(now),
@@ -125,7 +127,9 @@ pub async fn create_invitation(
     .with_data(
         json!({ "email": invitation.email, "roles": names, "expires_at": invitation.expires_at }),
     );
-    gh.commit(tx, vec![event]).await.map_err(pending_conflict)?;
+    gh.commit(tx, vec![event])
+        .await
+        .map_err(|e| lost_race(e, Named::Nothing))?;
     let mut view = InvitationView {
         state: InvitationState::Pending,
         invitation,
@@ -225,7 +229,7 @@ pub async fn resend_invitation(
     r9_still_open(&inv)?;
     if let Some((user, _)) = tx.user_by_email(&inv.email_key).await? {
         if tx.member_roles(org_id, user.id).await?.is_some() {
-            return Err(DomainError::AlreadyMember);
+            return Err(DomainError::AlreadyMember.into());
         }
     }
     let token = new_token(TokenKind::Invitation);
@@ -315,18 +319,19 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
     let (user, actor, mut events) = match &who {
         Acceptor::SignedIn(p) => {
             if !p.reaches(inv.org) {
-                return Err(DomainError::TokenLimited);
+                return Err(DomainError::TokenLimited.into());
             }
             r9_addressee(&inv, &p.user.email.to_lowercase())?;
             if tx.member_roles(inv.org, p.user.id).await?.is_some() {
                 // Left pending: the organization may revoke it; nothing changes here.
-                return Err(DomainError::AlreadyMember);
+                return Err(DomainError::AlreadyMember.into());
             }
             (p.user.clone(), p.actor(now), Vec::new())
         }
         Acceptor::NewAccount { name, ip, .. } => {
-            let email = Email::parse(&inv.email)
-                .map_err(|_| DomainError::Internal("stored invitation email unreadable".into()))?;
+            let email = Email::parse(&inv.email).map_err(|_| {
+                crate::service::Error::Internal("stored invitation email unreadable".into())
+            })?;
             let user = User {
                 id: UserId::new(),
                 email: email.as_str().to_owned(),
@@ -354,12 +359,12 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
     };
     tx.insert_member(inv.org, user.id, &roles, now)
         .await
-        .map_err(super::members::already_member)?;
+        .map_err(|e| lost_race(e, Named::Nothing))?;
     if !tx
         .close_invitation(inv.id, InvitationState::Accepted, now)
         .await?
     {
-        return Err(DomainError::InvitationNotFound);
+        return Err(DomainError::InvitationNotFound.into());
     }
     events.push(
         AuditEvent::new(&actor, Action::InvitationAccepted, "invitation", inv.id)
@@ -379,7 +384,7 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
     let invited_by = inviter(&mut *tx, &mut people, inv.invited_by).await?;
     gh.commit(tx, events)
         .await
-        .map_err(|e| users::email_conflict(super::members::already_member(e), &user.email))?;
+        .map_err(|e| lost_race(e, Named::Email(&user.email)))?;
     tracing::info!(user.id = %user.id, org.id = %inv.org, "invitation accepted");
     Ok(match who {
         Acceptor::SignedIn(_) => {
@@ -432,7 +437,7 @@ pub async fn decline_invitation(
         .close_invitation(inv.id, InvitationState::Declined, now)
         .await?
     {
-        return Err(DomainError::InvitationNotFound);
+        return Err(DomainError::InvitationNotFound.into());
     }
     let event = AuditEvent::new(&actor, Action::InvitationDeclined, "invitation", inv.id)
         .in_org(inv.org)
@@ -454,7 +459,7 @@ async fn answerable(
         .await?
         .ok_or(DomainError::InvitationNotFound)?;
     if !tx.lock_org(found.org).await? {
-        return Err(DomainError::InvitationNotFound);
+        return Err(DomainError::InvitationNotFound.into());
     }
     let inv = tx
         .invitation_by_hash(&hash.0)
@@ -591,15 +596,4 @@ fn decode(stored: &[String], custom: &[CustomRole]) -> Vec<AssignedRole> {
 
 fn role_names(stored: &[String], custom: &[CustomRole]) -> Vec<String> {
     super::orgs::names(&decode(stored, custom))
-}
-
-/// R9: a pending-invitation race lost to another process becomes the same 409 as the checked
-/// case.
-fn pending_conflict(e: impl Into<DomainError>) -> DomainError {
-    match e.into() {
-        DomainError::Store(StoreError::Conflict(Constraint::InvitationPending)) => {
-            DomainError::InvitationPending
-        }
-        other => other,
-    }
 }

@@ -1,7 +1,8 @@
 //! Members: list, add a registered user, change roles (R3, R6), remove, effective permissions.
 
 use super::{Guildhall, OrgRef, Page, Principal, Result, after, org_access, orgs::names, roles};
-use crate::authz::eval::{Grant, OrgWideReach, ProjectSource, explain, explain_org_reach};
+use super::{Named, lost_race};
+use crate::authz::eval::{self, Grant, OrgWideReach, ProjectSource, explain, explain_org_reach};
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
@@ -12,8 +13,9 @@ use crate::domain::names::{DisplayName, Email};
 use crate::domain::permission::{Permission, ProjectRole};
 use crate::domain::role::AssignedRole;
 use crate::domain::rules::{MemberFacts, r6_add_member, r6_change_roles, r6_remove_member};
+use crate::ids::NewId as _;
 use crate::secret::{TokenKind, new_token};
-use crate::store::{After, Constraint, StoreError};
+use crate::store::After;
 use serde_json::json;
 
 /// A member: the user, the roles they hold and the groups they are in.
@@ -111,15 +113,17 @@ pub async fn add_member(
         .await?
         .ok_or(DomainError::NotFound(Kind::User))?;
     if tx.member_roles(org_id, user.id).await?.is_some() {
-        return Err(DomainError::AlreadyMember);
+        return Err(DomainError::AlreadyMember.into());
     }
     tx.insert_member(org_id, user.id, &roles, now)
         .await
-        .map_err(already_member)?;
+        .map_err(|e| lost_race(e, Named::Nothing))?;
     let event = AuditEvent::new(&who.actor(now), Action::MemberAdded, "member", user.id)
         .in_org(org_id)
         .with_data(json!({ "email": user.email, "roles": names(&roles) }));
-    gh.commit(tx, vec![event]).await.map_err(already_member)?;
+    gh.commit(tx, vec![event])
+        .await
+        .map_err(|e| lost_race(e, Named::Nothing))?;
     Ok(Member {
         user,
         roles,
@@ -157,7 +161,7 @@ async fn register_and_add(
         super::users::create_account(&mut *tx, &email, &name, None, &actor, user).await?;
     tx.insert_member(org_id, user.id, &roles, now)
         .await
-        .map_err(already_member)?;
+        .map_err(|e| lost_race(e, Named::Nothing))?;
     let token = new_token(TokenKind::PasswordLink);
     super::passwords::issue(&mut *tx, &user, PasswordPurpose::Set, &token, now).await?;
     events.push(
@@ -167,7 +171,7 @@ async fn register_and_add(
     );
     gh.commit(tx, events)
         .await
-        .map_err(|e| super::users::email_conflict(already_member(e), &user.email))?;
+        .map_err(|e| lost_race(e, Named::Email(&user.email)))?;
     super::passwords::mail_link(gh, &user, PasswordPurpose::Set, &token, Some(org_name)).await;
     Ok(Member {
         user,
@@ -284,24 +288,24 @@ pub async fn member_permissions(
         .await?
         .ok_or(DomainError::NotFound(Kind::Member))?;
     let all_projects = explain_org_reach(&target.roles);
+    let grants = tx.project_grants(org_id, user).await?;
+    let strongest = eval::strongest_grants(grants.iter().map(|g| (g.project, g.role)));
+    let permissions = eval::permissions(&target.roles, None);
     let mut granted: Vec<(ProjectId, String, ProjectRole, Vec<ProjectSource>)> = Vec::new();
-    for g in tx.project_grants(org_id, user).await? {
+    for g in grants {
         let source = ProjectSource {
             kind: if g.group.is_some() { "group" } else { "direct" },
             name: g.group.clone(),
             role: g.role,
         };
         match granted.iter_mut().find(|(p, ..)| *p == g.project) {
-            Some((_, _, role, sources)) => {
-                *role = (*role).max(g.role);
-                sources.push(source);
+            Some((.., sources)) => sources.push(source),
+            None => {
+                let role = eval::project_role(permissions, strongest.get(&g.project).copied())
+                    .unwrap_or(g.role);
+                granted.push((g.project, g.project_name.clone(), role, vec![source]));
             }
-            None => granted.push((g.project, g.project_name.clone(), g.role, vec![source])),
         }
-    }
-    let org_role = all_projects.as_ref().map(|a| a.role);
-    for (_, _, role, _) in &mut granted {
-        *role = (*role).max(org_role.unwrap_or(*role));
     }
     granted.sort_by_key(|g| g.1.to_lowercase());
     Ok(Effective {
@@ -322,14 +326,4 @@ async fn target(
         .await?
         .ok_or(DomainError::NotFound(Kind::Member))?;
     Ok(MemberFacts { user, roles })
-}
-
-/// A membership race lost to another request becomes `AlreadyMember`.
-pub(crate) fn already_member(e: impl Into<DomainError>) -> DomainError {
-    match e.into() {
-        DomainError::Store(StoreError::Conflict(Constraint::Membership)) => {
-            DomainError::AlreadyMember
-        }
-        other => other,
-    }
 }

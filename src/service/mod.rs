@@ -5,6 +5,7 @@ pub mod audit;
 pub mod billing;
 pub mod check;
 pub mod groups;
+pub mod index;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -24,11 +25,80 @@ use crate::domain::ids::{OrgId, SessionId};
 use crate::domain::model::{ApiToken, OrgWithOwner, User};
 use crate::domain::rules::{ActorFacts, MemberFacts};
 use crate::secret::PasswordHasher;
-use crate::store::{After, Committed, Store, Tx};
+use crate::store::{After, Committed, Constraint, Store, StoreError, Tx};
 use std::sync::Arc;
 
 /// Result of a use case.
-pub type Result<T> = std::result::Result<T, DomainError>;
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Why a use case did not succeed: a rule refused, or something underneath failed. The API maps
+/// each to a problem in one place (`api::problem`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rule refused (R1–R14), or the request is invalid.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The store failed, or a constraint caught what a concurrent request changed between the
+    /// check and the write.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Anything else unexpected (password hashing, a task that panicked).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<Vec<crate::domain::FieldError>> for Error {
+    fn from(errors: Vec<crate::domain::FieldError>) -> Self {
+        Error::Domain(DomainError::Invalid(errors))
+    }
+}
+
+/// What a write named, so that a unique key it lost to a concurrent request is refused as the
+/// checked case is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Named<'a> {
+    /// An organization's name and slug (R1).
+    Org {
+        /// The name.
+        name: &'a str,
+        /// The slug.
+        slug: &'a str,
+    },
+    /// An account's email.
+    Email(&'a str),
+    /// A custom role's name.
+    Role(&'a str),
+    /// A project's name.
+    Project(&'a str),
+    /// A group's name.
+    Group(&'a str),
+    /// Nothing by name: a membership or a pending invitation (R9).
+    Nothing,
+}
+
+/// The one map from the store's named constraints to the rules' refusals: a race lost to another
+/// request (another process, on PostgreSQL) answers what the check before the write would have.
+/// Constraints no rule names stay store conflicts (409 `conflict`).
+pub(crate) fn lost_race(e: impl Into<Error>, named: Named<'_>) -> Error {
+    let e = e.into();
+    let Error::Store(StoreError::Conflict(constraint)) = &e else {
+        return e;
+    };
+    let refusal = match (*constraint, named) {
+        (Constraint::OrgName, Named::Org { name, .. }) => DomainError::OrgNameTaken(name.into()),
+        (Constraint::OrgSlug, Named::Org { slug, .. }) => DomainError::SlugTaken(slug.into()),
+        (Constraint::UserEmail, Named::Email(email)) => DomainError::EmailTaken(email.into()),
+        (Constraint::RoleName, Named::Role(name)) => DomainError::RoleNameTaken(name.into()),
+        (Constraint::ProjectName, Named::Project(name)) => {
+            DomainError::ProjectNameTaken(name.into())
+        }
+        (Constraint::GroupName, Named::Group(name)) => DomainError::GroupNameTaken(name.into()),
+        (Constraint::Membership, _) => DomainError::AlreadyMember,
+        (Constraint::InvitationPending, _) => DomainError::InvitationPending,
+        _ => return e,
+    };
+    Error::Domain(refusal)
+}
 
 /// Largest page a list answers.
 pub const MAX_PAGE: u32 = 100;
@@ -47,7 +117,7 @@ pub struct Guildhall {
     /// How long a sign-in session lasts.
     pub session_ttl: chrono::Duration,
     /// The in-memory grant index the check API answers from.
-    pub authz: Arc<crate::authz::index::Index>,
+    pub authz: Arc<index::LiveIndex>,
     /// Where outgoing mail goes.
     pub mailer: Arc<crate::mail::Mailer>,
     /// The base of links in mails, without a trailing slash.
@@ -60,7 +130,7 @@ impl Guildhall {
     /// Commits `tx` with its audit events; when grants changed, brings this process's index up to
     /// the new revision before the answer goes out, so the caller's next check sees the change.
     pub async fn commit(&self, tx: Box<dyn Tx>, events: Vec<AuditEvent>) -> Result<Committed> {
-        let committed = tx.commit(events).await?;
+        let committed = tx.commit(identified(events)).await?;
         if committed.revision.is_some() {
             if let Err(e) = self.authz.catch_up().await {
                 // The change is committed; the periodic poll brings the index up later.
@@ -69,6 +139,16 @@ impl Guildhall {
         }
         Ok(committed)
     }
+}
+
+/// Gives each event its id (UUIDv7, in the order given): the core makes none.
+pub(crate) fn identified(mut events: Vec<AuditEvent>) -> Vec<AuditEvent> {
+    for e in &mut events {
+        if e.id.is_nil() {
+            e.id = uuid::Uuid::now_v7();
+        }
+    }
+    events
 }
 
 /// How the caller proved who they are.
@@ -182,10 +262,9 @@ pub fn page_size(limit: Option<u32>) -> Result<u32> {
     match limit {
         None => Ok(DEFAULT_PAGE),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(DomainError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE}"),
-        )),
+        Some(_) => {
+            Err(DomainError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")).into())
+        }
     }
 }
 
@@ -204,13 +283,13 @@ pub async fn org_access(
     let id = match org {
         OrgRef::Id(id) => *id,
         OrgRef::Slug(s) => tx.org_id_by_slug(s).await?.ok_or_else(not_found)?,
-        OrgRef::Invalid => return Err(not_found()),
+        OrgRef::Invalid => return Err(not_found().into()),
     };
     if !who.reaches(id) {
-        return Err(not_found());
+        return Err(not_found().into());
     }
     if lock && !tx.lock_org(id).await? {
-        return Err(not_found());
+        return Err(not_found().into());
     }
     let roles = tx
         .member_roles(id, who.user.id)

@@ -1,6 +1,7 @@
 //! Organizations: list mine, create, read, rename and re-slug, delete (R5), leave (R4).
 
 use super::{Guildhall, OrgAccess, OrgRef, Page, Principal, Result, after, org_access};
+use super::{Named, lost_race};
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::ids::OrgId;
@@ -8,8 +9,9 @@ use crate::domain::model::{Org, OrgWithOwner};
 use crate::domain::names::{OrgName, Slug};
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::AssignedRole;
-use crate::domain::rules::{MemberFacts, r4_leave, r5_delete_org};
-use crate::store::{After, Constraint, StoreError, Tx};
+use crate::domain::rules::{MemberFacts, r4_leave, r5_delete_org, r6_create_org};
+use crate::ids::NewId as _;
+use crate::store::{After, Tx};
 use serde_json::json;
 
 /// An organization with the caller's roles in it.
@@ -52,17 +54,15 @@ pub async fn create_org(
     name: OrgName,
     slug: Option<Slug>,
 ) -> Result<MyOrg> {
-    if who.token().is_some_and(|t| t.org.is_some()) {
-        return Err(DomainError::TokenLimited);
-    }
+    r6_create_org(who.token().is_some_and(|t| t.org.is_some()))?;
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
     if tx.org_name_taken(&name.key()).await? {
-        return Err(DomainError::OrgNameTaken(name.as_str().to_owned()));
+        return Err(DomainError::OrgNameTaken(name.as_str().to_owned()).into());
     }
     let slug = match slug {
         Some(s) if tx.slug_taken(s.as_str()).await? => {
-            return Err(DomainError::SlugTaken(s.as_str().to_owned()));
+            return Err(DomainError::SlugTaken(s.as_str().to_owned()).into());
         }
         Some(s) => s,
         None => free_slug(&mut *tx, Slug::derive(name.as_str())).await?,
@@ -75,16 +75,28 @@ pub async fn create_org(
         created_at: now,
     };
     let roles = vec![AssignedRole::Builtin(BuiltinRole::Owner)];
-    tx.insert_org(&org, &name.key())
-        .await
-        .map_err(|e| name_conflict(e, &org))?;
+    tx.insert_org(&org, &name.key()).await.map_err(|e| {
+        lost_race(
+            e,
+            Named::Org {
+                name: &org.name,
+                slug: &org.slug,
+            },
+        )
+    })?;
     tx.insert_member(org.id, who.user.id, &roles, now).await?;
     let event = AuditEvent::new(&who.actor(now), Action::OrgCreated, "org", org.id)
         .in_org(org.id)
         .with_data(json!({ "name": org.name, "slug": org.slug, "personal": false }));
-    gh.commit(tx, vec![event])
-        .await
-        .map_err(|e| name_conflict(e, &org))?;
+    gh.commit(tx, vec![event]).await.map_err(|e| {
+        lost_race(
+            e,
+            Named::Org {
+                name: &org.name,
+                slug: &org.slug,
+            },
+        )
+    })?;
     let owner = who.user.clone();
     Ok((OrgWithOwner { org, owner }, roles))
 }
@@ -114,7 +126,7 @@ pub async fn update_org(
     change: OrgChange,
 ) -> Result<OrgAccess> {
     if change.name.is_none() && change.slug.is_none() {
-        return Err(DomainError::invalid("name", "give a new `name` or `slug`"));
+        return Err(DomainError::invalid("name", "give a new `name` or `slug`").into());
     }
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
@@ -125,7 +137,7 @@ pub async fn update_org(
     let mut events = Vec::new();
     if let Some(name) = change.name.filter(|n| n.as_str() != before.name) {
         if name.key() != before.name.to_lowercase() && tx.org_name_taken(&name.key()).await? {
-            return Err(DomainError::OrgNameTaken(name.as_str().to_owned()));
+            return Err(DomainError::OrgNameTaken(name.as_str().to_owned()).into());
         }
         access.org.org.name = name.as_str().to_owned();
         events.push(
@@ -136,7 +148,7 @@ pub async fn update_org(
     }
     if let Some(slug) = change.slug.filter(|s| s.as_str() != before.slug) {
         if tx.slug_taken(slug.as_str()).await? {
-            return Err(DomainError::SlugTaken(slug.as_str().to_owned()));
+            return Err(DomainError::SlugTaken(slug.as_str().to_owned()).into());
         }
         access.org.org.slug = slug.as_str().to_owned();
         events.push(
@@ -150,12 +162,24 @@ pub async fn update_org(
         return Ok(access);
     }
     let key = access.org.org.name.to_lowercase();
-    tx.update_org(&access.org.org, &key)
-        .await
-        .map_err(|e| name_conflict(e, &access.org.org))?;
-    gh.commit(tx, events)
-        .await
-        .map_err(|e| name_conflict(e, &access.org.org))?;
+    tx.update_org(&access.org.org, &key).await.map_err(|e| {
+        lost_race(
+            e,
+            Named::Org {
+                name: &access.org.org.name,
+                slug: &access.org.org.slug,
+            },
+        )
+    })?;
+    gh.commit(tx, events).await.map_err(|e| {
+        lost_race(
+            e,
+            Named::Org {
+                name: &access.org.org.name,
+                slug: &access.org.org.slug,
+            },
+        )
+    })?;
     Ok(access)
 }
 
@@ -210,7 +234,7 @@ pub(super) async fn free_slug(tx: &mut dyn Tx, base: Slug) -> Result<Slug> {
             return Ok(candidate);
         }
     }
-    Err(DomainError::SlugTaken(base.as_str().to_owned()))
+    Err(DomainError::SlugTaken(base.as_str().to_owned()).into())
 }
 
 /// `base`, or `base 2`, `base 3`… whichever organization name is free (R1), cut to fit.
@@ -227,23 +251,10 @@ pub(super) async fn free_name(tx: &mut dyn Tx, base: &str) -> Result<OrgName> {
             return Ok(name);
         }
     }
-    Err(DomainError::OrgNameTaken(base))
+    Err(DomainError::OrgNameTaken(base).into())
 }
 
 /// The wire names of roles, for answers and audit data.
 pub fn names(roles: &[AssignedRole]) -> Vec<String> {
     roles.iter().map(|r| r.name().to_owned()).collect()
-}
-
-/// R1: a unique-key race lost to another process becomes the same 409 as the checked case.
-fn name_conflict(e: impl Into<DomainError>, org: &Org) -> DomainError {
-    match e.into() {
-        DomainError::Store(StoreError::Conflict(Constraint::OrgName)) => {
-            DomainError::OrgNameTaken(org.name.clone())
-        }
-        DomainError::Store(StoreError::Conflict(Constraint::OrgSlug)) => {
-            DomainError::SlugTaken(org.slug.clone())
-        }
-        other => other,
-    }
 }

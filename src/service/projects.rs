@@ -1,6 +1,7 @@
 //! Projects (R5, R11, R12) and direct project roles (R6).
 
 use super::{Guildhall, OrgAccess, OrgRef, Page, Principal, Result, after, org_access};
+use super::{Named, lost_race};
 use crate::authz::eval;
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
@@ -9,8 +10,9 @@ use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::model::Project;
 use crate::domain::names::LocalName;
 use crate::domain::permission::{Permission, ProjectPermission, ProjectRole};
-use crate::domain::rules::{GrantPath, r6_project_role};
-use crate::store::{After, Constraint, StoreError, Tx};
+use crate::domain::rules::{GrantPath, r6_project_role, r11_project_action};
+use crate::ids::NewId as _;
+use crate::store::{After, Tx};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -27,15 +29,13 @@ pub(super) async fn granted_roles(
     user: UserId,
 ) -> Result<BTreeMap<ProjectId, ProjectRole>> {
     let limited = user == who.user.id && who.token().and_then(|t| t.permissions).is_some();
-    let mut out = BTreeMap::new();
     if limited {
-        return Ok(out);
+        return Ok(BTreeMap::new());
     }
-    for g in tx.project_grants(access.org.org.id, user).await? {
-        let role = out.entry(g.project).or_insert(g.role);
-        *role = (*role).max(g.role);
-    }
-    Ok(out)
+    let grants = tx.project_grants(access.org.org.id, user).await?;
+    Ok(eval::strongest_grants(
+        grants.into_iter().map(|g| (g.project, g.role)),
+    ))
 }
 
 /// R11, R12: a project the caller reaches, with their role on it; anything else is `NotFound`.
@@ -47,7 +47,7 @@ pub(super) async fn reach(
 ) -> Result<ReachedProject> {
     let not_found = || DomainError::NotFound(Kind::Project);
     if !plausible_ref(project) {
-        return Err(not_found());
+        return Err(not_found().into());
     }
     let p = tx
         .project_by_ref(access.org.org.id, project)
@@ -136,7 +136,7 @@ pub async fn create_project(
     access.actor.require(Permission::ProjectsCreate)?;
     let org_id = access.org.org.id;
     if tx.project_name_taken(org_id, &name.key()).await? {
-        return Err(DomainError::ProjectNameTaken(name.as_str().to_owned()));
+        return Err(DomainError::ProjectNameTaken(name.as_str().to_owned()).into());
     }
     let project = Project {
         id: ProjectId::new(),
@@ -146,7 +146,7 @@ pub async fn create_project(
     };
     tx.insert_project(&project, &name.key())
         .await
-        .map_err(|e| name_taken(e, &project.name))?;
+        .map_err(|e| lost_race(e, Named::Project(&project.name)))?;
     tx.put_project_member(org_id, project.id, who.user.id, ProjectRole::Admin)
         .await?;
     super::billing::open_default_plan(&mut *tx, &gh.plans, &project).await?;
@@ -173,19 +173,17 @@ pub async fn rename_project(
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     let (mut p, role) = reach(&mut *tx, who, &access, project).await?;
-    if !role.allows(ProjectPermission::Manage) {
-        return Err(DomainError::Forbidden(Permission::ProjectsManage));
-    }
+    r11_project_action(role, ProjectPermission::Manage)?;
     if p.name == name.as_str() {
         return Ok((p, role));
     }
     if p.name.to_lowercase() != name.key() && tx.project_name_taken(p.org, &name.key()).await? {
-        return Err(DomainError::ProjectNameTaken(name.as_str().to_owned()));
+        return Err(DomainError::ProjectNameTaken(name.as_str().to_owned()).into());
     }
     let before = std::mem::replace(&mut p.name, name.as_str().to_owned());
     tx.update_project(&p, &name.key())
         .await
-        .map_err(|e| name_taken(e, &p.name))?;
+        .map_err(|e| lost_race(e, Named::Project(&p.name)))?;
     tx.rename_plan_project(p.id, &p.name).await?;
     let event = AuditEvent::new(
         &who.actor(gh.clock.now()),
@@ -209,9 +207,7 @@ pub async fn delete_project(
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     let (p, role) = reach(&mut *tx, who, &access, project).await?;
-    if !role.allows(ProjectPermission::Delete) {
-        return Err(DomainError::Forbidden(Permission::ProjectsManage));
-    }
+    r11_project_action(role, ProjectPermission::Delete)?;
     tx.delete_project(p.org, p.id).await?;
     // Its plan history stays: the month it is deleted in is still billed for its days.
     let now = gh.clock.now();
@@ -237,11 +233,11 @@ pub async fn set_project_member(
     let access = org_access(&mut *tx, who, org, true).await?;
     let (p, mine) = reach(&mut *tx, who, &access, project).await?;
     if tx.member_roles(p.org, user).await?.is_none() {
-        return Err(DomainError::NotFound(Kind::Member));
+        return Err(DomainError::NotFound(Kind::Member).into());
     }
     // R6: nobody gives themselves a project role.
     if user == who.user.id {
-        return Err(DomainError::OwnRoles);
+        return Err(DomainError::OwnRoles.into());
     }
     let before = direct_role(&mut *tx, p.org, p.id, user).await?;
     r6_project_role(&access.actor, Some(mine), role, GrantPath::Direct)?;
@@ -309,13 +305,4 @@ async fn direct_role(
 /// query (PostgreSQL refuses NUL characters outright).
 pub(super) fn plausible_ref(key: &str) -> bool {
     !key.is_empty() && key.chars().count() <= 100 && !key.chars().any(char::is_control)
-}
-
-fn name_taken(e: impl Into<DomainError>, name: &str) -> DomainError {
-    match e.into() {
-        DomainError::Store(StoreError::Conflict(Constraint::ProjectName)) => {
-            DomainError::ProjectNameTaken(name.to_owned())
-        }
-        other => other,
-    }
 }

@@ -2,6 +2,7 @@
 //! in requests.
 
 use super::{Guildhall, OrgRef, Principal, Result, org_access};
+use super::{Named, lost_race};
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::{OrgId, RoleId};
@@ -10,7 +11,8 @@ use crate::domain::permission::{BuiltinRole, PermSet, Permission};
 use crate::domain::role::{AssignedRole, CustomRole};
 use crate::domain::rules::{r6_custom_role_permissions, r6_edit_custom_role};
 use crate::domain::{DomainError, FieldError};
-use crate::store::{Constraint, StoreError, Tx};
+use crate::ids::NewId as _;
+use crate::store::Tx;
 use serde_json::json;
 
 /// Most custom roles one organization may have, so the list is always one page.
@@ -50,13 +52,14 @@ pub async fn create_role(
     r6_custom_role_permissions(&access.actor, permissions)?;
     let existing = tx.custom_roles(org_id).await?;
     if existing.iter().any(|r| r.name.to_lowercase() == name.key()) {
-        return Err(DomainError::RoleNameTaken(name.as_str().to_owned()));
+        return Err(DomainError::RoleNameTaken(name.as_str().to_owned()).into());
     }
     if existing.len() >= MAX_CUSTOM_ROLES {
         return Err(DomainError::invalid(
             "name",
             format!("an organization has at most {MAX_CUSTOM_ROLES} custom roles"),
-        ));
+        )
+        .into());
     }
     let role = CustomRole {
         id: RoleId::new(),
@@ -65,7 +68,7 @@ pub async fn create_role(
     };
     tx.insert_custom_role(org_id, &role, &name.key(), now)
         .await
-        .map_err(|e| name_taken(e, &role.name))?;
+        .map_err(|e| lost_race(e, Named::Role(&role.name)))?;
     let event = AuditEvent::new(&who.actor(now), Action::RoleCreated, "role", role.id)
         .in_org(org_id)
         .with_data(json!({ "name": role.name, "permissions": permissions.names() }));
@@ -103,7 +106,7 @@ pub async fn update_role(
             .iter()
             .any(|r| r.id != before.id && r.name.to_lowercase() == name.key());
         if clash {
-            return Err(DomainError::RoleNameTaken(name.as_str().to_owned()));
+            return Err(DomainError::RoleNameTaken(name.as_str().to_owned()).into());
         }
         after.name = name.as_str().to_owned();
     }
@@ -126,7 +129,7 @@ pub async fn update_role(
     }
     tx.update_custom_role(org_id, &after, &after.name.to_lowercase())
         .await
-        .map_err(|e| name_taken(e, &after.name))?;
+        .map_err(|e| lost_race(e, Named::Role(&after.name)))?;
     let event = AuditEvent::new(
         &who.actor(gh.clock.now()),
         Action::RoleUpdated,
@@ -156,7 +159,8 @@ pub async fn delete_role(gh: &Guildhall, who: &Principal, org: &OrgRef, role: &s
         return Err(DomainError::RoleInUse {
             role: target.name,
             members: holders,
-        });
+        }
+        .into());
     }
     tx.delete_custom_role(org_id, target.id).await?;
     let event = AuditEvent::new(
@@ -198,27 +202,18 @@ pub async fn resolve(tx: &mut dyn Tx, org: OrgId, names: &[String]) -> Result<Ve
     if unknown.is_empty() {
         Ok(roles)
     } else {
-        Err(DomainError::Invalid(unknown))
+        Err(DomainError::Invalid(unknown).into())
     }
 }
 
 /// A custom role by id or name; built-in roles cannot be edited.
 fn find_custom<'a>(roles: &'a [CustomRole], key: &str) -> Result<&'a CustomRole> {
     if BuiltinRole::parse(key).is_some() {
-        return Err(DomainError::BuiltinRoleFixed(key.to_lowercase()));
+        return Err(DomainError::BuiltinRoleFixed(key.to_lowercase()).into());
     }
     let id = uuid::Uuid::parse_str(key).ok();
     roles
         .iter()
         .find(|r| Some(r.id.0) == id || r.name.to_lowercase() == key.to_lowercase())
-        .ok_or(DomainError::NotFound(Kind::Role))
-}
-
-fn name_taken(e: impl Into<DomainError>, name: &str) -> DomainError {
-    match e.into() {
-        DomainError::Store(StoreError::Conflict(Constraint::RoleName)) => {
-            DomainError::RoleNameTaken(name.to_owned())
-        }
-        other => other,
-    }
+        .ok_or(DomainError::NotFound(Kind::Role).into())
 }

@@ -8,6 +8,7 @@ use crate::domain::names::Email;
 use crate::domain::rules::{
     FREE_FAILURES_PER_ADDRESS, FREE_FAILURES_PER_EMAIL, next_failure_count, signin_wait,
 };
+use crate::ids::NewId as _;
 use crate::secret::{TokenHash, TokenKind, new_token};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -39,7 +40,8 @@ pub async fn sign_in(
                 let secs = u64::try_from(wait.num_milliseconds().max(0) / 1000 + 1).unwrap_or(1);
                 return Err(DomainError::TooManyAttempts {
                     retry_after_secs: secs,
-                });
+                }
+                .into());
             }
         }
     }
@@ -62,7 +64,7 @@ pub async fn sign_in(
         }
         tx.commit_bookkeeping().await?;
         tracing::info!(client.ip = ip.as_deref().unwrap_or("-"), "sign-in failed");
-        return Err(DomainError::InvalidCredentials);
+        return Err(DomainError::InvalidCredentials.into());
     };
     tx.clear_signin_failures(&keys[0].0).await?;
     let token = new_token(TokenKind::Session);
@@ -95,7 +97,7 @@ pub async fn sign_in(
 /// Ends the caller's session. An API token is not a session: revoke it instead.
 pub async fn sign_out(gh: &Guildhall, who: &Principal) -> Result<()> {
     let Credential::Session(id) = who.credential else {
-        return Err(DomainError::SessionRequired);
+        return Err(DomainError::SessionRequired.into());
     };
     let mut tx = gh.store.begin().await?;
     tx.delete_session(id).await?;
@@ -138,11 +140,11 @@ pub async fn authenticate(gh: &Guildhall, bearer: &str, ip: Option<String>) -> R
             (user, Credential::Token(token))
         }
         TokenKind::Invitation | TokenKind::PasswordLink => {
-            return Err(DomainError::Unauthenticated);
+            return Err(DomainError::Unauthenticated.into());
         }
     };
     if user.disabled_at.is_some() {
-        return Err(DomainError::Unauthenticated);
+        return Err(DomainError::Unauthenticated.into());
     }
     Ok(Principal {
         user,

@@ -1,15 +1,16 @@
 //! Personal access tokens: shown once, stored hashed, optionally limited to one organization and
 //! to a subset of the owner's permissions (R6), expiring, revocable.
 
-use super::{Credential, Guildhall, OrgRef, Principal, Result, org_access};
+use super::{Guildhall, OrgRef, Principal, Result, org_access};
+use crate::authz::eval;
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::TokenId;
 use crate::domain::model::ApiToken;
 use crate::domain::permission::PermSet;
-use crate::domain::role::permissions_of;
-use crate::domain::rules::r6_token_permissions;
+use crate::domain::rules::{r6_mint_token, r6_revoke_token, r6_token_permissions};
+use crate::ids::NewId as _;
 use crate::secret::{TokenKind, new_token};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -43,20 +44,18 @@ pub async fn create_token(
     who: &Principal,
     input: NewTokenInput,
 ) -> Result<(ApiToken, SecretString)> {
-    if !matches!(who.credential, Credential::Session(_)) {
-        return Err(DomainError::SessionRequired);
-    }
     let now = gh.clock.now();
-    if input.expires_at.is_some_and(|e| e <= now) {
-        return Err(DomainError::invalid("expires_at", "must be in the future"));
-    }
+    r6_mint_token(who.token().is_none(), input.expires_at, now)?;
     let mut tx = gh.store.begin().await?;
     let (org, held) = match &input.org {
         Some(org) => {
             let access = org_access(&mut *tx, who, org, false).await?;
             (Some(access.org.org.id), access.actor.permissions)
         }
-        None => (None, permissions_of(&tx.all_roles_of(who.user.id).await?)),
+        None => (
+            None,
+            eval::permissions(&tx.all_roles_of(who.user.id).await?, None),
+        ),
     };
     if let Some(requested) = input.permissions {
         r6_token_permissions(held, requested)?;
@@ -90,11 +89,7 @@ pub async fn create_token(
 /// Revokes one of the caller's tokens. A token may revoke itself; revoking others needs a
 /// sign-in session.
 pub async fn revoke_token(gh: &Guildhall, who: &Principal, id: TokenId) -> Result<()> {
-    if let Credential::Token(t) = &who.credential {
-        if t.id != id {
-            return Err(DomainError::SessionRequired);
-        }
-    }
+    r6_revoke_token(who.token().map(|t| t.id), id)?;
     let mut tx = gh.store.begin().await?;
     let token = tx
         .tokens_of(who.user.id)

@@ -11,6 +11,7 @@ use crate::domain::model::{Transfer, TransferState, User};
 use crate::domain::rules::{
     MemberFacts, TRANSFER_VALIDITY, r7_answer, r7_offer, r7_roles_after_transfer,
 };
+use crate::ids::NewId as _;
 use crate::mail::{Mail, html_escape};
 use crate::store::Tx;
 use serde_json::json;

@@ -1,6 +1,7 @@
 //! Sign-up (R2) and the accounts behind it.
 
 use super::{Guildhall, Result, orgs};
+use super::{Named, lost_race};
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, Actor, AuditEvent};
 use crate::domain::ids::{OrgId, UserId};
@@ -8,7 +9,7 @@ use crate::domain::model::{Org, User};
 use crate::domain::names::{DisplayName, Email, Password, Slug};
 use crate::domain::permission::BuiltinRole;
 use crate::domain::role::AssignedRole;
-use crate::store::{Constraint, StoreError};
+use crate::ids::NewId as _;
 use serde_json::json;
 
 /// A sign-up request, parsed.
@@ -53,7 +54,7 @@ pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Resul
     .await?;
     gh.commit(tx, events)
         .await
-        .map_err(|e| email_conflict(e, &user.email))?;
+        .map_err(|e| lost_race(e, Named::Email(&user.email)))?;
     tracing::info!(user.id = %user.id, org.id = %org.id, "account created");
     Ok(user)
 }
@@ -72,11 +73,11 @@ pub(crate) async fn create_account(
 ) -> Result<(User, Org, Vec<AuditEvent>)> {
     let now = actor.now;
     if tx.user_by_email(&email.key()).await?.is_some() {
-        return Err(DomainError::EmailTaken(user.email));
+        return Err(DomainError::EmailTaken(user.email).into());
     }
     tx.insert_user(&user, &email.key(), hash)
         .await
-        .map_err(|e| email_conflict(e, &user.email))?;
+        .map_err(|e| lost_race(e, Named::Email(&user.email)))?;
 
     let org_name = orgs::free_name(tx, &format!("{} (personal)", name.as_str())).await?;
     let local = user.email.split('@').next().unwrap_or("user");
@@ -104,14 +105,4 @@ pub(crate) async fn create_account(
             .with_data(json!({ "name": org.name, "slug": org.slug, "personal": true })),
     ];
     Ok((user, org, events))
-}
-
-/// Maps the email uniqueness constraint to `EmailTaken`.
-pub(crate) fn email_conflict(e: impl Into<DomainError>, email: &str) -> DomainError {
-    match e.into() {
-        DomainError::Store(StoreError::Conflict(Constraint::UserEmail)) => {
-            DomainError::EmailTaken(email.to_owned())
-        }
-        other => other,
-    }
 }

@@ -140,7 +140,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authz::index::Index;
+    use crate::service::index::LiveIndex as Index;
     use std::sync::Arc;
 
     /// An in-memory database has no file for the start-up reader: its index loads through sqlx.

@@ -454,7 +454,7 @@ both_stores!(
         let now = app.clock.now();
         let store = store_of(&app).await;
         let err = guildhall::service::billing::generate_invoices(&*store, &Catalog::default(), Month::of(now), now, |_, _| {}).await;
-        assert!(matches!(err, Err(guildhall::domain::DomainError::MonthNotClosed(_))), "{err:?}");
+        assert!(matches!(err, Err(guildhall::service::Error::Domain(guildhall::domain::DomainError::MonthNotClosed(_)))), "{err:?}");
         let mut slugs = Vec::new();
         for i in 0..3 {
             let u = app.user(&format!("U{i}")).await;

@@ -9,6 +9,7 @@ use guildhall::domain::permission::{
     BuiltinRole, PermSet, Permission, ProjectPermission, ProjectRole,
 };
 use guildhall::domain::role::{AssignedRole, CustomRole};
+use guildhall::ids::NewId as _;
 use guildhall::store::OrgSnapshot;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};

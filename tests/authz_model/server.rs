@@ -1229,7 +1229,7 @@ async fn check_fresh_load(c: &Case<'_>, m: &Model) -> Result<(), String> {
     use guildhall::api::check::{CheckRequest, parse_check};
     use guildhall::service::check::Ask;
     let fx = c.fx;
-    let index = guildhall::authz::index::Index::load(fx.store.clone())
+    let index = guildhall::service::index::LiveIndex::load(fx.store.clone())
         .await
         .map_err(|e| format!("loading a fresh index: {e}"))?;
     if index.revision() != c.revision {

@@ -10,6 +10,7 @@ use guildhall::domain::rules::{
     ActorFacts, MemberFacts, r6_add_member, r6_change_roles, r6_custom_role_permissions,
     r6_remove_member,
 };
+use guildhall::ids::NewId as _;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 

@@ -715,7 +715,7 @@ pub fn check_redeemable(
 }
 
 /// One line of an invoice.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceLine {
     /// `plan` or `voucher`.
     pub kind: String,
@@ -838,7 +838,7 @@ pub fn invoice_number(seq: i64) -> String {
 }
 
 /// A postal address.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     /// First line.
@@ -858,7 +858,7 @@ pub struct Address {
 }
 
 /// A payment method: brand, last four digits and expiry only, never a full card number.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentMethod {
     /// The card brand, e.g. `visa`.
@@ -872,7 +872,7 @@ pub struct PaymentMethod {
 }
 
 /// An organization's billing profile.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BillingProfile {
     /// The name invoices are made out to.
@@ -1024,7 +1024,7 @@ pub struct Redemption {
 
 /// Whom an invoice is made out to: the billing profile's name, address and VAT number at the time
 /// it was produced.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillTo {
     /// The billing name.
     pub name: String,

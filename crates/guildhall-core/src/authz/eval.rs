@@ -2,10 +2,11 @@
 //! request may use, with where each one comes from. Pure: no IO.
 
 use crate::domain::permission::{PermSet, Permission, ProjectRole};
-use crate::domain::role::AssignedRole;
+use crate::domain::role::{AssignedRole, permissions_of};
+use std::collections::BTreeMap;
 
 /// Where a permission comes from.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Source {
     /// `role` for a built-in role, `custom_role` for one of the organization's own.
     pub kind: &'static str,
@@ -14,10 +15,9 @@ pub struct Source {
 }
 
 /// One permission a member holds, with every grant that gives it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Grant {
     /// The permission's wire name.
-    #[schema(value_type = String)]
     pub permission: Permission,
     /// The grants that give it.
     pub sources: Vec<Source>,
@@ -48,7 +48,7 @@ pub fn explain(roles: &[AssignedRole]) -> Vec<Grant> {
 }
 
 /// Where a project role comes from.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ProjectSource {
     /// `role` or `custom_role` (organization-wide reach), `group` or `direct`.
     pub kind: &'static str,
@@ -56,15 +56,13 @@ pub struct ProjectSource {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The project role this source gives.
-    #[schema(value_type = String)]
     pub role: ProjectRole,
 }
 
 /// A member's reach over every project of the organization at once, from their roles.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OrgWideReach {
     /// The strongest role it gives on every project.
-    #[schema(value_type = String)]
     pub role: ProjectRole,
     /// The roles it comes from.
     pub sources: Vec<ProjectSource>,
@@ -89,8 +87,31 @@ pub fn explain_org_reach(roles: &[AssignedRole]) -> Option<OrgWideReach> {
     Some(OrgWideReach { role, sources })
 }
 
+/// What a request may use in an organization: everything the member's roles give, narrowed by
+/// an API token's permissions when it came with one (R6). Every organization-scope question
+/// (a handler's `require`, the check API's index, a token's limits) starts from this.
+pub fn permissions(roles: &[AssignedRole], token_limit: Option<PermSet>) -> PermSet {
+    let held = permissions_of(roles);
+    token_limit.map_or(held, |limit| held.intersect(limit))
+}
+
+/// R11: the strongest grant wins. Folds the project roles granted to one member, directly or
+/// through groups and in any order, into the strongest on each project.
+pub fn strongest_grants<P: Ord>(
+    grants: impl IntoIterator<Item = (P, ProjectRole)>,
+) -> BTreeMap<P, ProjectRole> {
+    let mut out = BTreeMap::new();
+    for (project, role) in grants {
+        let held = out.entry(project).or_insert(role);
+        *held = (*held).max(role);
+    }
+    out
+}
+
 /// R11: the strongest project role a member holds on a project: organization-wide reach from
 /// their permissions, or a role granted on it (directly or through a group), whichever is stronger.
+/// Every project-scope question (a project's page, listings, effective permissions, the check
+/// API) is answered with this.
 pub fn project_role(org_permissions: PermSet, granted: Option<ProjectRole>) -> Option<ProjectRole> {
     ProjectRole::from_org(org_permissions).max(granted)
 }
@@ -103,9 +124,40 @@ mod tests {
     use crate::domain::role::CustomRole;
 
     #[test]
+    fn the_strongest_grant_wins_whatever_the_order() {
+        use ProjectRole::{Admin, Contributor, Viewer};
+        let grants = [
+            (1, Viewer),
+            (2, Contributor),
+            (1, Admin),
+            (2, Viewer),
+            (3, Viewer),
+        ];
+        let want = BTreeMap::from([(1, Admin), (2, Contributor), (3, Viewer)]);
+        assert_eq!(strongest_grants(grants), want);
+        assert_eq!(strongest_grants(grants.into_iter().rev()), want);
+    }
+
+    #[test]
+    fn a_token_narrows_what_the_roles_give() {
+        let roles = [AssignedRole::Builtin(BuiltinRole::Admin)];
+        let limit: PermSet = [Permission::OrgRead, Permission::BillingRead]
+            .into_iter()
+            .collect();
+        let narrowed = permissions(&roles, Some(limit));
+        assert!(narrowed.contains(Permission::OrgRead));
+        assert!(!narrowed.contains(Permission::MembersManage));
+        assert_eq!(
+            narrowed.contains(Permission::BillingRead),
+            permissions_of(&roles).contains(Permission::BillingRead)
+        );
+        assert_eq!(permissions(&roles, None), permissions_of(&roles));
+    }
+
+    #[test]
     fn explain_names_every_role_that_gives_a_permission() {
         let auditors = AssignedRole::Custom(CustomRole {
-            id: RoleId::new(),
+            id: RoleId(uuid::Uuid::now_v7()),
             name: "Auditors".into(),
             permissions: [Permission::AuditRead, Permission::OrgRead]
                 .into_iter()

@@ -211,8 +211,8 @@ mod tests {
 
     fn invitation(state: InvitationState, now: DateTime<Utc>) -> Invitation {
         Invitation {
-            id: InvitationId::new(),
-            org: OrgId::new(),
+            id: InvitationId(uuid::Uuid::now_v7()),
+            org: OrgId(uuid::Uuid::now_v7()),
             email: "Ada@Example.com".into(),
             email_key: "ada@example.com".into(),
             roles: vec!["member".into()],
@@ -276,7 +276,7 @@ mod tests {
     fn r10_a_password_link_lapses_after_24_hours() {
         let now = Utc::now();
         let link = PasswordLink {
-            user: UserId::new(),
+            user: UserId(uuid::Uuid::now_v7()),
             purpose: PasswordPurpose::Set,
             created_at: now,
             expires_at: now + PASSWORD_LINK_VALIDITY,

@@ -3,9 +3,11 @@
 //! pass `now` in, so the API, the console and the CLI share one implementation.
 
 use super::error::DomainError;
-use super::ids::UserId;
-use super::permission::{BuiltinRole, PermSet, Permission, ProjectRole, owner_only};
-use super::role::{AssignedRole, permissions_of};
+use super::ids::{TokenId, UserId};
+use super::permission::{
+    BuiltinRole, PermSet, Permission, ProjectPermission, ProjectRole, owner_only,
+};
+use super::role::AssignedRole;
 use chrono::{DateTime, Duration, Utc};
 
 /// What a member holds in one organization.
@@ -30,7 +32,7 @@ impl MemberFacts {
 
     /// The permissions the member's roles add up to.
     pub fn permissions(&self) -> PermSet {
-        permissions_of(&self.roles)
+        crate::authz::eval::permissions(&self.roles, None)
     }
 }
 
@@ -47,8 +49,7 @@ pub struct ActorFacts {
 impl ActorFacts {
     /// Facts for a member acting with `limit` (an API token's permissions), or with all they hold.
     pub fn new(member: MemberFacts, limit: Option<PermSet>) -> Self {
-        let held = member.permissions();
-        let permissions = limit.map_or(held, |l| held.intersect(l));
+        let permissions = crate::authz::eval::permissions(&member.roles, limit);
         ActorFacts {
             member,
             permissions,
@@ -241,6 +242,60 @@ pub fn r6_token_permissions(held: PermSet, requested: PermSet) -> Result<(), Dom
     }
 }
 
+/// R6 for API tokens: only a sign-in session makes one, so that a leaked token cannot mint
+/// longer-lived ones; and a token's expiry, when it has one, is in the future.
+pub fn r6_mint_token(
+    by_session: bool,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    if !by_session {
+        return Err(DomainError::SessionRequired);
+    }
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(DomainError::invalid("expires_at", "must be in the future"));
+    }
+    Ok(())
+}
+
+/// R6 for API tokens: a token may revoke itself; revoking another needs a sign-in session
+/// (`presented` is the token the request came with, `None` for a session).
+pub fn r6_revoke_token(presented: Option<TokenId>, revoked: TokenId) -> Result<(), DomainError> {
+    match presented {
+        Some(t) if t != revoked => Err(DomainError::SessionRequired),
+        _ => Ok(()),
+    }
+}
+
+/// R6, R12: an API token limited to one organization reaches nothing outside it, so it cannot
+/// create another.
+pub fn r6_create_org(token_limited_to_an_org: bool) -> Result<(), DomainError> {
+    if token_limited_to_an_org {
+        Err(DomainError::TokenLimited)
+    } else {
+        Ok(())
+    }
+}
+
+/// R6: nobody puts themselves in a group: its project roles would be self-given.
+pub fn r6_group_place(actor: UserId, member: UserId, adding: bool) -> Result<(), DomainError> {
+    if adding && actor == member {
+        Err(DomainError::OwnRoles)
+    } else {
+        Ok(())
+    }
+}
+
+/// R11: an action on a project needs it from the strongest role the member holds there; a
+/// refusal names `projects.manage`, the organization permission that would give it.
+pub fn r11_project_action(role: ProjectRole, action: ProjectPermission) -> Result<(), DomainError> {
+    if role.allows(action) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(Permission::ProjectsManage))
+    }
+}
+
 /// How a project role is being given: directly to a member, or to a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GrantPath {
@@ -402,9 +457,58 @@ mod tests {
     use AssignedRole::Builtin as B;
     use BuiltinRole::*;
 
+    #[test]
+    fn r6_tokens_are_minted_by_sessions_only_and_revoked_by_themselves() {
+        let now = chrono::Utc::now();
+        assert!(r6_mint_token(true, None, now).is_ok());
+        assert!(r6_mint_token(true, Some(now + Duration::hours(1)), now).is_ok());
+        assert!(matches!(
+            r6_mint_token(false, None, now),
+            Err(DomainError::SessionRequired)
+        ));
+        assert!(matches!(
+            r6_mint_token(true, Some(now), now),
+            Err(DomainError::Invalid(_))
+        ));
+        let (a, b) = (TokenId(uuid::Uuid::now_v7()), TokenId(uuid::Uuid::now_v7()));
+        assert!(r6_revoke_token(None, a).is_ok());
+        assert!(r6_revoke_token(Some(a), a).is_ok());
+        assert!(matches!(
+            r6_revoke_token(Some(b), a),
+            Err(DomainError::SessionRequired)
+        ));
+    }
+
+    #[test]
+    fn r6_nobody_places_themselves_in_a_group_and_r11_gates_project_actions() {
+        let (me, other) = (UserId(uuid::Uuid::now_v7()), UserId(uuid::Uuid::now_v7()));
+        assert!(matches!(
+            r6_group_place(me, me, true),
+            Err(DomainError::OwnRoles)
+        ));
+        assert!(r6_group_place(me, me, false).is_ok());
+        assert!(r6_group_place(me, other, true).is_ok());
+        assert!(matches!(
+            r6_create_org(true),
+            Err(DomainError::TokenLimited)
+        ));
+        assert!(r6_create_org(false).is_ok());
+        for &role in ProjectRole::ALL.iter() {
+            for action in [ProjectPermission::Manage, ProjectPermission::Delete] {
+                assert_eq!(
+                    r11_project_action(role, action).is_ok(),
+                    role.allows(action),
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+        assert!(r11_project_action(ProjectRole::Admin, ProjectPermission::Delete).is_ok());
+        assert!(r11_project_action(ProjectRole::Viewer, ProjectPermission::Manage).is_err());
+    }
+
     fn member(roles: &[BuiltinRole]) -> MemberFacts {
         MemberFacts {
-            user: UserId::new(),
+            user: UserId(uuid::Uuid::now_v7()),
             roles: roles.iter().map(|r| B(*r)).collect(),
         }
     }
@@ -473,7 +577,7 @@ mod tests {
             Err(DomainError::Forbidden(Permission::MembersManage))
         ));
         let inviter = CustomRole {
-            id: RoleId::new(),
+            id: RoleId(uuid::Uuid::now_v7()),
             name: "inviter".into(),
             permissions: [Permission::OrgRead, Permission::MembersInvite]
                 .into_iter()
@@ -481,7 +585,7 @@ mod tests {
         };
         let a = ActorFacts::new(
             MemberFacts {
-                user: UserId::new(),
+                user: UserId(uuid::Uuid::now_v7()),
                 roles: vec![AssignedRole::Custom(inviter)],
             },
             None,
@@ -545,7 +649,7 @@ mod tests {
     fn r6_widening_a_held_custom_role_needs_members_manage() {
         let perms = |ps: &[Permission]| ps.iter().copied().collect::<PermSet>();
         let role_admin = CustomRole {
-            id: RoleId::new(),
+            id: RoleId(uuid::Uuid::now_v7()),
             name: "role admins".into(),
             permissions: perms(&[
                 Permission::OrgRead,
@@ -555,7 +659,7 @@ mod tests {
         };
         let a = ActorFacts::new(
             MemberFacts {
-                user: UserId::new(),
+                user: UserId(uuid::Uuid::now_v7()),
                 roles: vec![AssignedRole::Custom(role_admin)],
             },
             None,

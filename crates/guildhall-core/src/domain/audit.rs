@@ -98,7 +98,7 @@ pub struct Actor {
 /// One append-only record of a change.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuditEvent {
-    /// Its id.
+    /// Its id: nil until the service layer commits the event and gives it one (UUIDv7).
     pub id: Uuid,
     /// When the change was made.
     pub at: DateTime<Utc>,
@@ -129,7 +129,8 @@ impl AuditEvent {
         target_id: impl ToString,
     ) -> Self {
         AuditEvent {
-            id: Uuid::now_v7(),
+            // Given when committed (`service::Guildhall::commit`): the core makes no ids.
+            id: Uuid::nil(),
             at: actor.now,
             org: None,
             actor: actor.user,

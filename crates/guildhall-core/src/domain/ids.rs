@@ -10,16 +10,9 @@ macro_rules! id_type {
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
-        impl $name {
-            /// A fresh, time-ordered id (UUIDv7), so ids sort roughly by creation.
-            pub fn new() -> Self {
-                Self(Uuid::now_v7())
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new()
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> Self {
+                Self(id)
             }
         }
 

@@ -59,7 +59,8 @@ impl Kind {
     }
 }
 
-/// Everything a use case can refuse, plus the store failing underneath it.
+/// Everything the rules can refuse. What fails underneath (the store, hashing) is the service
+/// layer's error, not a rule's.
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
     /// Missing, or invisible to the caller (R11, R12).
@@ -223,12 +224,6 @@ pub enum DomainError {
     /// R10: the password link lapsed after 24 hours.
     #[error("this password link has expired; ask for a new one")]
     PasswordLinkExpired,
-    /// The store failed; the API answers 500 and logs the cause.
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    /// Anything else unexpected (password hashing, a task that panicked).
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
 impl DomainError {

@@ -1,20 +1,18 @@
 //! The in-memory index of grants the check API answers from, so it never waits on the database.
 //!
-//! Loaded at start; after every commit that changes grants, and on every PostgreSQL notification
-//! from another process (with a periodic poll as the safety net), it reloads exactly the
-//! organizations changed since the revision it knows. An organization's grants are built aside
-//! ([`OrgGrants`], pure) and then written into the lookup tables under one write lock, so a
-//! reader sees one organization either before or after a change, never half of it.
+//! Pure: it is built from [`OrgSnapshot`]s and changed by [`Index::apply`]; reading the store
+//! and following other processes' changes is the service layer's (`service::index`). An
+//! organization's grants are built aside ([`OrgGrants`]) and then written into the lookup tables
+//! under one write lock, so a reader sees one organization either before or after a change,
+//! never half of it.
 
+use super::OrgSnapshot;
 use super::eval;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::permission::{PermSet, Permission, ProjectPermission, ProjectRole};
-use crate::domain::role::permissions_of;
-use crate::store::{OrgSnapshot, Store, StoreResult};
 use std::collections::HashMap;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 /// Maps keyed by ids the server generated (UUIDv7): foldhash instead of SipHash, since the
 /// keys are not chosen by whoever asks and a check does several lookups (3x cheaper per id).
@@ -64,19 +62,9 @@ impl OrgGrants {
     /// Builds an organization's grants from what the store holds.
     pub fn from_snapshot(s: &OrgSnapshot) -> Self {
         let projects: IdMap<ProjectId, String> = s.projects.iter().cloned().collect();
-        let mut granted: IdMap<UserId, IdMap<ProjectId, ProjectRole>> = IdMap::default();
-        let mut grant = |project: ProjectId, user: UserId, role: ProjectRole| {
-            if projects.contains_key(&project) {
-                let held = granted
-                    .entry(user)
-                    .or_default()
-                    .entry(project)
-                    .or_insert(role);
-                *held = (*held).max(role);
-            }
-        };
+        let mut grants: IdMap<UserId, Vec<(ProjectId, ProjectRole)>> = IdMap::default();
         for (project, user, role) in &s.direct {
-            grant(*project, *user, *role);
+            grants.entry(*user).or_default().push((*project, *role));
         }
         let mut places: IdMap<_, Vec<UserId>> = IdMap::default();
         for (group, user) in &s.group_members {
@@ -84,21 +72,23 @@ impl OrgGrants {
         }
         for (group, project, role) in &s.group_projects {
             for user in places.get(group).into_iter().flatten() {
-                grant(*project, *user, *role);
+                grants.entry(*user).or_default().push((*project, *role));
             }
         }
         let members = s
             .members
             .iter()
             .map(|(u, roles)| {
-                let mut projects: Vec<(ProjectId, ProjectRole)> = granted
-                    .remove(u)
-                    .map(|m| m.into_iter().collect())
-                    .unwrap_or_default();
-                projects.sort_unstable_by_key(|(p, _)| *p);
+                let held = grants.remove(u).unwrap_or_default();
+                // Sorted by project, as `MemberGrants::granted` searches it.
+                let projects: Box<[(ProjectId, ProjectRole)]> = eval::strongest_grants(
+                    held.into_iter().filter(|(p, _)| projects.contains_key(p)),
+                )
+                .into_iter()
+                .collect();
                 let grants = MemberGrants {
-                    permissions: permissions_of(roles),
-                    projects: projects.into_boxed_slice(),
+                    permissions: eval::permissions(roles, None),
+                    projects,
                 };
                 (*u, grants)
             })
@@ -350,59 +340,23 @@ pub struct Reach {
 pub struct Index {
     inner: RwLock<Inner>,
     revision: AtomicU64,
-    store: Arc<dyn Store>,
-    catching_up: tokio::sync::Mutex<()>,
 }
 
 impl Index {
-    /// Loads every organization's grants from `store`.
-    pub async fn load(store: Arc<dyn Store>) -> StoreResult<Arc<Index>> {
-        // Read and built on one blocking thread: see `Store::load_index`.
-        crate::store::blocking(move || {
-            let started = std::time::Instant::now();
-            let (revision, snapshots) = store.load_index()?;
-            let read = started.elapsed();
-            let orgs = snapshots.len();
-            // Owned: each snapshot is dropped as soon as its grants are built, to keep the peak
-            // down.
-            let index = Index::new(store, revision, snapshots);
-            tracing::info!(
-                organizations = orgs,
-                revision,
-                read_ms = read.as_millis() as u64,
-                built_ms = (started.elapsed() - read).as_millis() as u64,
-                "authorization index loaded"
-            );
-            Ok(index)
-        })
-        .await
-    }
-
-    /// An index over `snapshots` at `revision`, for tools and benchmarks that build grants in
-    /// memory; `catch_up` and `follow` still read `store`.
-    pub fn from_snapshots(
-        store: Arc<dyn Store>,
-        revision: u64,
-        snapshots: &[OrgSnapshot],
-    ) -> Arc<Index> {
-        Index::new(store, revision, snapshots)
-    }
-
-    fn new<S: std::borrow::Borrow<OrgSnapshot>>(
-        store: Arc<dyn Store>,
+    /// An index over `snapshots` at `revision`. Owned snapshots are dropped one by one as their
+    /// grants are built, which keeps a large load's peak down.
+    pub fn new<S: std::borrow::Borrow<OrgSnapshot>>(
         revision: u64,
         snapshots: impl IntoIterator<Item = S>,
-    ) -> Arc<Index> {
+    ) -> Index {
         let inner = Inner::bulk(snapshots.into_iter().filter_map(|s| {
             let s = s.borrow();
             Some((s.org?, OrgGrants::from_snapshot(s)))
         }));
-        Arc::new(Index {
+        Index {
             inner: RwLock::new(inner),
             revision: AtomicU64::new(revision),
-            store,
-            catching_up: tokio::sync::Mutex::new(()),
-        })
+        }
     }
 
     /// The revision every answer is computed at (at least).
@@ -410,61 +364,20 @@ impl Index {
         self.revision.load(Ordering::Acquire)
     }
 
-    /// Reloads the organizations changed since the known revision. Concurrent callers wait for
-    /// one reload instead of repeating it.
-    pub async fn catch_up(&self) -> StoreResult<u64> {
-        let _one = self.catching_up.lock().await;
-        let known = self.revision();
-        let mut tx = self.store.read().await?;
-        let (orgs, newest) = tx.grant_changes_since(known).await?;
-        if orgs.is_empty() {
-            return Ok(known);
-        }
-        let mut fresh = Vec::with_capacity(orgs.len());
-        for org in orgs {
-            let snap = tx.load_grants(Some(org)).await?.into_iter().next();
-            fresh.push((org, snap.map(|s| OrgGrants::from_snapshot(&s))));
-        }
-        drop(tx);
+    /// Replaces the grants of each organization in `changes` (`None`: it is gone), then moves
+    /// to `revision`. Under one write lock: a reader sees every changed organization before or
+    /// after, never some of them.
+    pub fn apply(&self, changes: Vec<(OrgId, Option<OrgGrants>)>, revision: u64) {
         {
             let mut inner = self
                 .inner
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // Under one write lock: a reader sees every changed organization before or after.
-            for (org, grants) in fresh {
+            for (org, grants) in changes {
                 inner.put(org, grants);
             }
         }
-        self.revision.store(newest, Ordering::Release);
-        Ok(newest)
-    }
-
-    /// Follows changes made by other processes: wakes on each notification, and polls every
-    /// `poll` in case one was lost.
-    pub fn follow(
-        self: &Arc<Self>,
-        mut notifications: Option<tokio::sync::mpsc::Receiver<()>>,
-        poll: Duration,
-    ) {
-        let me = Arc::downgrade(self);
-        tokio::spawn(async move {
-            loop {
-                match notifications.as_mut() {
-                    Some(rx) => {
-                        tokio::select! {
-                            got = rx.recv() => if got.is_none() { notifications = None },
-                            () = tokio::time::sleep(poll) => {}
-                        }
-                    }
-                    None => tokio::time::sleep(poll).await,
-                }
-                let Some(index) = me.upgrade() else { return };
-                if let Err(e) = index.catch_up().await {
-                    tracing::warn!(error = %e, "could not refresh the authorization index");
-                }
-            }
-        });
+        self.revision.store(revision, Ordering::Release);
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -519,9 +432,11 @@ mod tests {
 
     fn ids() -> Ids {
         (
-            (0..ORGS).map(|_| OrgId::new()).collect(),
-            (0..USERS).map(|_| UserId::new()).collect(),
-            (0..PROJECTS).map(|_| ProjectId::new()).collect(),
+            (0..ORGS).map(|_| OrgId(uuid::Uuid::now_v7())).collect(),
+            (0..USERS).map(|_| UserId(uuid::Uuid::now_v7())).collect(),
+            (0..PROJECTS)
+                .map(|_| ProjectId(uuid::Uuid::now_v7()))
+                .collect(),
         )
     }
 
