@@ -167,7 +167,10 @@ fn sqlite_key(message: &str) -> Constraint {
 #[derive(Debug, PartialEq, Eq)]
 enum FailedKey<'a> {
     /// `UNIQUE constraint failed: t.a, t.b`: a key on columns.
-    Columns { table: &'a str, columns: Vec<&'a str> },
+    Columns {
+        table: &'a str,
+        columns: Vec<&'a str>,
+    },
     /// `UNIQUE constraint failed: index 'name'`: a key on expressions.
     Index(&'a str),
 }
@@ -201,7 +204,9 @@ mod tests {
     #[test]
     fn sqlite_names_a_key_by_its_columns_or_its_index() {
         assert_eq!(
-            FailedKey::parse("UNIQUE constraint failed: custom_roles.org_id, custom_roles.name_key"),
+            FailedKey::parse(
+                "UNIQUE constraint failed: custom_roles.org_id, custom_roles.name_key"
+            ),
             Some(FailedKey::Columns {
                 table: "custom_roles",
                 columns: vec!["org_id", "name_key"]
@@ -212,7 +217,10 @@ mod tests {
             Some(FailedKey::Index("orgs_lower_uq"))
         );
         assert_eq!(FailedKey::parse("FOREIGN KEY constraint failed"), None);
-        assert_eq!(sqlite_key("UNIQUE constraint failed: orgs.slug"), Constraint::OrgSlug);
+        assert_eq!(
+            sqlite_key("UNIQUE constraint failed: orgs.slug"),
+            Constraint::OrgSlug
+        );
         assert_eq!(
             sqlite_key("UNIQUE constraint failed: member_roles.org_id"),
             Constraint::OneOwner
@@ -231,8 +239,14 @@ mod tests {
     fn the_result_codes_are_sqlites() {
         use rusqlite::ffi;
         assert_eq!(rescode::BUSY, ffi::SQLITE_BUSY);
-        assert_eq!(rescode::CONSTRAINT_FOREIGNKEY, ffi::SQLITE_CONSTRAINT_FOREIGNKEY);
-        assert_eq!(rescode::CONSTRAINT_PRIMARYKEY, ffi::SQLITE_CONSTRAINT_PRIMARYKEY);
+        assert_eq!(
+            rescode::CONSTRAINT_FOREIGNKEY,
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+        );
+        assert_eq!(
+            rescode::CONSTRAINT_PRIMARYKEY,
+            ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        );
         assert_eq!(rescode::CONSTRAINT_UNIQUE, ffi::SQLITE_CONSTRAINT_UNIQUE);
     }
 

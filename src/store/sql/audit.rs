@@ -9,7 +9,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 /// An event's columns as written; a record reads them after its `seq`.
-const EVENT_COLS: &str = "id, at, org_id, actor_id, token_id, action, target_type, target_id, data, ip";
+const EVENT_COLS: &str =
+    "id, at, org_id, actor_id, token_id, action, target_type, target_id, data, ip";
 
 pub(super) async fn append<DB: Backend>(
     tx: &mut SqlTx<DB>,

@@ -3,8 +3,8 @@
 
 use super::{Backend, Row, SqlTx, query, read_count};
 use crate::domain::billing::{
-    BillTo, BillingProfile, Invoice, InvoiceLine, Month, PlanPeriod, PlanSpec, Redemption,
-    Voucher, VoucherValue,
+    BillTo, BillingProfile, Invoice, InvoiceLine, Month, PlanPeriod, PlanSpec, Redemption, Voucher,
+    VoucherValue,
 };
 use crate::domain::ids::{OrgId, ProjectId};
 use crate::store::billing::BillingTx;

@@ -17,9 +17,10 @@ pub(super) async fn bump_revision<DB: Backend>(tx: &mut SqlTx<DB>) -> StoreResul
     }
     // Last write of the transaction: the counter's row lock is held only until the commit
     // that follows, and makes revisions commit in order.
-    let row = query("UPDATE grant_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
-        .fetch_one(tx)
-        .await?;
+    let row =
+        query("UPDATE grant_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
+            .fetch_one(tx)
+            .await?;
     let revision: i64 = row.get("revision")?;
     for org in std::mem::take(&mut tx.touched) {
         query("INSERT INTO grant_changes (revision, org_id) VALUES ($1, $2)")
@@ -29,10 +30,7 @@ pub(super) async fn bump_revision<DB: Backend>(tx: &mut SqlTx<DB>) -> StoreResul
             .await?;
     }
     if let Some(notify) = DB::NOTIFY {
-        query(notify)
-            .bind(revision.to_string())
-            .execute(tx)
-            .await?;
+        query(notify).bind(revision.to_string()).execute(tx).await?;
     }
     committed.revision = u64::try_from(revision).ok();
     Ok(committed)
@@ -86,14 +84,22 @@ pub(super) async fn load<DB: Backend>(
     query(&q.projects)
         .bind_some(only)
         .for_each(tx, |r| {
-            snaps.project(OrgId(r.get("org_id")?), ProjectId(r.get("id")?), r.get("name")?);
+            snaps.project(
+                OrgId(r.get("org_id")?),
+                ProjectId(r.get("id")?),
+                r.get("name")?,
+            );
             Ok(())
         })
         .await?;
     query(&q.groups)
         .bind_some(only)
         .for_each(tx, |r| {
-            snaps.group(OrgId(r.get("org_id")?), GroupId(r.get("id")?), r.get("name")?);
+            snaps.group(
+                OrgId(r.get("org_id")?),
+                GroupId(r.get("id")?),
+                r.get("name")?,
+            );
             Ok(())
         })
         .await?;

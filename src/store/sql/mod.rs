@@ -49,7 +49,8 @@ use futures_util::stream::BoxStream;
 use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
 
 /// A query as sqlx builds it for `DB`.
-pub(super) type RawQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
+pub(super) type RawQuery<'q, DB> =
+    sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
 
 /// A value both backends bind as a query parameter.
 pub(super) trait Param<'q>:

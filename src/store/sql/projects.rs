@@ -42,14 +42,13 @@ pub(super) async fn delete_member<DB: Backend>(
     project: ProjectId,
     user: UserId,
 ) -> StoreResult<bool> {
-    let done = query(
-        "DELETE FROM project_members WHERE org_id = $1 AND project_id = $2 AND user_id = $3",
-    )
-    .bind(org.0)
-    .bind(project.0)
-    .bind(user.0)
-    .execute(tx)
-    .await?;
+    let done =
+        query("DELETE FROM project_members WHERE org_id = $1 AND project_id = $2 AND user_id = $3")
+            .bind(org.0)
+            .bind(project.0)
+            .bind(user.0)
+            .execute(tx)
+            .await?;
     tx.touch(org);
     Ok(done > 0)
 }

@@ -89,10 +89,11 @@ pub(super) async fn holders<DB: Backend>(
     org: OrgId,
     id: RoleId,
 ) -> StoreResult<u64> {
-    let row = query("SELECT COUNT(*) AS n FROM member_roles WHERE org_id = $1 AND custom_role_id = $2")
-        .bind(org.0)
-        .bind(id.0)
-        .fetch_one(tx)
-        .await?;
+    let row =
+        query("SELECT COUNT(*) AS n FROM member_roles WHERE org_id = $1 AND custom_role_id = $2")
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_one(tx)
+            .await?;
     read_count(&row)
 }

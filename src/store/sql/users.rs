@@ -44,7 +44,10 @@ pub(super) async fn insert<DB: Backend>(
     Ok(())
 }
 
-pub(super) async fn by_id<DB: Backend>(tx: &mut SqlTx<DB>, id: UserId) -> StoreResult<Option<User>> {
+pub(super) async fn by_id<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    id: UserId,
+) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
     query(&sql).bind(id.0).map_optional(tx, user_from).await
 }
