@@ -7,10 +7,11 @@ use super::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row as _};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// The queries of `sql/` on PostgreSQL.
 impl Backend for Postgres {
@@ -111,46 +112,51 @@ impl Store for PgStore {
         "postgres"
     }
 
-    async fn grant_notifications(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        let pool = self.pool.clone();
-        tokio::spawn(async move {
-            // Reconnects after a lost connection; the periodic poll covers what is missed meanwhile.
-            loop {
-                match sqlx::postgres::PgListener::connect_with(&pool).await {
-                    Ok(mut listener) => {
-                        if let Err(e) = listener.listen("guildhall_grants").await {
-                            tracing::warn!(error = %e, "could not listen for grant changes");
-                        } else {
-                            loop {
-                                match listener.recv().await {
-                                    Ok(_) => {
-                                        // A full channel already holds a wake-up: nothing lost.
-                                        if let Err(
-                                            tokio::sync::mpsc::error::TrySendError::Closed(()),
-                                        ) = tx.try_send(())
-                                        {
-                                            return;
-                                        }
-                                    }
-                                    Err(e) => {
-                                        tracing::warn!(error = %e, "grant notifications interrupted; reconnecting");
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not connect to listen for grant changes")
-                    }
-                }
-                if tx.is_closed() {
+    async fn grant_notifications(&self) -> StoreResult<Option<mpsc::Receiver<()>>> {
+        let (tx, rx) = mpsc::channel(1);
+        tokio::spawn(forward_notifications(self.pool.clone(), tx));
+        Ok(Some(rx))
+    }
+}
+
+/// Forwards the other processes' grant notifications to `tx` until its receiver is gone,
+/// reconnecting after a lost connection; the periodic poll covers what is missed meanwhile.
+async fn forward_notifications(pool: PgPool, tx: mpsc::Sender<()>) {
+    loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(e) = listener.listen("guildhall_grants").await {
+                    tracing::warn!(error = %e, "could not listen for grant changes");
+                } else if !forward(&mut listener, &tx).await {
                     return;
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        });
-        Ok(Some(rx))
+            Err(e) => {
+                tracing::warn!(error = %e, "could not connect to listen for grant changes")
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Forwards notifications until the connection fails (true: reconnect) or the receiver is gone
+/// (false).
+async fn forward(listener: &mut PgListener, tx: &mpsc::Sender<()>) -> bool {
+    loop {
+        match listener.recv().await {
+            Ok(_) => {
+                // A full channel already holds a wake-up: nothing lost.
+                if let Err(mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                    return false;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "grant notifications interrupted; reconnecting");
+                return true;
+            }
+        }
     }
 }

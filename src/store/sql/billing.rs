@@ -249,7 +249,8 @@ impl<DB: Backend> BillingTx for SqlTx<DB> {
 
     async fn insert_voucher(&mut self, v: &Voucher, now: DateTime<Utc>) -> StoreResult<()> {
         let sql = format!(
-            "INSERT INTO vouchers ({VOUCHER_COLS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)"
+            "INSERT INTO vouchers ({VOUCHER_COLS}, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)"
         );
         query(&sql)
             .bind(&v.code)

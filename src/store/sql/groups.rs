@@ -26,7 +26,8 @@ pub(super) async fn projects<DB: Backend>(
     group: GroupId,
 ) -> StoreResult<Vec<(Project, ProjectRole)>> {
     let sql = format!(
-        "SELECT {NAMED_COLS}, gp.role FROM group_projects gp JOIN projects n ON n.id = gp.project_id \
+        "SELECT {NAMED_COLS}, gp.role \
+         FROM group_projects gp JOIN projects n ON n.id = gp.project_id \
          WHERE gp.group_id = $1 ORDER BY n.name_key, n.id"
     );
     query(&sql)

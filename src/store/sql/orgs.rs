@@ -132,7 +132,7 @@ pub(super) async fn of_user<DB: Backend>(
     // The page of organizations first, then their owners and the user's roles in each.
     let sql = format!(
         "WITH page AS ( \
-           SELECT o.id, o.name, o.name_key, o.slug, o.personal, o.created_at \
+           SELECT {ORG_COLS}, o.name_key \
            FROM memberships m JOIN orgs o ON o.id = m.org_id \
            WHERE m.user_id = $1 \
              AND ($2 IS NULL OR o.name_key LIKE $2 ESCAPE '\\') \
