@@ -1,9 +1,11 @@
 //! Persistence: one `Store`/`Tx` interface in domain types, implemented for SQLite and
 //! PostgreSQL. Both backends accept the same SQL text (`$n` placeholders, `RETURNING`, row-value
-//! comparisons), so the queries are written once in `sql.rs` and instantiated per backend; what
-//! differs (locking, error mapping, migrations) lives in each backend's file.
+//! comparisons), so the queries are written once, as generic functions in `sql/` (one file per
+//! area); what differs (connecting, locking, notification, migrations) lives in each backend's
+//! file, and the mapping of both backends' errors in `conflict.rs`.
 
 pub mod billing;
+mod conflict;
 mod grants;
 mod postgres;
 mod sql;

@@ -2,48 +2,67 @@
 //! first (`SELECT … FOR UPDATE`), so concurrent changes to one organization, from this process or
 //! another `serve` on the same database, run one after the other.
 
-use super::{Constraint, Store, StoreError, StoreResult};
+use super::sql::{Backend, Column, Param, RawQuery, SqlTx};
+use super::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres};
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, Row as _};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
-const LOCK_ORG: &str = "SELECT id FROM orgs WHERE id = $1 FOR UPDATE";
+/// The queries of `sql/` on PostgreSQL.
+impl Backend for Postgres {
+    const LOCK_ORG: &'static str = "SELECT id FROM orgs WHERE id = $1 FOR UPDATE";
+    /// Tells the other `serve` processes, at commit, that the grant revision moved.
+    const NOTIFY: Option<&'static str> = Some("SELECT pg_notify('guildhall_grants', $1)");
 
-/// Tells the other `serve` processes, at commit, that the grant revision moved.
-const NOTIFY: Option<&str> = Some("SELECT pg_notify('guildhall_grants', $1)");
-
-/// Maps PostgreSQL's errors onto the store's, by constraint name.
-fn db_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        match db.code().as_deref() {
-            Some("23505") => {
-                let which = match db.constraint() {
-                    Some("orgs_name_key_uq") => Constraint::OrgName,
-                    Some("orgs_slug_uq") => Constraint::OrgSlug,
-                    Some("users_email_key_uq") => Constraint::UserEmail,
-                    Some("custom_roles_name_uq") => Constraint::RoleName,
-                    Some("projects_name_uq") => Constraint::ProjectName,
-                    Some("groups_name_uq") => Constraint::GroupName,
-                    Some("member_roles_one_owner") => Constraint::OneOwner,
-                    Some("memberships_pk") => Constraint::Membership,
-                    Some("invitations_one_pending") => Constraint::InvitationPending,
-                    _ => Constraint::Other,
-                };
-                return StoreError::Conflict(which);
-            }
-            Some("23503") => return StoreError::Conflict(Constraint::ForeignKey),
-            // Serialization failure and deadlock: the caller may retry.
-            Some("40001") | Some("40P01") => return StoreError::Busy,
-            _ => {}
-        }
+    fn db_err(e: sqlx::Error) -> StoreError {
+        super::conflict::from_postgres(e)
     }
-    StoreError::Db(e)
-}
 
-super::sql::impl_tx!(PgTx, Postgres);
-super::billing::impl_billing_tx!(PgTx);
+    fn bind<'q, T: Param<'q>>(q: RawQuery<'q, Self>, value: T) -> RawQuery<'q, Self> {
+        q.bind(value)
+    }
+
+    fn execute<'c, 'q: 'c>(
+        conn: &'c mut PgConnection,
+        q: RawQuery<'q, Self>,
+    ) -> BoxFuture<'c, sqlx::Result<u64>> {
+        Box::pin(async move { Ok(q.execute(conn).await?.rows_affected()) })
+    }
+
+    fn fetch_optional<'c, 'q: 'c>(
+        conn: &'c mut PgConnection,
+        q: RawQuery<'q, Self>,
+    ) -> BoxFuture<'c, sqlx::Result<Option<PgRow>>> {
+        Box::pin(q.fetch_optional(conn))
+    }
+
+    fn fetch_all<'c, 'q: 'c>(
+        conn: &'c mut PgConnection,
+        q: RawQuery<'q, Self>,
+    ) -> BoxFuture<'c, sqlx::Result<Vec<PgRow>>> {
+        Box::pin(q.fetch_all(conn))
+    }
+
+    fn fetch<'c, 'q: 'c>(
+        conn: &'c mut PgConnection,
+        q: RawQuery<'q, Self>,
+    ) -> BoxStream<'c, sqlx::Result<PgRow>> {
+        q.fetch(conn)
+    }
+
+    fn get<'r, T: Column<'r>>(row: &'r PgRow, column: &str) -> sqlx::Result<T> {
+        row.try_get(column)
+    }
+
+    fn commit(conn: sqlx::Transaction<'static, Self>) -> BoxFuture<'static, sqlx::Result<()>> {
+        Box::pin(conn.commit())
+    }
+}
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -68,8 +87,8 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> StoreResult<Box<dyn super::Tx>> {
-        let tx = self.pool.begin().await.map_err(db_err)?;
-        Ok(Box::new(PgTx::new(tx)))
+        let tx = self.pool.begin().await.map_err(Postgres::db_err)?;
+        Ok(Box::new(SqlTx::<Postgres>::new(tx)))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn super::Tx>> {
@@ -77,15 +96,15 @@ impl Store for PgStore {
             .pool
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
-            .map_err(db_err)?;
-        Ok(Box::new(PgTx::new(tx)))
+            .map_err(Postgres::db_err)?;
+        Ok(Box::new(SqlTx::<Postgres>::new(tx)))
     }
 
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
-            .map_err(db_err)?;
+            .map_err(Postgres::db_err)?;
         Ok(())
     }
 
@@ -93,46 +112,51 @@ impl Store for PgStore {
         "postgres"
     }
 
-    async fn grant_notifications(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        let pool = self.pool.clone();
-        tokio::spawn(async move {
-            // Reconnects after a lost connection; the periodic poll covers what is missed meanwhile.
-            loop {
-                match sqlx::postgres::PgListener::connect_with(&pool).await {
-                    Ok(mut listener) => {
-                        if let Err(e) = listener.listen("guildhall_grants").await {
-                            tracing::warn!(error = %e, "could not listen for grant changes");
-                        } else {
-                            loop {
-                                match listener.recv().await {
-                                    Ok(_) => {
-                                        // A full channel already holds a wake-up: nothing lost.
-                                        if let Err(
-                                            tokio::sync::mpsc::error::TrySendError::Closed(()),
-                                        ) = tx.try_send(())
-                                        {
-                                            return;
-                                        }
-                                    }
-                                    Err(e) => {
-                                        tracing::warn!(error = %e, "grant notifications interrupted; reconnecting");
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not connect to listen for grant changes")
-                    }
-                }
-                if tx.is_closed() {
+    async fn grant_notifications(&self) -> StoreResult<Option<mpsc::Receiver<()>>> {
+        let (tx, rx) = mpsc::channel(1);
+        tokio::spawn(forward_notifications(self.pool.clone(), tx));
+        Ok(Some(rx))
+    }
+}
+
+/// Forwards the other processes' grant notifications to `tx` until its receiver is gone,
+/// reconnecting after a lost connection; the periodic poll covers what is missed meanwhile.
+async fn forward_notifications(pool: PgPool, tx: mpsc::Sender<()>) {
+    loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(e) = listener.listen("guildhall_grants").await {
+                    tracing::warn!(error = %e, "could not listen for grant changes");
+                } else if !forward(&mut listener, &tx).await {
                     return;
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        });
-        Ok(Some(rx))
+            Err(e) => {
+                tracing::warn!(error = %e, "could not connect to listen for grant changes")
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Forwards notifications until the connection fails (true: reconnect) or the receiver is gone
+/// (false).
+async fn forward(listener: &mut PgListener, tx: &mpsc::Sender<()>) -> bool {
+    loop {
+        match listener.recv().await {
+            Ok(_) => {
+                // A full channel already holds a wake-up: nothing lost.
+                if let Err(mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                    return false;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "grant notifications interrupted; reconnecting");
+                return true;
+            }
+        }
     }
 }

@@ -1,61 +1,71 @@
 //! The embedded store: one SQLite file in WAL mode. Write transactions start with
 //! `BEGIN IMMEDIATE`, so each takes the write lock before reading the facts its rule checks.
 
-use super::{Constraint, Store, StoreError, StoreResult};
+use super::sql::{Backend, Column, Param, RawQuery, SqlTx};
+use super::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row as _, Sqlite, SqlitePool};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// SQLite holds the whole database's write lock from `BEGIN IMMEDIATE`; nothing more to lock.
-const LOCK_ORG: &str = "SELECT id FROM orgs WHERE id = $1";
+/// The queries of `sql/` on SQLite.
+impl Backend for Sqlite {
+    /// SQLite holds the whole database's write lock from `BEGIN IMMEDIATE`; nothing more to lock.
+    const LOCK_ORG: &'static str = "SELECT id FROM orgs WHERE id = $1";
+    /// One process per SQLite file: nobody else to notify.
+    const NOTIFY: Option<&'static str> = None;
 
-/// One process per SQLite file: nobody else to notify.
-const NOTIFY: Option<&str> = None;
-
-/// Maps SQLite's errors onto the store's. SQLite names the column, not the index, in its unique
-/// errors (`UNIQUE constraint failed: orgs.name_key`).
-fn db_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        let msg = db.message();
-        if msg.starts_with("UNIQUE constraint failed") {
-            let which = if msg.contains("orgs.name_key") {
-                Constraint::OrgName
-            } else if msg.contains("orgs.slug") {
-                Constraint::OrgSlug
-            } else if msg.contains("users.email_key") {
-                Constraint::UserEmail
-            } else if msg.contains(": projects.") {
-                Constraint::ProjectName
-            } else if msg.contains(": groups.") {
-                Constraint::GroupName
-            } else if msg.contains("custom_roles.") {
-                Constraint::RoleName
-            } else if msg.contains("member_roles.org_id") && !msg.contains("member_roles.user_id") {
-                Constraint::OneOwner
-            } else if msg.contains("invitations.org_id") {
-                Constraint::InvitationPending
-            } else if msg.contains("memberships.") {
-                Constraint::Membership
-            } else {
-                Constraint::Other
-            };
-            return StoreError::Conflict(which);
-        }
-        if msg.starts_with("FOREIGN KEY constraint failed") {
-            return StoreError::Conflict(Constraint::ForeignKey);
-        }
-        if msg.contains("database is locked") || msg.contains("database is busy") {
-            return StoreError::Busy;
-        }
+    fn db_err(e: sqlx::Error) -> StoreError {
+        super::conflict::from_sqlite(e)
     }
-    StoreError::Db(e)
-}
 
-super::sql::impl_tx!(SqliteTx, Sqlite);
-super::billing::impl_billing_tx!(SqliteTx);
+    fn bind<'q, T: Param<'q>>(q: RawQuery<'q, Self>, value: T) -> RawQuery<'q, Self> {
+        q.bind(value)
+    }
+
+    fn execute<'c, 'q: 'c>(
+        conn: &'c mut SqliteConnection,
+        q: RawQuery<'q, Self>,
+    ) -> BoxFuture<'c, sqlx::Result<u64>> {
+        Box::pin(async move { Ok(q.execute(conn).await?.rows_affected()) })
+    }
+
+    fn fetch_optional<'c, 'q: 'c>(
+        conn: &'c mut SqliteConnection,
+        q: RawQuery<'q, Self>,
+    ) -> BoxFuture<'c, sqlx::Result<Option<SqliteRow>>> {
+        Box::pin(q.fetch_optional(conn))
+    }
+
+    fn fetch_all<'c, 'q: 'c>(
+        conn: &'c mut SqliteConnection,
+        q: RawQuery<'q, Self>,
+    ) -> BoxFuture<'c, sqlx::Result<Vec<SqliteRow>>> {
+        Box::pin(q.fetch_all(conn))
+    }
+
+    fn fetch<'c, 'q: 'c>(
+        conn: &'c mut SqliteConnection,
+        q: RawQuery<'q, Self>,
+    ) -> BoxStream<'c, sqlx::Result<SqliteRow>> {
+        q.fetch(conn)
+    }
+
+    fn get<'r, T: Column<'r>>(row: &'r SqliteRow, column: &str) -> sqlx::Result<T> {
+        row.try_get(column)
+    }
+
+    fn commit(conn: sqlx::Transaction<'static, Self>) -> BoxFuture<'static, sqlx::Result<()>> {
+        Box::pin(conn.commit())
+    }
+}
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -84,6 +94,12 @@ impl SqliteStore {
         let file = start_up_file(url, file);
         Ok(Self { pool, file })
     }
+
+    /// The pool, for tests that read the schema.
+    #[cfg(test)]
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
 }
 
 /// The file the start-up reader may open itself, with SQLite's defaults: none for an in-memory
@@ -104,20 +120,20 @@ impl Store for SqliteStore {
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(db_err)?;
-        Ok(Box::new(SqliteTx::new(tx)))
+            .map_err(Sqlite::db_err)?;
+        Ok(Box::new(SqlTx::<Sqlite>::new(tx)))
     }
 
     async fn read(&self) -> StoreResult<Box<dyn super::Tx>> {
-        let tx = self.pool.begin().await.map_err(db_err)?;
-        Ok(Box::new(SqliteTx::new(tx)))
+        let tx = self.pool.begin().await.map_err(Sqlite::db_err)?;
+        Ok(Box::new(SqlTx::<Sqlite>::new(tx)))
     }
 
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
-            .map_err(db_err)?;
+            .map_err(Sqlite::db_err)?;
         Ok(())
     }
 
