@@ -26,6 +26,7 @@ use guildhall::domain::invitation::{
 use guildhall::domain::model::{ApiToken, Group, Org, Project, Transfer, TransferState, User};
 use guildhall::domain::permission::{BuiltinRole, PermSet, ProjectRole};
 use guildhall::domain::role::{AssignedRole, CustomRole};
+use guildhall::ids::NewId as _;
 use guildhall::store::{Constraint, Store, StoreError, StoreResult, Tx};
 use std::collections::BTreeSet;
 use std::sync::Arc;
