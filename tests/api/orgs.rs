@@ -150,3 +150,26 @@ both_stores!(
         assert_eq!(seen.len(), 9);
     }
 );
+
+both_stores!(
+    async fn slugs_transliterate_names_in_any_script(app) {
+        let ada = app.user("Ada").await;
+        for (name, slug) in [
+            ("Société Générale Cloud", "societe-generale-cloud"),
+            ("Łódź Straße", "lodz-strasse"),
+            ("Москва Облако", "moskva-oblako"),
+        ] {
+            let org = app.post("/api/v1/orgs", &ada.token, json!({ "name": name })).await.expect(201).body;
+            assert_eq!(org["slug"], slug, "{name}");
+            app.get(&format!("/api/v1/orgs/{slug}"), &ada.token).await.expect(200);
+        }
+        // Another script still gives letters, never a string of dashes.
+        let tokyo = app.post("/api/v1/orgs", &ada.token, json!({ "name": "東京クラウド" })).await.expect(201).body;
+        let slug = tokyo["slug"].as_str().expect("slug");
+        assert!(slug.chars().filter(char::is_ascii_alphanumeric).count() >= 3, "{slug}");
+        // A taken transliteration gets a suffix, as an ASCII name does.
+        let again = app.post("/api/v1/orgs", &ada.token, json!({ "name": "Societe Generale Cloud" })).await.expect(201).body;
+        assert_ne!(again["slug"], "societe-generale-cloud");
+        assert!(again["slug"].as_str().expect("slug").starts_with("societe-generale-cloud-"));
+    }
+);

@@ -139,11 +139,13 @@ impl Slug {
         }
     }
 
-    /// Derives a slug from a name: ASCII letters and digits kept, everything else a hyphen.
+    /// Derives a slug from a name: transliterated to ASCII (`Société` -> `societe`, `東京` ->
+    /// `dong-jing`), then letters and digits kept and every run of anything else one hyphen.
     /// Falls back to `org` when nothing usable is left.
     pub fn derive(name: &str) -> Slug {
         let mut out = String::new();
-        for c in name.chars().flat_map(char::to_lowercase) {
+        let ascii = deunicode::deunicode_with_tofu(name, "-");
+        for c in ascii.chars().flat_map(char::to_lowercase) {
             if c.is_ascii_alphanumeric() {
                 out.push(c);
             } else if !out.ends_with('-') && !out.is_empty() {
@@ -306,7 +308,21 @@ mod tests {
         assert!(Slug::parse("Acme").is_err());
         assert!(Slug::parse("-acme").is_err());
         assert!(Slug::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").is_err());
-        assert_eq!(Slug::derive("Ärger & Co. GmbH").as_str(), "rger-co-gmbh");
+        assert_eq!(Slug::derive("Ärger & Co. GmbH").as_str(), "arger-co-gmbh");
+        assert_eq!(
+            Slug::derive("Société Générale Cloud").as_str(),
+            "societe-generale-cloud"
+        );
+        assert_eq!(Slug::derive("Łódź Straße").as_str(), "lodz-strasse");
+        for other_script in ["東京クラウド", "Москва Облако", "Αθήνα", "مرحبا"] {
+            let slug = Slug::derive(other_script);
+            assert!(Slug::parse(slug.as_str()).is_ok(), "{other_script}: {slug:?}");
+            assert!(
+                slug.as_str().chars().filter(char::is_ascii_alphanumeric).count() >= 3,
+                "{other_script}: {slug:?}"
+            );
+        }
+        assert_eq!(Slug::derive("Москва").as_str(), "moskva");
         assert_eq!(Slug::derive("!!!").as_str(), "org");
         assert!(Slug::parse(Slug::derive(&"Long name ".repeat(30)).as_str()).is_ok());
     }
