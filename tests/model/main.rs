@@ -5,11 +5,18 @@
 
 #[path = "../api/common.rs"]
 mod common;
+#[path = "../support/model/mod.rs"]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "the model is shared with tests/authz_model, which uses other parts of it"
+)]
+mod model;
 
 mod billing;
 mod invites;
-mod model;
 mod pure;
+mod rules;
 mod server;
 
 use common::Store;
