@@ -4,9 +4,16 @@
 
 #[path = "../api/common.rs"]
 mod common;
-
+#[path = "../support/model/mod.rs"]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "the model is shared with tests/model, which uses other parts of it"
+)]
 mod model;
+
 mod pure;
+mod reach;
 mod server;
 
 use common::Store;

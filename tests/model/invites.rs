@@ -245,7 +245,9 @@ fn concretize(op: &Op, w: &World) -> Option<Req> {
         }
         Pick::Member(i) => members[i % members.len()],
         Pick::Outsider(i) => {
-            let outside: Vec<usize> = (0..USERS).filter(|u| !w.org.members.contains_key(u)).collect();
+            let outside: Vec<usize> = (0..USERS)
+                .filter(|u| !w.org.members.contains_key(u))
+                .collect();
             if outside.is_empty() {
                 i % USERS
             } else {

@@ -608,8 +608,7 @@ impl Model {
                 perms,
                 author_perms,
             } => {
-                self.org
-                    .create_custom(name, perms, server_id, author_perms);
+                self.org.create_custom(name, perms, server_id, author_perms);
             }
             Change::EditRole {
                 id,

@@ -312,7 +312,9 @@ fn concretize(op: &Op, m: &Model) -> Request {
         }
         Pick::Member(i) => members[i % members.len()],
         Pick::Outsider(i) => {
-            let outside: Vec<usize> = (0..USERS).filter(|u| !m.org.members.contains_key(u)).collect();
+            let outside: Vec<usize> = (0..USERS)
+                .filter(|u| !m.org.members.contains_key(u))
+                .collect();
             if outside.is_empty() {
                 i % USERS
             } else {
@@ -331,7 +333,12 @@ fn concretize(op: &Op, m: &Model) -> Request {
         Actor { user, cred }
     };
     // Custom roles are named in lower case, whatever case they were created in.
-    let existing: Vec<String> = m.org.custom.values().map(|c| c.name.to_lowercase()).collect();
+    let existing: Vec<String> = m
+        .org
+        .custom
+        .values()
+        .map(|c| c.name.to_lowercase())
+        .collect();
     let custom = |i: usize| {
         if existing.is_empty() {
             POOL[i].to_owned()

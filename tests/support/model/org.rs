@@ -319,9 +319,6 @@ impl Org {
             .map(|(k, g)| (k, &g.members, &g.projects))
             .collect();
         let projects: Vec<_> = self.projects.keys().collect();
-        format!(
-            "{:?}",
-            (members, custom, projects, &self.direct, groups)
-        )
+        format!("{:?}", (members, custom, projects, &self.direct, groups))
     }
 }
