@@ -1,6 +1,10 @@
 //! Property tests of issue 4 (projects, groups, project roles, the grant index and the check
 //! API) against a plain in-memory model written from SPEC: random operation sequences on a real
 //! server (SQLite and PostgreSQL), and many pure cases of the index's own functions.
+//!
+//! The permission tables, the organization's state (who reaches which project) and the runner
+//! are the shared model of `tests/support/model` (also `tests/model`'s); this suite keeps its
+//! own operations (`reach`: projects, groups, project roles) and the properties only it checks.
 
 #[path = "../api/common.rs"]
 mod common;

@@ -1107,11 +1107,15 @@ async fn check_listings(c: &Case<'_>, m: &Org) -> Result<(), String> {
 async fn check_state(c: &mut Case<'_>, m: &Org) -> Result<u64, String> {
     let revision = check_decisions(c, m).await?;
     check_user_projects(c, m).await?;
-    let (effective, listings) = tokio::join!(check_effective(&*c, m), check_listings(&*c, m));
+    // R3 too: members and roles as the model has them, one owner.
+    let (effective, listings, members) = tokio::join!(
+        check_effective(&*c, m),
+        check_listings(&*c, m),
+        members_and_owner(&c.fx.base, &c.slug, m)
+    );
     effective?;
     listings?;
-    // R3: members and roles as the model has them, one owner.
-    members_and_owner(&c.fx.base, &c.slug, m).await?;
+    members?;
     Ok(revision)
 }
 

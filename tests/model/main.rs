@@ -2,6 +2,11 @@
 //! random actors on a real server (SQLite and PostgreSQL), and many pure cases of the rule
 //! functions themselves; and the model extended with invitations (R9) and ownership transfers
 //! (R7).
+//!
+//! The permission tables, the organization's state and the runner are the shared model of
+//! `tests/support/model` (also `tests/authz_model`'s); this suite keeps its own operations
+//! (`rules`: members, custom roles, API tokens; `invites`: invitations and transfers) and the
+//! properties only it checks.
 
 #[path = "../api/common.rs"]
 mod common;

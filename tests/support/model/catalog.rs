@@ -3,8 +3,13 @@
 //! how organization-wide permissions reach every project (R11).
 //!
 //! Both model suites use these and nothing else for "what does this role carry": a typo here
-//! fails both. The library's own catalog is compared with these tables by a test (not used to
-//! build them), so that a mistake in either shows as a disagreement.
+//! fails both. The library's catalog is never read to build them; it is compared with them by
+//! `tests/authz_model/pure.rs` (`the_catalog_is_spec_section_2_and_3`), so that a mistake in
+//! either shows as a disagreement instead of being copied.
+//!
+//! Not modelled (SPEC §3 says it, neither the model nor the server does it yet): "every
+//! membership carries `org.read`, whatever its roles". Here a member holds exactly what their
+//! roles add up to.
 
 /// The permission catalog of SPEC §2, in its order; bit `i` of a [`Perms`] is `PERMS[i]`.
 pub const PERMS: [&str; 17] = [
@@ -61,12 +66,9 @@ impl Perms {
         Perms(bits & Perms::ALL.0)
     }
 
-    /// Whether `name` is in the set (never, for a name not in the catalog).
+    /// Whether `name` is in the set; panics on a name not in the catalog (a typo in the model).
     pub fn has(self, name: &str) -> bool {
-        PERMS
-            .iter()
-            .position(|p| *p == name)
-            .is_some_and(|i| self.0 & (1 << i) != 0)
+        self.contains(Perms::of(&[name]))
     }
 
     /// Whether every permission of `other` is in the set.
