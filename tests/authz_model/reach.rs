@@ -1,12 +1,14 @@
 //! The authorization suite's requests (projects, groups, group places, group and direct project
 //! roles, and the owner's role changes, removals and leaves) and what the server must decide of
 //! each, written from SPEC §1-§4 (R4, R6, R11, R12) with no code of the server's. The state they
-//! act on, and who reaches what in it, is the shared [`Org`].
+//! act on, and who reaches what in it, is the shared [`Org`]; the member operations are decided
+//! by the shared R6 rules on roles ([`grants`]), as in the rules suite.
 
+use crate::model::grants;
 use crate::model::org::{Group, Org};
 use crate::model::refusal::{
     ALREADY_MEMBER, FORBIDDEN, GROUP_NAME_TAKEN, GROUP_NOT_FOUND, MEMBER_NOT_FOUND, NOT_GRANTABLE,
-    ORG_NOT_FOUND, OWN_ROLES, OWNER_CANNOT_LEAVE, PROJECT_NAME_TAKEN, PROJECT_NOT_FOUND,
+    ORG_NOT_FOUND, OWN_ROLES, PROJECT_NAME_TAKEN, PROJECT_NOT_FOUND,
 };
 use crate::model::{PRole, Refusal, Role};
 
@@ -240,6 +242,7 @@ pub fn decide(m: &Org, req: &Request) -> Result<Accepted, Refusal> {
         return Err(ORG_NOT_FOUND);
     }
     let ok = |status, change| Ok(Accepted { status, change });
+    let perms_of = |r: Role| m.perms_of(r);
     match req {
         R::CreateProject { name, .. } => {
             if !m.member_perms(actor).has("projects.create") {
@@ -387,14 +390,13 @@ pub fn decide(m: &Org, req: &Request) -> Result<Accepted, Refusal> {
             }
             ok(204, Change::RemoveGroupProject { key, project: id })
         }
+        // The member operations, as the rules suite decides them (R3, R4, R6), by the owner.
         R::SetRoles { target, roles } => {
-            if *target == actor {
-                return Err(OWN_ROLES);
-            }
-            if !m.is_member(*target) {
-                return Err(MEMBER_NOT_FOUND);
-            }
+            let a = m.acting(actor, None)?;
+            a.require("members.manage")?;
+            let target_roles = m.members.get(target).ok_or(MEMBER_NOT_FOUND)?;
             let roles = m.resolve(roles)?;
+            grants::change_roles(&a, *target, target_roles, &roles, &perms_of)?;
             ok(
                 200,
                 Change::SetRoles {
@@ -404,10 +406,13 @@ pub fn decide(m: &Org, req: &Request) -> Result<Accepted, Refusal> {
             )
         }
         R::Add { target, roles } => {
+            let a = m.acting(actor, None)?;
+            a.require("members.invite")?;
+            let roles = m.resolve(roles)?;
+            grants::add_member(&a, &roles, &perms_of)?;
             if m.is_member(*target) {
                 return Err(ALREADY_MEMBER);
             }
-            let roles = m.resolve(roles)?;
             ok(
                 201,
                 Change::Add {
@@ -417,18 +422,14 @@ pub fn decide(m: &Org, req: &Request) -> Result<Accepted, Refusal> {
             )
         }
         R::Remove { target } => {
-            if !m.is_member(*target) {
-                return Err(MEMBER_NOT_FOUND);
-            }
-            if *target == actor {
-                return Err(OWN_ROLES);
-            }
+            let a = m.acting(actor, None)?;
+            a.require("members.manage")?;
+            let target_roles = m.members.get(target).ok_or(MEMBER_NOT_FOUND)?;
+            grants::remove_member(&a, *target, target_roles, &perms_of)?;
             ok(204, Change::Drop { target: *target })
         }
         R::Leave { .. } => {
-            if actor == m.owner {
-                return Err(OWNER_CANNOT_LEAVE);
-            }
+            grants::leave(&m.acting(actor, None)?)?;
             ok(204, Change::Drop { target: actor })
         }
     }

@@ -19,7 +19,7 @@
 //! own new organization, deleted at the end of the case.
 
 use crate::common::{Resp, SERVICE_TOKEN, Store};
-use crate::model::checks::{members_and_owner, permissions_match};
+use crate::model::checks::permissions_match;
 use crate::model::org::{Org, Project};
 use crate::model::runner::{self, Settings, Steps, Tally, play};
 use crate::model::{Builtin, PERMS, PROJECT_PERMS, PRole, Perms, Refusal, Role, org_reach};
@@ -1107,15 +1107,9 @@ async fn check_listings(c: &Case<'_>, m: &Org) -> Result<(), String> {
 async fn check_state(c: &mut Case<'_>, m: &Org) -> Result<u64, String> {
     let revision = check_decisions(c, m).await?;
     check_user_projects(c, m).await?;
-    // R3 too: members and roles as the model has them, one owner.
-    let (effective, listings, members) = tokio::join!(
-        check_effective(&*c, m),
-        check_listings(&*c, m),
-        members_and_owner(&c.fx.base, &c.slug, m)
-    );
+    let (effective, listings) = tokio::join!(check_effective(&*c, m), check_listings(&*c, m));
     effective?;
     listings?;
-    members?;
     Ok(revision)
 }
 

@@ -7,13 +7,13 @@
 
 use crate::common::{Resp, Store};
 use crate::model::checks::members_and_owner;
+use crate::model::grants;
 use crate::model::refusal::{
     ALREADY_MEMBER, FORBIDDEN, INVITATION_CLOSED, INVITATION_NOT_FOUND, INVITATION_OTHER_EMAIL,
     INVITATION_PENDING, TARGET_NOT_ADMIN, TRANSFER_NOT_FOUND, TRANSFER_PENDING,
 };
 use crate::model::runner::{self, Fixture, Settings, Steps, Tally, play};
 use crate::model::{Builtin, Org, Refusal, Role};
-use crate::rules;
 use proptest::prelude::*;
 use reqwest::Method;
 use serde_json::json;
@@ -341,7 +341,7 @@ fn decide(w: &World, req: &Req) -> Result<(u16, Vec<&'static str>), Refusal> {
         } => {
             let a = w.org.acting(*actor, None)?;
             let roles: Vec<Role> = dedup(roles).into_iter().map(Role::Builtin).collect();
-            rules::add_member(&a, &roles, &perms_of)?;
+            grants::add_member(&a, &roles, &perms_of)?;
             if w.org.members.contains_key(target) {
                 return Err(ALREADY_MEMBER);
             }

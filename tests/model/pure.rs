@@ -1,9 +1,9 @@
 //! Many cases, no IO: the library's R6 rule functions against the model's, on random actors,
 //! targets and requests (built-in and custom roles, with and without an API token's limit).
 
+use crate::model::grants as rules;
 use crate::model::refusal as code;
 use crate::model::{self, Acting, Builtin, Perms, Refusal, Role};
-use crate::rules;
 use guildhall::domain::DomainError;
 use guildhall::domain::ids::{RoleId, UserId};
 use guildhall::domain::permission::{BuiltinRole, PermSet, Permission};

@@ -6,6 +6,8 @@
 //!   the library (a model that copied the code could not catch its bugs);
 //! - [`org`]: the state of one organization and what follows from it (who holds what, who
 //!   reaches which project);
+//! - [`grants`]: R3, R4 and R6 on organization roles (who may give, take away or hold which
+//!   role), the decisions both suites' member operations share;
 //! - [`refusal`]: the statuses and problem codes the model answers;
 //! - [`runner`]: how a generated sequence of operations is played on a real server and on the
 //!   model and compared, on either store;
@@ -16,6 +18,7 @@
 
 pub mod catalog;
 pub mod checks;
+pub mod grants;
 pub mod org;
 pub mod refusal;
 pub mod runner;
