@@ -1,7 +1,7 @@
 //! Many cases, no IO: the library's R6 rule functions against the model's, on random actors,
 //! targets and requests (built-in and custom roles, with and without an API token's limit).
 
-use crate::model::grants as rules;
+use crate::model::grants;
 use crate::model::refusal as code;
 use crate::model::{self, Acting, Builtin, Perms, Refusal, Role};
 use guildhall::domain::DomainError;
@@ -206,7 +206,7 @@ proptest! {
         let w = World::new(&c);
         let perms_of = |r: Role| perms(&c, r);
         let lib = r6_change_roles(&w.actor_facts, &w.target_facts, w.lib.roles(&c.requested));
-        let ours = rules::change_roles(&w.acting, w.target_user, &c.target, &c.requested, &perms_of);
+        let ours = grants::change_roles(&w.acting, w.target_user, &c.target, &c.requested, &perms_of);
         match (&lib, &ours) {
             (Ok(change), Ok((added, removed))) => {
                 let lib_added: Vec<Role> = change.added.iter().map(|r| w.lib.back(r)).collect();
@@ -249,7 +249,7 @@ proptest! {
         let perms_of = |r: Role| perms(&c, r);
 
         let lib = r6_remove_member(&w.actor_facts, &w.target_facts).map_err(|e| refusal(&e));
-        let ours = rules::remove_member(&w.acting, w.target_user, &c.target, &perms_of);
+        let ours = grants::remove_member(&w.acting, w.target_user, &c.target, &perms_of);
         prop_assert_eq!(lib, ours, "remove");
         if ours.is_ok() {
             // R6: nobody removes someone holding more than they may use.
@@ -263,7 +263,7 @@ proptest! {
             }
         }
         let lib = r6_add_member(&w.actor_facts, &w.lib.roles(&roles)).map_err(|e| refusal(&e));
-        let ours = rules::add_member(&w.acting, &roles, &perms_of);
+        let ours = grants::add_member(&w.acting, &roles, &perms_of);
         prop_assert_eq!(lib, ours, "add");
         if ours.is_ok() {
             prop_assert!(w.acting.perms.contains(union(&c, &roles)));
@@ -276,7 +276,7 @@ proptest! {
             let wanted = Perms(c.custom[k]);
             let lib = r6_custom_role_permissions(&w.actor_facts, Lib::perm_set(wanted.0))
                 .map_err(|e| refusal(&e));
-            let ours = rules::custom_role_perms(&w.acting, wanted);
+            let ours = grants::custom_role_perms(&w.acting, wanted);
             prop_assert_eq!(lib, ours, "custom role {:?}", wanted.names());
             if ours.is_ok() {
                 prop_assert!(w.acting.perms.contains(wanted));
