@@ -2,7 +2,7 @@
 //! `OrgGrants::from_snapshot`, then every member's permissions and every (user, project) role
 //! from `OrgGrants::project_role`, and `ProjectRole::allows` / `from_org`, against the model.
 
-use crate::model::{self, BUILTINS, PERMS, PROJECT_PERMS, PRole, Perms};
+use crate::model::{self, Builtin, PERMS, PROJECT_PERMS, PRole, Perms};
 use guildhall::authz::index::OrgGrants;
 use guildhall::domain::ids::{GroupId, OrgId, ProjectId, RoleId, UserId};
 use guildhall::domain::permission::{
@@ -62,7 +62,7 @@ fn custom_perms() -> impl Strategy<Value = u32> {
 
 fn world() -> impl Strategy<Value = World> {
     let role = prop_oneof![
-        3 => (0..BUILTINS.len()).prop_map(RoleIx::Builtin),
+        3 => (0..Builtin::ALL.len()).prop_map(RoleIx::Builtin),
         2 => (0..CUSTOM).prop_map(RoleIx::Custom),
     ];
     let members = prop::collection::vec(
@@ -115,7 +115,7 @@ fn model_role(w: &World, user: usize, project: usize) -> Option<PRole> {
     let roles = w.members.get(user)?.as_ref()?;
     let perms = roles.iter().fold(Perms::NONE, |acc, r| {
         acc.union(match *r {
-            RoleIx::Builtin(i) => model::builtin_perms(BUILTINS[i]).expect("built-in"),
+            RoleIx::Builtin(i) => Builtin::ALL[i].perms(),
             RoleIx::Custom(i) => Perms::from_bits(w.custom[i]),
         })
     });
@@ -158,9 +158,9 @@ fn check(w: &World) -> Result<(), String> {
         })
         .collect();
     let assigned = |r: &RoleIx| match *r {
-        RoleIx::Builtin(i) => {
-            AssignedRole::Builtin(BuiltinRole::parse(BUILTINS[i]).expect("a SPEC §3 role"))
-        }
+        RoleIx::Builtin(i) => AssignedRole::Builtin(
+            BuiltinRole::parse(Builtin::ALL[i].name()).expect("a SPEC §3 role"),
+        ),
         RoleIx::Custom(i) => AssignedRole::Custom(custom[i].clone()),
     };
     let snapshot = OrgSnapshot {
@@ -219,7 +219,7 @@ fn check(w: &World) -> Result<(), String> {
         let roles = w.members[*u].as_ref().expect("member");
         let wanted = roles.iter().fold(Perms::NONE, |acc, r| {
             acc.union(match *r {
-                RoleIx::Builtin(i) => model::builtin_perms(BUILTINS[i]).expect("built-in"),
+                RoleIx::Builtin(i) => Builtin::ALL[i].perms(),
                 RoleIx::Custom(i) => Perms::from_bits(w.custom[i]),
             })
         });
@@ -292,13 +292,11 @@ fn check(w: &World) -> Result<(), String> {
 fn the_catalog_is_spec_section_2_and_3() {
     let names: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
     assert_eq!(names, PERMS);
-    for b in BUILTINS {
-        let lib = BuiltinRole::parse(b).expect("a SPEC §3 role").permissions();
-        assert_eq!(
-            model_perms(lib),
-            model::builtin_perms(b).expect("model role"),
-            "{b}"
-        );
+    for b in Builtin::ALL {
+        let lib = BuiltinRole::parse(b.name())
+            .expect("a SPEC §3 role")
+            .permissions();
+        assert_eq!(model_perms(lib), b.perms(), "{b:?}");
     }
 }
 

@@ -18,12 +18,13 @@
 //! One server and one set of signed-in users serve every case of a test; each case works in its
 //! own new organization, deleted at the end of the case.
 
-use crate::common::{Resp, SERVICE_TOKEN, Store, TestApp, TestUser, spawn_app};
-use crate::model::{
-    self, BUILTINS, CUSTOM, Change, Model, PERMS, PROJECT_PERMS, PRole, Perms, Refusal, Request,
-};
+use crate::common::{Resp, SERVICE_TOKEN, Store};
+use crate::model::checks::permissions_match;
+use crate::model::org::{Org, Project};
+use crate::model::runner::{self, Settings, Steps, Tally, play};
+use crate::model::{Builtin, PERMS, PROJECT_PERMS, PRole, Perms, Refusal, Role, org_reach};
+use crate::reach::{self, CUSTOM, Request};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -192,7 +193,7 @@ fn prole() -> impl Strategy<Value = PRole> {
 
 fn roles() -> impl Strategy<Value = Vec<RoleRef>> {
     let one = prop_oneof![
-        3 => (1..BUILTINS.len()).prop_map(RoleRef::Builtin),
+        3 => (1..Builtin::ALL.len()).prop_map(RoleRef::Builtin),
         3 => (0..CUSTOM.len()).prop_map(RoleRef::Custom),
     ];
     prop::collection::vec(one, 1..=2)
@@ -302,40 +303,33 @@ fn case() -> impl Strategy<Value = (u8, Vec<Op>)> {
         })
 }
 
-/// The server and its signed-in users, shared by every case of one test.
+/// The shared fixture (the server and its signed-in users, for every case of one test), and
+/// what this suite adds to it.
 struct Fixture {
-    app: TestApp,
+    base: runner::Fixture,
     /// The server's database, opened a second time: for loading a fresh index from it.
     store: std::sync::Arc<dyn guildhall::store::Store>,
     http: Http,
-    users: Vec<TestUser>,
-    ghost: String,
 }
 
 impl Fixture {
     async fn new(store: Store) -> Self {
-        let app = spawn_app(store).await;
-        let mut users = Vec::new();
-        for i in 0..USERS {
-            users.push(app.user(&format!("Authz{i}")).await);
-        }
-        let db = guildhall::store::open(&app.database_url)
+        let base = runner::Fixture::new(store, "Authz", USERS).await;
+        let db = guildhall::store::open(&base.app.database_url)
             .await
             .expect("the server's database");
         Fixture {
             http: Http {
-                client: app.client.clone(),
-                base: app.url(""),
+                client: base.app.client.clone(),
+                base: base.app.url(""),
             },
             store: db,
-            app,
-            users,
-            ghost: uuid::Uuid::new_v4().to_string(),
+            base,
         }
     }
 
     fn id(&self, user: usize) -> &str {
-        self.users.get(user).map_or(&self.ghost, |u| &u.id)
+        self.base.id(user)
     }
 }
 
@@ -348,9 +342,9 @@ fn letter_case(s: &str, c: u8) -> String {
 }
 
 /// Interprets a random operation against the model's state when it runs.
-fn concretize(op: &Op, m: &Model) -> Request {
+fn concretize(op: &Op, m: &Org) -> Request {
     let members: Vec<usize> = m.members.keys().copied().collect();
-    let live: Vec<(&String, &model::Project)> = m.projects.iter().collect();
+    let live: Vec<(&String, &Project)> = m.projects.iter().collect();
     let project = |r: &ProjRef| -> String {
         match *r {
             ProjRef::Pool(i, upper) if upper => PROJECTS[i].to_uppercase(),
@@ -375,7 +369,7 @@ fn concretize(op: &Op, m: &Model) -> Request {
     };
     // Who may do what the operation needs, on the project it names (if any).
     let can_manage = |u: usize, p: &str| {
-        m.perms(u).has("projects.manage")
+        m.member_perms(u).has("projects.manage")
             || m.find_project(p)
                 .is_some_and(|id| m.role_on(u, &id) == Some(PRole::Admin))
     };
@@ -387,7 +381,7 @@ fn concretize(op: &Op, m: &Model) -> Request {
         let any = |i: usize| members[i % members.len()];
         match *w {
             Who::Able(i) => first(i, able).unwrap_or_else(|| any(i)),
-            Who::Bounded(i) => first(i, &|u| able(u) && !m.perms(u).has("projects.manage"))
+            Who::Bounded(i) => first(i, &|u| able(u) && !m.member_perms(u).has("projects.manage"))
                 .or_else(|| first(i, able))
                 .unwrap_or_else(|| any(i)),
             Who::Member(i) => members[i % members.len()],
@@ -399,22 +393,23 @@ fn concretize(op: &Op, m: &Model) -> Request {
         Target::Member(i) => members[i % members.len()],
         Target::Anyone(u) => u,
     };
-    let created: Vec<&String> = m.custom.keys().collect();
+    let mut created: Vec<&String> = m.custom.values().map(|c| &c.name).collect();
+    created.sort();
     let role_names = |roles: &[RoleRef]| -> Vec<String> {
         let set: BTreeSet<String> = roles
             .iter()
             .map(|r| match *r {
-                RoleRef::Builtin(i) => BUILTINS[i].to_owned(),
+                RoleRef::Builtin(i) => Builtin::ALL[i].name().to_owned(),
                 RoleRef::Custom(i) if !created.is_empty() => created[i % created.len()].clone(),
                 RoleRef::Custom(_) => "member".to_owned(),
             })
             .collect();
         set.into_iter().collect()
     };
-    let groups_manage = |u: usize| m.perms(u).has("groups.manage");
+    let groups_manage = |u: usize| m.member_perms(u).has("groups.manage");
     match op {
         Op::CreateProject { who, name, upper } => Request::CreateProject {
-            actor: actor(who, &|u| m.perms(u).has("projects.create")),
+            actor: actor(who, &|u| m.member_perms(u).has("projects.create")),
             name: if *upper {
                 PROJECTS[*name].to_uppercase()
             } else {
@@ -520,7 +515,7 @@ fn concretize(op: &Op, m: &Model) -> Request {
 /// Sends `req` to the server as its actor.
 async fn send(fx: &Fixture, slug: &str, owner: usize, req: &Request) -> Resp {
     use Request as R;
-    let bearer = fx.users[req.actor(owner)].token.clone();
+    let bearer = fx.base.users[req.actor(owner)].token.clone();
     let org = format!("/api/v1/orgs/{slug}");
     let (method, path, body) = match req {
         R::CreateProject { name, .. } => (
@@ -587,7 +582,7 @@ async fn send(fx: &Fixture, slug: &str, owner: usize, req: &Request) -> Resp {
         R::Add { target, roles } => (
             Method::POST,
             format!("{org}/members"),
-            Some(json!({ "email": fx.users[*target].email, "roles": roles })),
+            Some(json!({ "email": fx.base.users[*target].email, "roles": roles })),
         ),
         R::Remove { target } => (
             Method::DELETE,
@@ -596,7 +591,7 @@ async fn send(fx: &Fixture, slug: &str, owner: usize, req: &Request) -> Resp {
         ),
         R::Leave { .. } => (Method::POST, format!("{org}/leave"), None),
     };
-    fx.app.req(method, &path, Some(&bearer), body).await
+    fx.base.app.req(method, &path, Some(&bearer), body).await
 }
 
 /// What one case knows about its organization on the server.
@@ -634,7 +629,7 @@ struct Question {
 }
 
 /// Every (user, permission, target) of the case, with the model's answers.
-fn questions(m: &Model, org_id: &str) -> Vec<Question> {
+fn questions(m: &Org, org_id: &str) -> Vec<Question> {
     let nil = uuid::Uuid::nil().to_string();
     let mut out = Vec::new();
     let projects: Vec<&String> = m.projects.keys().chain(m.dead.iter()).collect();
@@ -644,7 +639,7 @@ fn questions(m: &Model, org_id: &str) -> Vec<Question> {
                 user,
                 permission: p,
                 target: ("org", org_id.to_owned()),
-                expected: m.perms(user).has(p),
+                expected: m.member_perms(user).has(p),
             });
         }
         out.push(Question {
@@ -669,7 +664,7 @@ fn questions(m: &Model, org_id: &str) -> Vec<Question> {
 
 /// The check API agrees with the model on every question, in batches of at most 1000; returns
 /// the revision of the answers.
-async fn check_decisions(c: &mut Case<'_>, m: &Model) -> Result<u64, String> {
+async fn check_decisions(c: &mut Case<'_>, m: &Org) -> Result<u64, String> {
     let fx = c.fx;
     let qs = questions(m, &c.org_id);
     let mut revision = None;
@@ -679,6 +674,7 @@ async fn check_decisions(c: &mut Case<'_>, m: &Model) -> Result<u64, String> {
             .map(|q| json!({ "user": fx.id(q.user), "permission": q.permission, q.target.0: q.target.1 }))
             .collect();
         let r = fx
+            .base
             .app
             .req(
                 Method::POST,
@@ -851,7 +847,7 @@ fn items<'a>(pages: &'a [Got], what: &str) -> Result<Vec<&'a Value>, String> {
 
 /// `GET /users/{user}/projects?permission=…`, every page, lists exactly what the model says
 /// each user reaches in this organization, with their role, each project once.
-async fn check_user_projects(c: &mut Case<'_>, m: &Model) -> Result<(), String> {
+async fn check_user_projects(c: &mut Case<'_>, m: &Org) -> Result<(), String> {
     let fx = c.fx;
     let mut asked = Vec::new();
     let mut jobs = Vec::new();
@@ -911,9 +907,9 @@ fn source_of(v: &Value) -> Result<(String, Option<String>, String), String> {
 /// `GET /orgs/{org}/members/{user}/permissions` agrees with the model: permissions and where
 /// each comes from, organization-wide reach and its roles, granted projects with the effective
 /// role and every grant. Non-members are not found.
-async fn check_effective(c: &Case<'_>, m: &Model) -> Result<(), String> {
+async fn check_effective(c: &Case<'_>, m: &Org) -> Result<(), String> {
     let fx = c.fx;
-    let owner = fx.users[m.owner].token.clone();
+    let owner = fx.base.users[m.owner].token.clone();
     let jobs: Vec<_> = (0..=USERS)
         .map(|user| {
             let path = format!(
@@ -933,7 +929,7 @@ async fn check_effective(c: &Case<'_>, m: &Model) -> Result<(), String> {
 
 type SourceRow = (String, Option<String>, String);
 
-fn effective_matches(m: &Model, user: usize, r: &Got) -> Result<(), String> {
+fn effective_matches(m: &Org, user: usize, r: &Got) -> Result<(), String> {
     let Some(roles) = m.members.get(&user) else {
         return if (r.status, r.code()) == (404, "member_not_found") {
             Ok(())
@@ -946,36 +942,7 @@ fn effective_matches(m: &Model, user: usize, r: &Got) -> Result<(), String> {
     }
     let body = &r.body;
     // Permissions, each from every role of the user's that carries it.
-    let mut server = BTreeMap::new();
-    for g in body["permissions"].as_array().ok_or("permissions")? {
-        let p = g["permission"].as_str().ok_or("permission")?.to_owned();
-        let mut from: Vec<String> = g["sources"]
-            .as_array()
-            .ok_or("sources")?
-            .iter()
-            .map(|s| s["role"].as_str().unwrap_or("?").to_owned())
-            .collect();
-        from.sort();
-        server.insert(p, from);
-    }
-    let wanted: BTreeMap<String, Vec<String>> = m
-        .perms(user)
-        .names()
-        .into_iter()
-        .map(|p| {
-            let from = roles
-                .iter()
-                .filter(|r| m.role_perms(r).has(p))
-                .cloned()
-                .collect();
-            (p.to_owned(), from)
-        })
-        .collect();
-    if server != wanted {
-        return Err(format!(
-            "permissions:\n  server {server:?}\n  model  {wanted:?}"
-        ));
-    }
+    permissions_match(m, user, body)?;
     // Organization-wide reach and the roles it comes from.
     let all = &body["projects"]["all"];
     let server_all = if all.is_null() {
@@ -988,17 +955,16 @@ fn effective_matches(m: &Model, user: usize, r: &Got) -> Result<(), String> {
         sources.sort();
         Some((all["role"].as_str().ok_or("all.role")?.to_owned(), sources))
     };
-    let wanted_all = model::org_reach(m.perms(user)).map(|r| {
+    let wanted_all = org_reach(m.member_perms(user)).map(|r| {
         let mut sources: Vec<SourceRow> = roles
             .iter()
-            .filter_map(|name| {
-                model::org_reach(m.role_perms(name)).map(|x| {
-                    let kind = if model::builtin_perms(name).is_some() {
-                        "role"
-                    } else {
-                        "custom_role"
+            .filter_map(|role| {
+                org_reach(m.perms_of(*role)).map(|x| {
+                    let kind = match role {
+                        Role::Builtin(_) => "role",
+                        Role::Custom(_) => "custom_role",
                     };
-                    (kind.to_owned(), Some(name.clone()), x.name().to_owned())
+                    (kind.to_owned(), Some(m.name_of(*role)), x.name().to_owned())
                 })
             })
             .collect();
@@ -1061,12 +1027,12 @@ fn effective_matches(m: &Model, user: usize, r: &Got) -> Result<(), String> {
 /// R11, R12: each user lists exactly the projects they reach, with their role; each project
 /// they do not reach (live or deleted) answers 404 `project_not_found`, each they do answers
 /// with their role; to a non-member the organization, and so each project, does not exist.
-async fn check_listings(c: &Case<'_>, m: &Model) -> Result<(), String> {
+async fn check_listings(c: &Case<'_>, m: &Org) -> Result<(), String> {
     let fx = c.fx;
     let base = format!("/api/v1/orgs/{}/projects", c.slug);
     let listings: Vec<_> = (0..USERS)
         .map(|user| {
-            let (http, token) = (fx.http.clone(), fx.users[user].token.clone());
+            let (http, token) = (fx.http.clone(), fx.base.users[user].token.clone());
             let path = format!("{base}?limit={PAGE}");
             async move { http.walk(&path, &token).await }
         })
@@ -1075,7 +1041,7 @@ async fn check_listings(c: &Case<'_>, m: &Model) -> Result<(), String> {
     let mut reads = Vec::new();
     for user in 0..USERS {
         for id in m.projects.keys().chain(m.dead.iter()) {
-            let (http, token) = (fx.http.clone(), fx.users[user].token.clone());
+            let (http, token) = (fx.http.clone(), fx.base.users[user].token.clone());
             let path = format!("{base}/{id}");
             asked.push((user, id));
             reads.push(async move { http.get(&path, &token).await });
@@ -1138,7 +1104,7 @@ async fn check_listings(c: &Case<'_>, m: &Model) -> Result<(), String> {
 }
 
 /// Everything after a step; returns the revision the check API answered at.
-async fn check_state(c: &mut Case<'_>, m: &Model) -> Result<u64, String> {
+async fn check_state(c: &mut Case<'_>, m: &Org) -> Result<u64, String> {
     let revision = check_decisions(c, m).await?;
     check_user_projects(c, m).await?;
     let (effective, listings) = tokio::join!(check_effective(&*c, m), check_listings(&*c, m));
@@ -1147,25 +1113,91 @@ async fn check_state(c: &mut Case<'_>, m: &Model) -> Result<u64, String> {
     Ok(revision)
 }
 
+/// One case as [`play`] drives it: what it knows of its organization on the server, and the
+/// model of it.
+struct Run<'a> {
+    c: Case<'a>,
+    m: Org,
+}
+
+impl Steps for Run<'_> {
+    type Op = Op;
+    type Req = Request;
+    type Accepted = reach::Accepted;
+
+    fn concretize(&self, op: &Op) -> Option<Request> {
+        Some(concretize(op, &self.m))
+    }
+
+    fn decide(&self, req: &Request) -> Result<reach::Accepted, Refusal> {
+        reach::decide(&self.m, req)
+    }
+
+    fn status(accepted: &reach::Accepted) -> u16 {
+        accepted.status
+    }
+
+    fn kind(req: &Request) -> &'static str {
+        req.kind()
+    }
+
+    async fn send(&self, req: &Request) -> Resp {
+        send(self.c.fx, &self.c.slug, self.m.owner, req).await
+    }
+
+    async fn settle(
+        &mut self,
+        _req: &Request,
+        decision: Result<reach::Accepted, Refusal>,
+        resp: &Resp,
+    ) -> Result<(), String> {
+        let before = (self.c.revision, self.m.grant_state());
+        let accepted = decision.is_ok();
+        if let Ok(a) = decision {
+            let new_id = resp.body["id"].as_str().unwrap_or_default().to_owned();
+            if matches!(a.change, reach::Change::CreateProject { .. }) && new_id.is_empty() {
+                return Err(format!("a new project without an id: {}", resp.body));
+            }
+            reach::apply(&mut self.m, a.change, &new_id);
+        }
+        let revision = check_state(&mut self.c, &self.m).await?;
+        if !accepted && revision != before.0 {
+            return Err(format!(
+                "a refused request moved the revision from {} to {revision}",
+                before.0
+            ));
+        }
+        if accepted && self.m.grant_state() != before.1 && revision <= before.0 {
+            return Err(format!(
+                "grants changed but the revision stayed at {revision} (was {})",
+                before.0
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One case: a new organization owned by user 0, its custom roles, then every operation on
 /// both sides; at the end the organization is emptied and deleted.
 async fn run_case(fx: &Fixture, customs: u8, ops: &[Op], tally: &Tally) -> Result<(), String> {
-    let app = &fx.app;
-    let owner = &fx.users[0];
+    let app = &fx.base.app;
+    let owner = &fx.base.users[0];
     let org = app.org(owner, "Authz").await;
     let slug = org["slug"].as_str().ok_or("org slug")?.to_owned();
     let org_id = org["id"].as_str().ok_or("org id")?.to_owned();
-    let mut m = Model::new(0);
+    let mut m = Org::new(0);
     for (i, (name, perms)) in CUSTOM.iter().enumerate() {
         if customs & (1 << i) != 0 {
-            app.post(
-                &format!("/api/v1/orgs/{slug}/roles"),
-                &owner.token,
-                json!({ "name": name, "permissions": perms }),
-            )
-            .await
-            .expect(201);
-            m.custom.insert((*name).to_owned(), Perms::of(perms));
+            let made = app
+                .post(
+                    &format!("/api/v1/orgs/{slug}/roles"),
+                    &owner.token,
+                    json!({ "name": name, "permissions": perms }),
+                )
+                .await
+                .expect(201);
+            let id = made.body["id"].as_str().ok_or("role id")?;
+            m.create_custom((*name).to_owned(), Perms::of(perms), id, Perms::ALL);
         }
     }
     let mut c = Case {
@@ -1178,46 +1210,9 @@ async fn run_case(fx: &Fixture, customs: u8, ops: &[Op], tally: &Tally) -> Resul
     check_state(&mut c, &m)
         .await
         .map_err(|e| format!("before any step: {e}"))?;
-    for (step, op) in ops.iter().enumerate() {
-        let req = concretize(op, &m);
-        let at = |e: String| format!("step {step}: {req:?}\n  {e}");
-        let decision = m.decide(&req);
-        tally.count(&req, &decision);
-        let before = (c.revision, m.grant_state());
-        let resp = send(fx, &c.slug, m.owner, &req).await;
-        let wanted = match &decision {
-            Err(Refusal { status, code }) => (*status, *code),
-            Ok(a) => (a.status, ""),
-        };
-        let code = if decision.is_err() { resp.code() } else { "" };
-        if wanted != (resp.status.as_u16(), code) {
-            return Err(at(format!(
-                "the model answers {} {}, the server answered {} {}",
-                wanted.0, wanted.1, resp.status, resp.body
-            )));
-        }
-        let accepted = decision.is_ok();
-        if let Ok(a) = decision {
-            let new_id = resp.body["id"].as_str().unwrap_or_default().to_owned();
-            if matches!(a.change, Change::CreateProject { .. }) && new_id.is_empty() {
-                return Err(at(format!("a new project without an id: {}", resp.body)));
-            }
-            m.apply(a.change, &new_id);
-        }
-        let revision = check_state(&mut c, &m).await.map_err(at)?;
-        if !accepted && revision != before.0 {
-            return Err(at(format!(
-                "a refused request moved the revision from {} to {revision}",
-                before.0
-            )));
-        }
-        if accepted && m.grant_state() != before.1 && revision <= before.0 {
-            return Err(at(format!(
-                "grants changed but the revision stayed at {revision} (was {})",
-                before.0
-            )));
-        }
-    }
+    let mut run = Run { c, m };
+    play(&mut run, ops, tally).await?;
+    let Run { mut c, m } = run;
     check_fresh_load(&c, &m).await?;
     cleanup(&mut c, &m).await
 }
@@ -1225,7 +1220,7 @@ async fn run_case(fx: &Fixture, customs: u8, ops: &[Op], tally: &Tally) -> Resul
 /// An index loaded afresh from the database, as a `serve` starting now loads it (on SQLite,
 /// through the start-up reader of its own), answers every question as the model does, at the
 /// revision the server last answered at.
-async fn check_fresh_load(c: &Case<'_>, m: &Model) -> Result<(), String> {
+async fn check_fresh_load(c: &Case<'_>, m: &Org) -> Result<(), String> {
     use guildhall::api::check::{CheckRequest, parse_check};
     use guildhall::service::check::Ask;
     let fx = c.fx;
@@ -1265,11 +1260,12 @@ async fn check_fresh_load(c: &Case<'_>, m: &Model) -> Result<(), String> {
 
 /// The owner deletes every project, then the organization (R5); afterwards nobody holds
 /// anything in it or on its projects, and no user lists them.
-async fn cleanup(c: &mut Case<'_>, m: &Model) -> Result<(), String> {
+async fn cleanup(c: &mut Case<'_>, m: &Org) -> Result<(), String> {
     let fx = c.fx;
-    let owner = &fx.users[m.owner];
+    let owner = &fx.base.users[m.owner];
     for id in m.projects.keys() {
-        fx.app
+        fx.base
+            .app
             .delete(
                 &format!("/api/v1/orgs/{}/projects/{id}", c.slug),
                 &owner.token,
@@ -1277,11 +1273,12 @@ async fn cleanup(c: &mut Case<'_>, m: &Model) -> Result<(), String> {
             .await
             .expect(204);
     }
-    fx.app
+    fx.base
+        .app
         .delete(&format!("/api/v1/orgs/{}", c.slug), &owner.token)
         .await
         .expect(204);
-    let mut gone = Model::new(m.owner);
+    let mut gone = Org::new(m.owner);
     gone.members.clear();
     gone.dead = m.projects.keys().chain(m.dead.iter()).cloned().collect();
     let before = c.revision;
@@ -1298,58 +1295,21 @@ async fn cleanup(c: &mut Case<'_>, m: &Model) -> Result<(), String> {
         .map_err(|e| format!("after deleting the organization: {e}"))
 }
 
-/// Runs the property on `store`: one runtime and one server for all cases.
+/// Runs the property on `store`: one server and one set of users for all cases.
 pub fn run(store: Store) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let fx = rt.block_on(Fixture::new(store));
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
-    let config = Config {
-        cases,
+    let settings = Settings {
+        cases: DEFAULT_CASES,
         max_shrink_iters: 100,
         // Each shrink step replays a whole case over HTTP: a minute of shrinking at most.
         max_shrink_time: 60_000,
-        failure_persistence: None,
-        ..Config::default()
     };
-    let mut runner = TestRunner::new(config);
-    let tally = Tally::default();
-    let started = std::time::Instant::now();
-    let result = runner.run(&case(), |(customs, ops)| {
-        rt.block_on(run_case(&fx, customs, &ops, &tally))
-            .map_err(TestCaseError::fail)
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-    // Shown with `--nocapture`: what the cases exercised.
-    eprintln!("{store:?}: {cases} cases in {:.1?}", started.elapsed());
-    for ((kind, outcome), n) in tally.0.lock().expect("tally").iter() {
-        eprintln!("  {kind:<21} {outcome:<28} {n}");
-    }
-}
-
-/// How often each kind of request got each answer, across all cases.
-#[derive(Default)]
-struct Tally(std::sync::Mutex<BTreeMap<(&'static str, String), u32>>);
-
-impl Tally {
-    fn count(&self, req: &Request, decision: &Result<model::Accepted, Refusal>) {
-        let outcome = match decision {
-            Ok(a) => a.status.to_string(),
-            Err(r) => format!("{} {}", r.status, r.code),
-        };
-        *self
-            .0
-            .lock()
-            .expect("tally")
-            .entry((req.kind(), outcome))
-            .or_default() += 1;
-    }
+    runner::run(
+        store,
+        settings,
+        Fixture::new(store),
+        case(),
+        |fx, (customs, ops), tally| {
+            Box::pin(async move { run_case(fx, customs, &ops, tally).await })
+        },
+    );
 }

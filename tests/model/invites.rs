@@ -5,10 +5,16 @@
 //! recorded as many audit events, and its members, roles, invitation states and pending offer
 //! match the model's; there is always exactly one owner, the one the model says.
 
-use crate::common::{Resp, Store, TestApp, TestUser, spawn_app};
-use crate::model::{self, Acting, Builtin, Perms, Refusal, Role};
+use crate::common::{Resp, Store};
+use crate::model::checks::members_and_owner;
+use crate::model::grants;
+use crate::model::refusal::{
+    ALREADY_MEMBER, FORBIDDEN, INVITATION_CLOSED, INVITATION_NOT_FOUND, INVITATION_OTHER_EMAIL,
+    INVITATION_PENDING, TARGET_NOT_ADMIN, TRANSFER_NOT_FOUND, TRANSFER_PENDING,
+};
+use crate::model::runner::{self, Fixture, Settings, Steps, Tally, play};
+use crate::model::{Builtin, Org, Refusal, Role};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -17,20 +23,6 @@ use std::collections::BTreeMap;
 const USERS: usize = 6;
 const DEFAULT_CASES: u32 = 24;
 const MAX_STEPS: usize = 24;
-
-const fn refusal(status: u16, code: &'static str) -> Refusal {
-    Refusal { status, code }
-}
-const ORG_NOT_FOUND: Refusal = refusal(404, "org_not_found");
-const FORBIDDEN: Refusal = refusal(403, "forbidden");
-const ALREADY_MEMBER: Refusal = refusal(409, "already_member");
-const INVITATION_PENDING: Refusal = refusal(409, "invitation_pending");
-const INVITATION_NOT_FOUND: Refusal = refusal(404, "invitation_not_found");
-const INVITATION_OTHER_EMAIL: Refusal = refusal(403, "invitation_other_email");
-const INVITATION_CLOSED: Refusal = refusal(409, "invitation_closed");
-const TARGET_NOT_ADMIN: Refusal = refusal(409, "transfer_target_not_admin");
-const TRANSFER_PENDING: Refusal = refusal(409, "transfer_pending");
-const TRANSFER_NOT_FOUND: Refusal = refusal(404, "transfer_not_found");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -62,11 +54,10 @@ struct Inv {
     old: Vec<String>,
 }
 
-/// One organization: who owns it, members with built-in roles, invitations, the pending offer.
+/// One organization: the shared state (owner, members), its invitations, the pending offer.
 #[derive(Clone, Debug)]
 struct World {
-    owner: usize,
-    members: BTreeMap<usize, Vec<Builtin>>,
+    org: Org,
     invs: Vec<Inv>,
     offer: Option<usize>,
 }
@@ -74,30 +65,10 @@ struct World {
 impl World {
     fn new() -> Self {
         World {
-            owner: 0,
-            members: BTreeMap::from([(0, vec![Builtin::Owner])]),
+            org: Org::new(0),
             invs: Vec::new(),
             offer: None,
         }
-    }
-
-    fn perms(&self, user: usize) -> Perms {
-        self.members.get(&user).map_or(Perms::NONE, |roles| {
-            roles.iter().fold(Perms::NONE, |a, r| a.union(r.perms()))
-        })
-    }
-
-    fn acting(&self, user: usize) -> Result<Acting, Refusal> {
-        let roles = self.members.get(&user).ok_or(ORG_NOT_FOUND)?;
-        Ok(Acting {
-            user,
-            roles: roles.iter().map(|b| Role::Builtin(*b)).collect(),
-            perms: self.perms(user),
-        })
-    }
-
-    fn holds(&self, user: usize, b: Builtin) -> bool {
-        self.members.get(&user).is_some_and(|r| r.contains(&b))
     }
 }
 
@@ -192,7 +163,6 @@ enum Req {
     Cancel {
         actor: usize,
     },
-    Skip,
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -257,12 +227,12 @@ fn ops() -> impl Strategy<Value = (Vec<Option<Builtin>>, Vec<Op>)> {
     )
 }
 
-fn concretize(op: &Op, w: &World) -> Req {
-    let members: Vec<usize> = w.members.keys().copied().collect();
+fn concretize(op: &Op, w: &World) -> Option<Req> {
+    let members: Vec<usize> = w.org.members.keys().copied().collect();
     // What the acting user needs: a permission, or (for the receiver of an offer) `admin`.
     let able = |u: usize, need: &str| match need {
-        "admin" => w.holds(u, Builtin::Admin),
-        p => w.perms(u).has(p),
+        "admin" => w.org.holds(u, Builtin::Admin),
+        p => w.org.member_perms(u).has(p),
     };
     let pick = |p: Pick, need: &str| match p {
         Pick::Able(i) => {
@@ -275,7 +245,9 @@ fn concretize(op: &Op, w: &World) -> Req {
         }
         Pick::Member(i) => members[i % members.len()],
         Pick::Outsider(i) => {
-            let outside: Vec<usize> = (0..USERS).filter(|u| !w.members.contains_key(u)).collect();
+            let outside: Vec<usize> = (0..USERS)
+                .filter(|u| !w.org.members.contains_key(u))
+                .collect();
             if outside.is_empty() {
                 i % USERS
             } else {
@@ -289,7 +261,7 @@ fn concretize(op: &Op, w: &World) -> Req {
         _ => inv.token.clone(),
     };
     let nth = |i: usize| (!w.invs.is_empty()).then(|| i % w.invs.len());
-    match op {
+    Some(match op {
         Op::Invite { who, target, roles } => Req::Invite {
             actor: pick(*who, "members.invite"),
             target: pick(*target, ""),
@@ -306,7 +278,7 @@ fn concretize(op: &Op, w: &World) -> Req {
                 inv: i,
                 token: token(&w.invs[i], *stale),
             },
-            None => Req::Skip,
+            None => return None,
         },
         Op::Decline {
             inv,
@@ -319,21 +291,21 @@ fn concretize(op: &Op, w: &World) -> Req {
                 inv: i,
                 token: token(&w.invs[i], *stale),
             },
-            None => Req::Skip,
+            None => return None,
         },
         Op::Revoke { who, inv } => match nth(*inv) {
             Some(i) => Req::Revoke {
                 actor: pick(*who, "members.invite"),
                 inv: i,
             },
-            None => Req::Skip,
+            None => return None,
         },
         Op::Resend { who, inv } => match nth(*inv) {
             Some(i) => Req::Resend {
                 actor: pick(*who, "members.invite"),
                 inv: i,
             },
-            None => Req::Skip,
+            None => return None,
         },
         Op::Offer { who, to } => Req::Offer {
             actor: pick(*who, "org.transfer"),
@@ -353,28 +325,24 @@ fn concretize(op: &Op, w: &World) -> Req {
         Op::Cancel { who } => Req::Cancel {
             actor: pick(*who, "org.transfer"),
         },
-    }
+    })
 }
 
 /// What the server must answer: the status and the audit actions recorded (newest last), or a
 /// refusal.
 fn decide(w: &World, req: &Req) -> Result<(u16, Vec<&'static str>), Refusal> {
-    let perms_of = |r: Role| match r {
-        Role::Builtin(b) => b.perms(),
-        Role::Custom(_) => Perms::NONE,
-    };
+    let perms_of = |r: Role| w.org.perms_of(r);
     let open = |inv: &Inv, token: &str| inv.state == State::Pending && inv.token == token;
     match req {
-        Req::Skip => Ok((0, vec![])),
         Req::Invite {
             actor,
             target,
             roles,
         } => {
-            let a = w.acting(*actor)?;
+            let a = w.org.acting(*actor, None)?;
             let roles: Vec<Role> = dedup(roles).into_iter().map(Role::Builtin).collect();
-            model::add_member(&a, &roles, &perms_of)?;
-            if w.members.contains_key(target) {
+            grants::add_member(&a, &roles, &perms_of)?;
+            if w.org.members.contains_key(target) {
                 return Err(ALREADY_MEMBER);
             }
             if w.invs
@@ -393,7 +361,7 @@ fn decide(w: &World, req: &Req) -> Result<(u16, Vec<&'static str>), Refusal> {
             if i.to != *actor {
                 return Err(INVITATION_OTHER_EMAIL);
             }
-            if w.members.contains_key(actor) {
+            if w.org.members.contains_key(actor) {
                 return Err(ALREADY_MEMBER);
             }
             Ok((200, vec!["invitation.accepted", "member.added"]))
@@ -409,7 +377,7 @@ fn decide(w: &World, req: &Req) -> Result<(u16, Vec<&'static str>), Refusal> {
             Ok((204, vec!["invitation.declined"]))
         }
         Req::Revoke { actor, inv } | Req::Resend { actor, inv } => {
-            let a = w.acting(*actor)?;
+            let a = w.org.acting(*actor, None)?;
             if !a.perms.has("members.invite") {
                 return Err(FORBIDDEN);
             }
@@ -420,17 +388,17 @@ fn decide(w: &World, req: &Req) -> Result<(u16, Vec<&'static str>), Refusal> {
             if matches!(req, Req::Revoke { .. }) {
                 return Ok((204, vec!["invitation.revoked"]));
             }
-            if w.members.contains_key(&i.to) {
+            if w.org.members.contains_key(&i.to) {
                 return Err(ALREADY_MEMBER);
             }
             Ok((200, vec!["invitation.resent"]))
         }
         Req::Offer { actor, to } => {
-            let a = w.acting(*actor)?;
+            let a = w.org.acting(*actor, None)?;
             if !a.perms.has("org.transfer") {
                 return Err(FORBIDDEN);
             }
-            if to == actor || !w.holds(*to, Builtin::Admin) {
+            if to == actor || !w.org.holds(*to, Builtin::Admin) {
                 return Err(TARGET_NOT_ADMIN);
             }
             if w.offer.is_some() {
@@ -439,11 +407,11 @@ fn decide(w: &World, req: &Req) -> Result<(u16, Vec<&'static str>), Refusal> {
             Ok((201, vec!["transfer.offered"]))
         }
         Req::Answer { actor, accept } => {
-            w.acting(*actor)?;
+            w.org.acting(*actor, None)?;
             if w.offer != Some(*actor) {
                 return Err(TRANSFER_NOT_FOUND);
             }
-            if *accept && !w.holds(*actor, Builtin::Admin) {
+            if *accept && !w.org.holds(*actor, Builtin::Admin) {
                 return Err(TARGET_NOT_ADMIN);
             }
             Ok((
@@ -456,7 +424,7 @@ fn decide(w: &World, req: &Req) -> Result<(u16, Vec<&'static str>), Refusal> {
             ))
         }
         Req::Cancel { actor } => {
-            let a = w.acting(*actor)?;
+            let a = w.org.acting(*actor, None)?;
             if !a.perms.has("org.transfer") {
                 return Err(FORBIDDEN);
             }
@@ -478,18 +446,12 @@ fn dedup(roles: &[Builtin]) -> Vec<Builtin> {
     out
 }
 
-struct Fixture {
-    app: TestApp,
-    users: Vec<TestUser>,
-}
-
 async fn send(fx: &Fixture, slug: &str, w: &World, req: &Req) -> Resp {
     let app = &fx.app;
     let as_user = |u: usize| Some(fx.users[u].token.as_str());
     let invitations = format!("/api/v1/orgs/{slug}/invitations");
     let transfer = format!("/api/v1/orgs/{slug}/transfer");
     match req {
-        Req::Skip => unreachable!("skipped requests are not sent"),
         Req::Invite {
             actor,
             target,
@@ -567,7 +529,6 @@ fn apply(fx: &Fixture, w: &mut World, req: &Req, resp: &Resp) -> Result<(), Stri
             .newest_token(&fx.users[user].email, "/invitations/accept")
     };
     match req {
-        Req::Skip => {}
         Req::Invite { target, roles, .. } => w.invs.push(Inv {
             to: *target,
             roles: dedup(roles),
@@ -579,7 +540,9 @@ fn apply(fx: &Fixture, w: &mut World, req: &Req, resp: &Resp) -> Result<(), Stri
         Req::Accept { actor, inv, .. } => {
             let i = &mut w.invs[*inv];
             i.state = State::Accepted;
-            w.members.insert(*actor, i.roles.clone());
+            w.org
+                .members
+                .insert(*actor, i.roles.iter().map(|b| Role::Builtin(*b)).collect());
         }
         Req::Decline { inv, .. } => w.invs[*inv].state = State::Declined,
         Req::Revoke { inv, .. } => w.invs[*inv].state = State::Revoked,
@@ -596,9 +559,7 @@ fn apply(fx: &Fixture, w: &mut World, req: &Req, resp: &Resp) -> Result<(), Stri
         Req::Answer { actor, accept } => {
             w.offer = None;
             if *accept {
-                w.members.insert(w.owner, vec![Builtin::Admin]);
-                w.members.insert(*actor, vec![Builtin::Owner]);
-                w.owner = *actor;
+                w.org.transfer(*actor);
             }
         }
         Req::Cancel { .. } => w.offer = None,
@@ -610,18 +571,8 @@ fn apply(fx: &Fixture, w: &mut World, req: &Req, resp: &Resp) -> Result<(), Stri
 /// the pending offer all match.
 async fn check_state(fx: &Fixture, slug: &str, w: &World) -> Result<(), String> {
     let app = &fx.app;
-    let owner = &fx.users[w.owner];
-    let server = app.members(owner, slug).await;
-    let model: Vec<(String, Vec<String>)> = w
-        .members
-        .iter()
-        .map(|(u, roles)| {
-            let mut names: Vec<String> = roles.iter().map(|r| r.name().to_owned()).collect();
-            names.sort();
-            (fx.users[*u].id.clone(), names)
-        })
-        .collect();
-    super::server::members_and_owner_agree(app, slug, owner, &server, model).await?;
+    let owner = &fx.users[w.org.owner];
+    members_and_owner(fx, slug, &w.org).await?;
     let listed = app
         .get(
             &format!("/api/v1/orgs/{slug}/invitations?limit=100"),
@@ -678,7 +629,104 @@ async fn check_state(fx: &Fixture, slug: &str, w: &World) -> Result<(), String> 
     Ok(())
 }
 
-async fn run_case(fx: &Fixture, initial: &[Option<Builtin>], ops: &[Op]) -> Result<(), String> {
+/// One case on the server: its organization, the model of it, and how long its log was after
+/// the last change.
+struct Case<'a> {
+    fx: &'a Fixture,
+    slug: String,
+    w: World,
+    audit_len: usize,
+}
+
+impl Steps for Case<'_> {
+    type Op = Op;
+    type Req = Req;
+    /// The status, and the audit actions recorded (oldest first).
+    type Accepted = (u16, Vec<&'static str>);
+
+    fn concretize(&self, op: &Op) -> Option<Req> {
+        concretize(op, &self.w)
+    }
+
+    fn decide(&self, req: &Req) -> Result<Self::Accepted, Refusal> {
+        decide(&self.w, req)
+    }
+
+    fn status(accepted: &Self::Accepted) -> u16 {
+        accepted.0
+    }
+
+    fn kind(req: &Req) -> &'static str {
+        match req {
+            Req::Invite { .. } => "invite",
+            Req::Accept { .. } => "accept",
+            Req::Decline { .. } => "decline",
+            Req::Revoke { .. } => "revoke",
+            Req::Resend { .. } => "resend",
+            Req::Offer { .. } => "offer",
+            Req::Answer { accept: true, .. } => "accept_offer",
+            Req::Answer { accept: false, .. } => "decline_offer",
+            Req::Cancel { .. } => "cancel_offer",
+        }
+    }
+
+    async fn send(&self, req: &Req) -> Resp {
+        send(self.fx, &self.slug, &self.w, req).await
+    }
+
+    async fn settle(
+        &mut self,
+        req: &Req,
+        decision: Result<Self::Accepted, Refusal>,
+        resp: &Resp,
+    ) -> Result<(), String> {
+        let fx = self.fx;
+        let audit_len = self.audit_len;
+        if let Ok((_, actions)) = &decision {
+            apply(fx, &mut self.w, req, resp)?;
+            // R13: one event per change, newest first, read by the (possibly new) owner.
+            let audit = fx.app.audit(&fx.users[self.w.org.owner], &self.slug).await;
+            if audit.len() != audit_len + actions.len() {
+                return Err(format!(
+                    "R13: expected {} new audit event(s) {actions:?}, the log went from {audit_len} to {}",
+                    actions.len(),
+                    audit.len()
+                ));
+            }
+            let newest: Vec<&str> = audit[..actions.len()]
+                .iter()
+                .rev()
+                .map(|e| e["action"].as_str().unwrap_or(""))
+                .collect();
+            if newest != *actions {
+                return Err(format!(
+                    "R13: the newest events are {newest:?}, not {actions:?}"
+                ));
+            }
+            self.audit_len = audit.len();
+        } else {
+            // R13, R14: a refusal records nothing.
+            let now = fx
+                .app
+                .audit(&fx.users[self.w.org.owner], &self.slug)
+                .await
+                .len();
+            if now != audit_len {
+                return Err(format!(
+                    "a refused request changed the log from {audit_len} to {now} events"
+                ));
+            }
+        }
+        check_state(fx, &self.slug, &self.w).await
+    }
+}
+
+async fn run_case(
+    fx: &Fixture,
+    initial: &[Option<Builtin>],
+    ops: &[Op],
+    tally: &Tally,
+) -> Result<(), String> {
     let app = &fx.app;
     let org = app.org(&fx.users[0], "Invites").await;
     let slug = org["slug"].as_str().ok_or("slug")?.to_owned();
@@ -689,103 +737,36 @@ async fn run_case(fx: &Fixture, initial: &[Option<Builtin>], ops: &[Op]) -> Resu
             app.add(&fx.users[0], &slug, user, &[r.name()])
                 .await
                 .expect(201);
-            w.members.insert(i + 1, vec![*r]);
+            w.org.members.insert(i + 1, vec![Role::Builtin(*r)]);
         }
     }
-    let mut audit_len = app.audit(&fx.users[w.owner], &slug).await.len();
+    let audit_len = app.audit(&fx.users[w.org.owner], &slug).await.len();
     check_state(fx, &slug, &w)
         .await
         .map_err(|e| format!("before any step: {e}"))?;
-    for (step, op) in ops.iter().enumerate() {
-        let req = concretize(op, &w);
-        if matches!(req, Req::Skip) {
-            continue;
-        }
-        let at = |e: String| format!("step {step}: {req:?}\n  {e}");
-        let decision = decide(&w, &req);
-        let resp = send(fx, &slug, &w, &req).await;
-        let wanted = match &decision {
-            Ok((status, _)) => (*status, ""),
-            Err(r) => (r.status, r.code),
-        };
-        let got = (
-            resp.status.as_u16(),
-            if decision.is_err() { resp.code() } else { "" },
-        );
-        if wanted != got {
-            return Err(at(format!(
-                "the model answers {} {}, the server answered {} {}",
-                wanted.0, wanted.1, resp.status, resp.body
-            )));
-        }
-        if let Ok((_, actions)) = &decision {
-            apply(fx, &mut w, &req, &resp).map_err(at)?;
-            // R13: one event per change, newest first, read by the (possibly new) owner.
-            let audit = app.audit(&fx.users[w.owner], &slug).await;
-            if audit.len() != audit_len + actions.len() {
-                return Err(at(format!(
-                    "R13: expected {} new audit event(s) {actions:?}, the log went from {audit_len} to {}",
-                    actions.len(),
-                    audit.len()
-                )));
-            }
-            let newest: Vec<&str> = audit[..actions.len()]
-                .iter()
-                .rev()
-                .map(|e| e["action"].as_str().unwrap_or(""))
-                .collect();
-            if newest != *actions {
-                return Err(at(format!(
-                    "R13: the newest events are {newest:?}, not {actions:?}"
-                )));
-            }
-            audit_len = audit.len();
-        }
-        if decision.is_err() {
-            // R13, R14: a refusal records nothing.
-            let now = app.audit(&fx.users[w.owner], &slug).await.len();
-            if now != audit_len {
-                return Err(at(format!(
-                    "a refused request changed the log from {audit_len} to {now} events"
-                )));
-            }
-        }
-        check_state(fx, &slug, &w).await.map_err(at)?;
-    }
-    Ok(())
+    let mut case = Case {
+        fx,
+        slug,
+        w,
+        audit_len,
+    };
+    play(&mut case, ops, tally).await
 }
 
-/// Runs the property on `store`: one runtime, one server and one set of users for all cases.
+/// Runs the property on `store`: one server and one set of users for all cases.
 pub fn run(store: Store) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let fx = rt.block_on(async {
-        let app = spawn_app(store).await;
-        let mut users = Vec::new();
-        for i in 0..USERS {
-            users.push(app.user(&format!("Invitee{i}")).await);
-        }
-        Fixture { app, users }
-    });
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
-    let config = Config {
-        cases,
+    let settings = Settings {
+        cases: DEFAULT_CASES,
         max_shrink_iters: 100,
-        failure_persistence: None,
-        ..Config::default()
+        max_shrink_time: 0,
     };
-    let mut runner = TestRunner::new(config);
-    let result = runner.run(&ops(), |(initial, ops)| {
-        rt.block_on(run_case(&fx, &initial, &ops))
-            .map_err(TestCaseError::fail)
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    runner::run(
+        store,
+        settings,
+        Fixture::new(store, "Invitee", USERS),
+        ops(),
+        |fx, (initial, ops), tally| {
+            Box::pin(async move { run_case(fx, &initial, &ops, tally).await })
+        },
+    );
 }

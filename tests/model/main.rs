@@ -2,14 +2,26 @@
 //! random actors on a real server (SQLite and PostgreSQL), and many pure cases of the rule
 //! functions themselves; and the model extended with invitations (R9) and ownership transfers
 //! (R7).
+//!
+//! The permission tables, the organization's state and the runner are the shared model of
+//! `tests/support/model` (also `tests/authz_model`'s); this suite keeps its own operations
+//! (`rules`: members, custom roles, API tokens; `invites`: invitations and transfers) and the
+//! properties only it checks.
 
 #[path = "../api/common.rs"]
 mod common;
+#[path = "../support/model/mod.rs"]
+#[allow(
+    dead_code,
+    unused_imports,
+    reason = "the model is shared with tests/authz_model, which uses other parts of it"
+)]
+mod model;
 
 mod billing;
 mod invites;
-mod model;
 mod pure;
+mod rules;
 mod server;
 
 use common::Store;

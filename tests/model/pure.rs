@@ -1,6 +1,8 @@
 //! Many cases, no IO: the library's R6 rule functions against the model's, on random actors,
 //! targets and requests (built-in and custom roles, with and without an API token's limit).
 
+use crate::model::grants;
+use crate::model::refusal as code;
 use crate::model::{self, Acting, Builtin, Perms, Refusal, Role};
 use guildhall::domain::DomainError;
 use guildhall::domain::ids::{RoleId, UserId};
@@ -122,13 +124,13 @@ impl Lib {
 /// The problem code the API gives each refusal the rules make.
 fn refusal(e: &DomainError) -> Refusal {
     match e {
-        DomainError::Forbidden(_) => model::FORBIDDEN,
-        DomainError::RoleNotGrantable(_) => model::NOT_GRANTABLE,
-        DomainError::OwnRoles => model::OWN_ROLES,
-        DomainError::OwnerIsFixed => model::OWNER_IS_FIXED,
-        DomainError::OwnerNeedsTransfer => model::OWNER_NEEDS_TRANSFER,
-        DomainError::PermissionsNotHeld(_) => model::NOT_HELD,
-        DomainError::Invalid(_) => model::INVALID,
+        DomainError::Forbidden(_) => code::FORBIDDEN,
+        DomainError::RoleNotGrantable(_) => code::NOT_GRANTABLE,
+        DomainError::OwnRoles => code::OWN_ROLES,
+        DomainError::OwnerIsFixed => code::OWNER_IS_FIXED,
+        DomainError::OwnerNeedsTransfer => code::OWNER_NEEDS_TRANSFER,
+        DomainError::PermissionsNotHeld(_) => code::NOT_HELD,
+        DomainError::Invalid(_) => code::INVALID,
         other => panic!("a rule refused with an unexpected error: {other:?}"),
     }
 }
@@ -205,7 +207,7 @@ proptest! {
         let w = World::new(&c);
         let perms_of = |r: Role| perms(&c, r);
         let lib = r6_change_roles(&w.actor_facts, &w.target_facts, w.lib.roles(&c.requested));
-        let ours = model::change_roles(&w.acting, w.target_user, &c.target, &c.requested, &perms_of);
+        let ours = grants::change_roles(&w.acting, w.target_user, &c.target, &c.requested, &perms_of);
         match (&lib, &ours) {
             (Ok(change), Ok((added, removed))) => {
                 let lib_added: Vec<Role> = change.added.iter().map(|r| w.lib.back(r)).collect();
@@ -248,7 +250,7 @@ proptest! {
         let perms_of = |r: Role| perms(&c, r);
 
         let lib = r6_remove_member(&w.actor_facts, &w.target_facts).map_err(|e| refusal(&e));
-        let ours = model::remove_member(&w.acting, w.target_user, &c.target, &perms_of);
+        let ours = grants::remove_member(&w.acting, w.target_user, &c.target, &perms_of);
         prop_assert_eq!(lib, ours, "remove");
         if ours.is_ok() {
             // R6: nobody removes someone holding more than they may use.
@@ -262,7 +264,7 @@ proptest! {
             }
         }
         let lib = r6_add_member(&w.actor_facts, &w.lib.roles(&roles)).map_err(|e| refusal(&e));
-        let ours = model::add_member(&w.acting, &roles, &perms_of);
+        let ours = grants::add_member(&w.acting, &roles, &perms_of);
         prop_assert_eq!(lib, ours, "add");
         if ours.is_ok() {
             prop_assert!(w.acting.perms.contains(union(&c, &roles)));
@@ -275,7 +277,7 @@ proptest! {
             let wanted = Perms(c.custom[k]);
             let lib = r6_custom_role_permissions(&w.actor_facts, Lib::perm_set(wanted.0))
                 .map_err(|e| refusal(&e));
-            let ours = model::custom_role_perms(&w.acting, wanted);
+            let ours = grants::custom_role_perms(&w.acting, wanted);
             prop_assert_eq!(lib, ours, "custom role {:?}", wanted.names());
             if ours.is_ok() {
                 prop_assert!(w.acting.perms.contains(wanted));

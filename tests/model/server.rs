@@ -6,10 +6,12 @@
 //! the slow part); each case works in its own new organization, so cases share no state that
 //! matters.
 
-use crate::common::{Resp, Store, TestApp, TestUser, spawn_app};
-use crate::model::{self, Actor, Builtin, Change, Cred, Model, Perms, Request, Role};
+use crate::common::{Resp, Store};
+use crate::model::checks::{members_and_owner, perm_set, permissions_match};
+use crate::model::runner::{self, Fixture, Settings, Steps, Tally, play};
+use crate::model::{Builtin, Perms, Refusal, Role, owner_only};
+use crate::rules::{self, Actor, Change, Cred, Model, Request};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -267,41 +269,9 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
     )
 }
 
-/// The server and its signed-in users, shared by every case of one test.
-struct Fixture {
-    app: TestApp,
-    users: Vec<TestUser>,
-    ghost_id: String,
-    ghost_email: String,
-}
-
-impl Fixture {
-    async fn new(store: Store) -> Self {
-        let app = spawn_app(store).await;
-        let mut users = Vec::new();
-        for i in 0..USERS {
-            users.push(app.user(&format!("Model{i}")).await);
-        }
-        Fixture {
-            app,
-            users,
-            ghost_id: uuid::Uuid::new_v4().to_string(),
-            ghost_email: format!("{}@example.com", crate::common::unique("ghost")),
-        }
-    }
-
-    fn id(&self, user: usize) -> &str {
-        self.users.get(user).map_or(&self.ghost_id, |u| &u.id)
-    }
-
-    fn email(&self, user: usize) -> &str {
-        self.users.get(user).map_or(&self.ghost_email, |u| &u.email)
-    }
-}
-
 /// What the actor may use in the organization now (nothing when not a member).
 fn usable(m: &Model, actor: Actor) -> Perms {
-    let held = m.member_perms(actor.user);
+    let held = m.org.member_perms(actor.user);
     match actor.cred {
         Cred::Session => held,
         Cred::Token(t) => m.tokens[t].limit.map_or(held, |l| held.intersect(l)),
@@ -326,13 +296,13 @@ fn concretize(op: &Op, m: &Model) -> Request {
         Op::CreateRole { .. } | Op::EditRole { .. } | Op::DeleteRole { .. } => Some("roles.manage"),
         Op::Leave { .. } | Op::CreateToken { .. } => None,
     };
-    let members: Vec<usize> = m.members.keys().copied().collect();
+    let members: Vec<usize> = m.org.members.keys().copied().collect();
     let pick = |p: &Pick| match *p {
         Pick::Able(i) => {
             let able: Vec<usize> = members
                 .iter()
                 .copied()
-                .filter(|u| needs.is_none_or(|p| m.member_perms(*u).has(p)))
+                .filter(|u| needs.is_none_or(|p| m.org.member_perms(*u).has(p)))
                 .collect();
             if able.is_empty() {
                 members[i % members.len()]
@@ -342,7 +312,9 @@ fn concretize(op: &Op, m: &Model) -> Request {
         }
         Pick::Member(i) => members[i % members.len()],
         Pick::Outsider(i) => {
-            let outside: Vec<usize> = (0..USERS).filter(|u| !m.members.contains_key(u)).collect();
+            let outside: Vec<usize> = (0..USERS)
+                .filter(|u| !m.org.members.contains_key(u))
+                .collect();
             if outside.is_empty() {
                 i % USERS
             } else {
@@ -361,7 +333,12 @@ fn concretize(op: &Op, m: &Model) -> Request {
         Actor { user, cred }
     };
     // Custom roles are named in lower case, whatever case they were created in.
-    let existing: Vec<String> = m.custom.values().map(|c| c.name.to_lowercase()).collect();
+    let existing: Vec<String> = m
+        .org
+        .custom
+        .values()
+        .map(|c| c.name.to_lowercase())
+        .collect();
     let custom = |i: usize| {
         if existing.is_empty() {
             POOL[i].to_owned()
@@ -385,8 +362,8 @@ fn concretize(op: &Op, m: &Model) -> Request {
         let held = bits.intersect(usable(m, a));
         match p.mode {
             PermMode::Held => held,
-            PermMode::HeldButOwners => held.minus(model::owner_only()),
-            PermMode::Grow => base.union(held.minus(model::owner_only())),
+            PermMode::HeldButOwners => held.minus(owner_only()),
+            PermMode::Grow => base.union(held.minus(owner_only())),
             PermMode::Any => bits,
         }
     };
@@ -436,8 +413,9 @@ fn concretize(op: &Op, m: &Model) -> Request {
             let a = actor(who);
             let key = key(k);
             let base = m
+                .org
                 .custom_by_name(&key)
-                .map_or(Perms::NONE, |id| m.custom[&id].perms);
+                .map_or(Perms::NONE, |id| m.org.custom[&id].perms);
             Request::EditRole {
                 actor: a,
                 key,
@@ -553,60 +531,85 @@ async fn send(fx: &Fixture, m: &Model, slug: &str, req: &Request) -> Resp {
     }
 }
 
-/// One case: a new organization owned by user 0, then every operation on both sides.
-async fn run_case(fx: &Fixture, ops: &[Op], tally: &Tally) -> Result<(), String> {
-    let app = &fx.app;
-    let owner = &fx.users[0];
-    let org = app.org(owner, "Model").await;
-    let slug = org["slug"].as_str().ok_or("org slug")?.to_owned();
-    let org_id = org["id"].as_str().ok_or("org id")?.to_owned();
-    let mut m = Model::new(0, USERS);
-    let mut audit_len = app.audit(owner, &slug).await.len();
-    if audit_len != 1 {
-        return Err(format!(
-            "a new organization's log holds {audit_len} events, not 1"
-        ));
+/// One case on the server: its organization, the model of it, and how long its log was after
+/// the last step.
+struct Case<'a> {
+    fx: &'a Fixture,
+    slug: String,
+    org_id: String,
+    m: Model,
+    audit_len: usize,
+}
+
+impl Steps for Case<'_> {
+    type Op = Op;
+    type Req = Request;
+    type Accepted = rules::Accepted;
+
+    fn concretize(&self, op: &Op) -> Option<Request> {
+        Some(concretize(op, &self.m))
     }
-    check_state(fx, &slug, &m)
-        .await
-        .map_err(|e| format!("before any step: {e}"))?;
-    for (step, op) in ops.iter().enumerate() {
-        let req = concretize(op, &m);
-        let at = |e: String| format!("step {step}: {req:?}\n  {e}");
-        let decision = m.decide(&req);
-        tally.count(&req, &decision);
-        let resp = send(fx, &m, &slug, &req).await;
-        // The decision first: if the server let the owner go, the log below could not be read.
-        let wanted = match &decision {
-            Err(refusal) => (refusal.status, refusal.code),
-            Ok(accepted) => (accepted.status, ""),
-        };
-        let code = if decision.is_err() { resp.code() } else { "" };
-        let got = (resp.status.as_u16(), code);
-        if wanted != got {
-            return Err(at(format!(
-                "the model answers {} {}, the server answered {} {}",
-                wanted.0, wanted.1, resp.status, resp.body
-            )));
+
+    fn decide(&self, req: &Request) -> Result<rules::Accepted, Refusal> {
+        self.m.decide(req)
+    }
+
+    fn status(accepted: &rules::Accepted) -> u16 {
+        accepted.status
+    }
+
+    fn kind(req: &Request) -> &'static str {
+        match req {
+            Request::SetRoles { .. } => "set_roles",
+            Request::Remove { .. } => "remove",
+            Request::Leave { .. } => "leave",
+            Request::Add { .. } => "add",
+            Request::CreateRole { .. } => "create_role",
+            Request::EditRole { .. } => "edit_role",
+            Request::DeleteRole { .. } => "delete_role",
+            Request::CreateToken { .. } => "token",
         }
-        let audit = app.audit(owner, &slug).await;
+    }
+
+    fn outcome(accepted: &rules::Accepted) -> String {
+        format!(
+            "{} {}",
+            accepted.status,
+            accepted.audit.unwrap_or("(no change)")
+        )
+    }
+
+    async fn send(&self, req: &Request) -> Resp {
+        send(self.fx, &self.m, &self.slug, req).await
+    }
+
+    async fn settle(
+        &mut self,
+        req: &Request,
+        decision: Result<rules::Accepted, Refusal>,
+        resp: &Resp,
+    ) -> Result<(), String> {
+        let fx = self.fx;
+        let audit = fx.app.audit(&fx.users[0], &self.slug).await;
         let recorded = decision.as_ref().ok().and_then(|a| a.audit);
-        let expected = audit_len + usize::from(recorded.is_some());
+        let expected = self.audit_len + usize::from(recorded.is_some());
         if audit.len() != expected {
-            return Err(at(format!(
-                "R13: expected {} new audit event(s) ({recorded:?}), the log went from {audit_len} \
+            return Err(format!(
+                "R13: expected {} new audit event(s) ({recorded:?}), the log went from {} \
                  to {} events; newest: {}",
-                expected - audit_len,
+                expected - self.audit_len,
+                self.audit_len,
                 audit.len(),
                 audit.first().unwrap_or(&Value::Null)
-            )));
+            ));
         }
         if let Ok(accepted) = decision {
+            let m = &self.m;
             let server_id = resp.body["id"].as_str().unwrap_or_default().to_owned();
             let secret = resp.body["token"].as_str().unwrap_or_default().to_owned();
-            let event_target = event_target(fx, &m, &req, &accepted.change, &server_id);
+            let event_target = event_target(fx, m, req, &accepted.change, &server_id);
             if let Some(action) = accepted.audit {
-                check_event(fx, &m, &req, &audit[0], action, &event_target).map_err(at)?;
+                check_event(fx, m, req, &audit[0], action, &event_target)?;
             }
             if let Change::CreateToken {
                 user,
@@ -615,20 +618,45 @@ async fn run_case(fx: &Fixture, ops: &[Op], tally: &Tally) -> Result<(), String>
             } = &accepted.change
             {
                 let held = if *scoped {
-                    usable(&m, req.actor())
+                    usable(m, req.actor())
                 } else {
                     Perms::ALL
                 };
-                check_token(fx, &org_id, *user, &server_id, *scoped, *limit, held)
-                    .await
-                    .map_err(at)?;
+                check_token(fx, &self.org_id, *user, &server_id, *scoped, *limit, held).await?;
             }
-            m.apply(accepted.change, &server_id, &secret);
+            self.m.apply(accepted.change, &server_id, &secret);
         }
-        audit_len = audit.len();
-        check_state(fx, &slug, &m).await.map_err(at)?;
+        self.audit_len = audit.len();
+        check_state(fx, &self.slug, &self.m).await
     }
-    check_tokens(fx, &org_id, &m).await
+}
+
+/// One case: a new organization owned by user 0, then every operation on both sides; at the
+/// end, the tokens limited to it are those the model has alive.
+async fn run_case(fx: &Fixture, ops: &[Op], tally: &Tally) -> Result<(), String> {
+    let app = &fx.app;
+    let owner = &fx.users[0];
+    let org = app.org(owner, "Model").await;
+    let slug = org["slug"].as_str().ok_or("org slug")?.to_owned();
+    let org_id = org["id"].as_str().ok_or("org id")?.to_owned();
+    let audit_len = app.audit(owner, &slug).await.len();
+    if audit_len != 1 {
+        return Err(format!(
+            "a new organization's log holds {audit_len} events, not 1"
+        ));
+    }
+    let mut case = Case {
+        fx,
+        slug,
+        org_id,
+        m: Model::new(0, USERS),
+        audit_len,
+    };
+    check_state(fx, &case.slug, &case.m)
+        .await
+        .map_err(|e| format!("before any step: {e}"))?;
+    play(&mut case, ops, tally).await?;
+    check_tokens(fx, &case.org_id, &case.m).await
 }
 
 /// The id the audit event of an accepted change must name as its target.
@@ -646,7 +674,7 @@ fn event_target(
         (Request::Add { target, .. }, _) => fx.id(*target).to_owned(),
         (Request::Leave { actor }, _) => fx.id(actor.user).to_owned(),
         (_, Change::EditRole { id, .. } | Change::DeleteRole { id }) => {
-            m.custom[id].server_id.clone()
+            m.org.custom[id].server_id.clone()
         }
         _ => server_id.to_owned(),
     }
@@ -765,78 +793,16 @@ async fn check_tokens(fx: &Fixture, org_id: &str, m: &Model) -> Result<(), Strin
     Ok(())
 }
 
-fn perm_set(names: &[Value]) -> Result<Perms, String> {
-    let names: Vec<&str> = names
-        .iter()
-        .map(|n| n.as_str().ok_or_else(|| format!("permission name {n}")))
-        .collect::<Result<_, _>>()?;
-    if let Some(bad) = names.iter().find(|n| !model::PERMS.contains(n)) {
-        return Err(format!(
-            "the server names a permission not in SPEC §2: {bad}"
-        ));
-    }
-    Ok(Perms::of(&names))
-}
-
 /// After every step: members, custom roles and effective permissions match the model, and R3
 /// and R6 hold on what the server shows.
-/// The server's members and roles are the model's, and R3 holds: `owner` is the one owner, in the
-/// member list and in the organization's own answer.
-pub async fn members_and_owner_agree(
-    app: &crate::common::TestApp,
-    slug: &str,
-    owner: &crate::common::TestUser,
-    server: &[(String, Vec<String>)],
-    mut model: Vec<(String, Vec<String>)>,
-) -> Result<(), String> {
-    model.sort();
-    if server != model {
-        return Err(format!(
-            "members differ:\n  server {server:?}\n  model  {model:?}"
-        ));
-    }
-    let owners: Vec<&String> = server
-        .iter()
-        .filter(|(_, roles)| roles.iter().any(|r| r == "owner"))
-        .map(|(id, _)| id)
-        .collect();
-    if owners != [&owner.id] {
-        return Err(format!(
-            "R3: the owners are {owners:?}, not just {}",
-            owner.id
-        ));
-    }
-    let org = app
-        .get(&format!("/api/v1/orgs/{slug}"), &owner.token)
-        .await
-        .expect(200)
-        .body;
-    if org["owner"]["id"] != owner.id.as_str() {
-        return Err(format!(
-            "R3: the organization names {} as its owner",
-            org["owner"]
-        ));
-    }
-    Ok(())
-}
-
 async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> {
     let app = &fx.app;
     let owner = &fx.users[0];
+    let org = &m.org;
 
-    // Members and their roles.
-    let server = app.members(owner, slug).await;
-    let model: Vec<(String, Vec<String>)> = m
-        .members
-        .iter()
-        .map(|(u, roles)| {
-            let mut names: Vec<String> = roles.iter().map(|r| m.name_of(*r)).collect();
-            names.sort();
-            (fx.id(*u).to_owned(), names)
-        })
-        .collect();
-    // R3: exactly one owner, and still the one who created the organization.
-    members_and_owner_agree(app, slug, owner, &server, model).await?;
+    // Members and their roles; R3: exactly one owner, still the one who created the
+    // organization.
+    members_and_owner(fx, slug, org).await?;
 
     // Custom roles: as the model has them, with nothing their author did not hold (R6) and
     // none of the owner's own (SPEC §3).
@@ -856,7 +822,7 @@ async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> 
             );
         }
     }
-    let model_custom: BTreeMap<String, (String, Perms)> = m
+    let model_custom: BTreeMap<String, (String, Perms)> = org
         .custom
         .values()
         .map(|c| (c.server_id.clone(), (c.name.clone(), c.perms)))
@@ -866,9 +832,9 @@ async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> 
             "custom roles differ:\n  server {server_custom:?}\n  model  {model_custom:?}"
         ));
     }
-    for c in m.custom.values() {
+    for c in org.custom.values() {
         let (_, perms) = &server_custom[&c.server_id];
-        if !perms.intersect(model::owner_only()).is_empty() {
+        if !perms.intersect(owner_only()).is_empty() {
             return Err(format!(
                 "SPEC §3: custom role {} carries an owner's permission",
                 c.name
@@ -883,9 +849,9 @@ async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> 
         }
     }
 
-    // Effective permissions: what each member's roles add up to; only the owner holds the
-    // owner's own.
-    for (user, roles) in &m.members {
+    // Effective permissions: what each member's roles add up to, each from the roles that
+    // carry it; only the owner holds the owner's own.
+    for (user, roles) in &org.members {
         let id = fx.id(*user);
         let body = app
             .get(
@@ -895,32 +861,12 @@ async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> 
             .await
             .expect(200)
             .body;
-        let grants = body["permissions"].as_array().ok_or("permissions")?;
-        let names: Vec<Value> = grants.iter().map(|g| g["permission"].clone()).collect();
-        let held = perm_set(&names)?;
-        if held != m.member_perms(*user) {
-            return Err(format!(
-                "user {user}'s effective permissions: server {:?}, model {:?}",
-                held.names(),
-                m.member_perms(*user).names()
-            ));
-        }
-        if *user != m.owner && !held.intersect(model::owner_only()).is_empty() {
+        let held = permissions_match(org, *user, &body).map_err(|e| format!("user {user}: {e}"))?;
+        if *user != org.owner && !held.intersect(owner_only()).is_empty() {
             return Err(format!(
                 "R3: user {user}, not the owner, holds {:?}",
                 held.names()
             ));
-        }
-        let role_names: Vec<String> = roles.iter().map(|r| m.name_of(*r)).collect();
-        for g in grants {
-            for s in g["sources"].as_array().ok_or("sources")? {
-                if !role_names.iter().any(|n| s["role"] == n.as_str()) {
-                    return Err(format!(
-                        "user {user}'s {} comes from a role they do not hold: {s}",
-                        g["permission"]
-                    ));
-                }
-            }
         }
         // R6: nothing held that nobody could have granted.
         for role in roles {
@@ -930,76 +876,28 @@ async fn check_state(fx: &Fixture, slug: &str, m: &Model) -> Result<(), String> 
             let grant = m.grants.get(&(*user, *role)).ok_or_else(|| {
                 format!(
                     "user {user} holds {} with no grant recorded",
-                    m.name_of(*role)
+                    org.name_of(*role)
                 )
             })?;
-            model::grant_was_allowed(*role, grant)
-                .map_err(|e| format!("R6: user {user} holds {}: {e}", m.name_of(*role)))?;
+            rules::grant_was_allowed(*role, grant)
+                .map_err(|e| format!("R6: user {user} holds {}: {e}", org.name_of(*role)))?;
         }
     }
     Ok(())
 }
 
-/// Runs the property on `store`: one runtime and one server for all cases.
+/// Runs the property on `store`: one server and one set of users for all cases.
 pub fn run(store: Store) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let fx = rt.block_on(Fixture::new(store));
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
-    let config = Config {
-        cases,
+    let settings = Settings {
+        cases: DEFAULT_CASES,
         max_shrink_iters: 200,
-        failure_persistence: None,
-        ..Config::default()
+        max_shrink_time: 0,
     };
-    let mut runner = TestRunner::new(config);
-    let tally = Tally::default();
-    let started = std::time::Instant::now();
-    let result = runner.run(&ops(), |ops| {
-        rt.block_on(run_case(&fx, &ops, &tally))
-            .map_err(TestCaseError::fail)
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-    // Shown with `--nocapture`: what the cases exercised.
-    eprintln!("{store:?}: {cases} cases in {:.1?}", started.elapsed());
-    for ((kind, outcome), n) in tally.0.lock().expect("tally").iter() {
-        eprintln!("  {kind:<11} {outcome:<28} {n}");
-    }
-}
-
-/// How often each kind of request got each answer, across all cases.
-#[derive(Default)]
-struct Tally(std::sync::Mutex<BTreeMap<(&'static str, String), u32>>);
-
-impl Tally {
-    fn count(&self, req: &Request, decision: &Result<model::Accepted, model::Refusal>) {
-        let kind = match req {
-            Request::SetRoles { .. } => "set_roles",
-            Request::Remove { .. } => "remove",
-            Request::Leave { .. } => "leave",
-            Request::Add { .. } => "add",
-            Request::CreateRole { .. } => "create_role",
-            Request::EditRole { .. } => "edit_role",
-            Request::DeleteRole { .. } => "delete_role",
-            Request::CreateToken { .. } => "token",
-        };
-        let outcome = match decision {
-            Ok(a) => format!("{} {}", a.status, a.audit.unwrap_or("(no change)")),
-            Err(r) => format!("{} {}", r.status, r.code),
-        };
-        *self
-            .0
-            .lock()
-            .expect("tally")
-            .entry((kind, outcome))
-            .or_default() += 1;
-    }
+    runner::run(
+        store,
+        settings,
+        Fixture::new(store, "Model", USERS),
+        ops(),
+        |fx, ops, tally| Box::pin(async move { run_case(fx, &ops, tally).await }),
+    );
 }

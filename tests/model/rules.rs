@@ -1,365 +1,15 @@
-//! A plain in-memory model of one organization, re-derived from SPEC §2–§4 (R3, R4, R6) and the
-//! doc comments of `domain::rules` where SPEC is silent (which refusal comes first, which code it
-//! gets). Written without the library's rule functions or permission tables, so the two can
-//! disagree: permission sets are bit masks over the catalog below, roles are plain enums, members
-//! a `BTreeMap`.
+//! The rules model's requests on one organization's members, custom roles and API tokens, and
+//! what the server must decide of each: R3, R4 and R6 as SPEC §2-§4 state them, and the doc
+//! comments of `domain::rules` where SPEC is silent (which refusal comes first, which code it
+//! gets). Written without the library's rule functions or permission tables (the shared
+//! [`crate::model`] holds the tables, the organization's state and the R6 rules on roles), so
+//! the two can disagree.
 
+use crate::model::grants::{add_member, change_roles, custom_role_perms, leave, remove_member};
+use crate::model::org::Org;
+use crate::model::refusal::*;
+use crate::model::{Acting, Builtin, Perms, Refusal, Role};
 use std::collections::BTreeMap;
-
-/// The permission catalog of SPEC §2, in catalog order; bit `i` of a [`Perms`] is `PERMS[i]`.
-pub const PERMS: [&str; 17] = [
-    "org.read",
-    "org.update",
-    "org.delete",
-    "org.transfer",
-    "members.read",
-    "members.invite",
-    "members.manage",
-    "roles.manage",
-    "groups.manage",
-    "projects.create",
-    "projects.read",
-    "projects.manage",
-    "projects.deploy",
-    "plans.manage",
-    "billing.read",
-    "billing.manage",
-    "audit.read",
-];
-
-/// A set of permissions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Perms(pub u32);
-
-impl Perms {
-    /// No permission.
-    pub const NONE: Perms = Perms(0);
-    /// Every permission of the catalog.
-    pub const ALL: Perms = Perms((1 << PERMS.len()) - 1);
-
-    /// The set of these wire names; panics on a name not in the catalog (a typo in the model).
-    pub fn of(names: &[&str]) -> Perms {
-        Perms(names.iter().fold(0, |acc, n| {
-            let i = PERMS
-                .iter()
-                .position(|p| p == n)
-                .unwrap_or_else(|| panic!("`{n}` is not in the catalog"));
-            acc | 1 << i
-        }))
-    }
-
-    /// A set from arbitrary bits, cut to the catalog.
-    pub fn from_bits(bits: u32) -> Perms {
-        Perms(bits & Perms::ALL.0)
-    }
-
-    /// Whether `name` is in the set.
-    pub fn has(self, name: &str) -> bool {
-        self.contains(Perms::of(&[name]))
-    }
-
-    /// Whether every permission of `other` is in the set.
-    pub fn contains(self, other: Perms) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Either set.
-    pub fn union(self, other: Perms) -> Perms {
-        Perms(self.0 | other.0)
-    }
-
-    /// Both sets.
-    pub fn intersect(self, other: Perms) -> Perms {
-        Perms(self.0 & other.0)
-    }
-
-    /// This set without `other`.
-    pub fn minus(self, other: Perms) -> Perms {
-        Perms(self.0 & !other.0)
-    }
-
-    /// Whether the set is empty.
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The wire names, in catalog order.
-    pub fn names(self) -> Vec<&'static str> {
-        PERMS
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.0 & (1 << i) != 0)
-            .map(|(_, p)| *p)
-            .collect()
-    }
-}
-
-/// SPEC §3: `org.delete` and `org.transfer` stay the owner's; no custom role carries them.
-pub fn owner_only() -> Perms {
-    Perms::of(&["org.delete", "org.transfer"])
-}
-
-/// The built-in roles of SPEC §3.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Builtin {
-    Owner,
-    Admin,
-    Manager,
-    Developer,
-    Billing,
-    Member,
-}
-
-impl Builtin {
-    /// Every built-in role.
-    pub const ALL: [Builtin; 6] = [
-        Builtin::Owner,
-        Builtin::Admin,
-        Builtin::Manager,
-        Builtin::Developer,
-        Builtin::Billing,
-        Builtin::Member,
-    ];
-
-    /// The wire name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Owner => "owner",
-            Builtin::Admin => "admin",
-            Builtin::Manager => "manager",
-            Builtin::Developer => "developer",
-            Builtin::Billing => "billing",
-            Builtin::Member => "member",
-        }
-    }
-
-    /// The built-in role named `name` (case-insensitive, trimmed), if any.
-    pub fn parse(name: &str) -> Option<Builtin> {
-        let key = name.trim().to_lowercase();
-        Builtin::ALL.into_iter().find(|b| b.name() == key)
-    }
-
-    /// The table of SPEC §3, transcribed.
-    pub fn perms(self) -> Perms {
-        match self {
-            Builtin::Owner => Perms::ALL,
-            Builtin::Admin => Perms::ALL.minus(Perms::of(&[
-                "org.delete",
-                "org.transfer",
-                "billing.read",
-                "billing.manage",
-            ])),
-            Builtin::Manager => Perms::of(&[
-                "org.read",
-                "org.update",
-                "members.read",
-                "members.invite",
-                "members.manage",
-                "groups.manage",
-                "projects.create",
-                "projects.read",
-                "projects.manage",
-                "projects.deploy",
-                "plans.manage",
-                "audit.read",
-            ]),
-            Builtin::Developer => Perms::of(&[
-                "org.read",
-                "members.read",
-                "projects.create",
-                "projects.read",
-                "projects.deploy",
-            ]),
-            Builtin::Billing => Perms::of(&["org.read", "billing.read", "billing.manage"]),
-            Builtin::Member => Perms::of(&["org.read"]),
-        }
-    }
-}
-
-/// A role a member holds: built-in, or a custom role by the model's id for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    Builtin(Builtin),
-    Custom(u32),
-}
-
-/// Why a request is refused: the status and the stable `code` of the problem document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    pub status: u16,
-    pub code: &'static str,
-}
-
-const fn refusal(status: u16, code: &'static str) -> Refusal {
-    Refusal { status, code }
-}
-
-pub const INVALID: Refusal = refusal(400, "validation_failed");
-pub const UNAUTHENTICATED: Refusal = refusal(401, "unauthenticated");
-pub const FORBIDDEN: Refusal = refusal(403, "forbidden");
-pub const NOT_GRANTABLE: Refusal = refusal(403, "role_not_grantable");
-pub const OWN_ROLES: Refusal = refusal(403, "cannot_change_own_roles");
-pub const NOT_HELD: Refusal = refusal(403, "permission_not_held");
-pub const SESSION_REQUIRED: Refusal = refusal(403, "session_required");
-pub const ORG_NOT_FOUND: Refusal = refusal(404, "org_not_found");
-pub const MEMBER_NOT_FOUND: Refusal = refusal(404, "member_not_found");
-pub const USER_NOT_FOUND: Refusal = refusal(404, "user_not_found");
-pub const ROLE_NOT_FOUND: Refusal = refusal(404, "role_not_found");
-pub const OWNER_NEEDS_TRANSFER: Refusal = refusal(409, "owner_requires_transfer");
-pub const OWNER_IS_FIXED: Refusal = refusal(409, "owner_is_fixed");
-pub const OWNER_CANNOT_LEAVE: Refusal = refusal(409, "owner_cannot_leave");
-pub const ALREADY_MEMBER: Refusal = refusal(409, "already_member");
-pub const ROLE_NAME_TAKEN: Refusal = refusal(409, "role_name_taken");
-pub const ROLE_IN_USE: Refusal = refusal(409, "role_in_use");
-pub const BUILTIN_ROLE: Refusal = refusal(409, "builtin_role");
-
-/// Who acts and what the request may use: the member's roles, and their permissions narrowed by
-/// the API token's limit when the request came with one.
-#[derive(Clone, Debug)]
-pub struct Acting {
-    pub user: usize,
-    pub roles: Vec<Role>,
-    pub perms: Perms,
-}
-
-impl Acting {
-    /// Whether the actor holds the built-in role `b` (by role, not by permission).
-    pub fn holds(&self, b: Builtin) -> bool {
-        self.roles.contains(&Role::Builtin(b))
-    }
-
-    fn require(&self, p: &str) -> Result<(), Refusal> {
-        if self.perms.has(p) {
-            Ok(())
-        } else {
-            Err(FORBIDDEN)
-        }
-    }
-}
-
-/// R6 for one role given or taken: `owner` only by transfer; without `members.manage` only
-/// `member`; `admin` only by the owner or an admin; `billing` only by the owner; anything only
-/// if the actor holds every permission it carries.
-pub fn may_grant(actor: &Acting, role: Role, role_perms: Perms) -> Result<(), Refusal> {
-    if role == Role::Builtin(Builtin::Owner) {
-        return Err(OWNER_NEEDS_TRANSFER);
-    }
-    if !actor.perms.has("members.manage") && role != Role::Builtin(Builtin::Member) {
-        return Err(NOT_GRANTABLE);
-    }
-    if role == Role::Builtin(Builtin::Admin)
-        && !(actor.holds(Builtin::Owner) || actor.holds(Builtin::Admin))
-    {
-        return Err(NOT_GRANTABLE);
-    }
-    if role == Role::Builtin(Builtin::Billing) && !actor.holds(Builtin::Owner) {
-        return Err(NOT_GRANTABLE);
-    }
-    if !actor.perms.contains(role_perms) {
-        return Err(NOT_GRANTABLE);
-    }
-    Ok(())
-}
-
-/// R3, R6: a role change of `target` (holding `target_roles`) to `requested`. Returns the roles
-/// added (in request order) and removed (in held order).
-pub fn change_roles(
-    actor: &Acting,
-    target: usize,
-    target_roles: &[Role],
-    requested: &[Role],
-    perms_of: &dyn Fn(Role) -> Perms,
-) -> Result<(Vec<Role>, Vec<Role>), Refusal> {
-    actor.require("members.manage")?;
-    if actor.user == target {
-        return Err(OWN_ROLES);
-    }
-    if target_roles.contains(&Role::Builtin(Builtin::Owner)) {
-        return Err(OWNER_IS_FIXED);
-    }
-    if requested.is_empty() {
-        return Err(INVALID);
-    }
-    let mut added = Vec::new();
-    for r in requested {
-        if !target_roles.contains(r) && !added.contains(r) {
-            added.push(*r);
-        }
-    }
-    let mut removed = Vec::new();
-    for r in target_roles {
-        if !requested.contains(r) && !removed.contains(r) {
-            removed.push(*r);
-        }
-    }
-    for r in added.iter().chain(&removed) {
-        may_grant(actor, *r, perms_of(*r))?;
-    }
-    Ok((added, removed))
-}
-
-/// R3, R6: removing `target`: only someone who could take away each of their roles; never
-/// oneself (that is leaving), never the owner.
-pub fn remove_member(
-    actor: &Acting,
-    target: usize,
-    target_roles: &[Role],
-    perms_of: &dyn Fn(Role) -> Perms,
-) -> Result<(), Refusal> {
-    actor.require("members.manage")?;
-    if actor.user == target {
-        return Err(OWN_ROLES);
-    }
-    if target_roles.contains(&Role::Builtin(Builtin::Owner)) {
-        return Err(OWNER_IS_FIXED);
-    }
-    for r in target_roles {
-        may_grant(actor, *r, perms_of(*r))?;
-    }
-    Ok(())
-}
-
-/// R6: adding a registered user with `roles`: `members.invite`, and each role grantable.
-pub fn add_member(
-    actor: &Acting,
-    roles: &[Role],
-    perms_of: &dyn Fn(Role) -> Perms,
-) -> Result<(), Refusal> {
-    actor.require("members.invite")?;
-    if roles.is_empty() {
-        return Err(INVALID);
-    }
-    for r in roles {
-        may_grant(actor, *r, perms_of(*r))?;
-    }
-    Ok(())
-}
-
-/// R6 for custom roles: `roles.manage`; never the owner's own permissions (400); only
-/// permissions the actor holds (403).
-pub fn custom_role_perms(actor: &Acting, perms: Perms) -> Result<(), Refusal> {
-    actor.require("roles.manage")?;
-    if !perms.intersect(owner_only()).is_empty() {
-        return Err(INVALID);
-    }
-    if !actor.perms.contains(perms) {
-        return Err(NOT_HELD);
-    }
-    Ok(())
-}
-
-/// A custom role of the organization.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Custom {
-    /// Its name as last given.
-    pub name: String,
-    /// What it grants.
-    pub perms: Perms,
-    /// Its id on the server.
-    pub server_id: String,
-    /// What whoever last set its permissions could use then (R6: the role carries no more).
-    pub author_perms: Perms,
-}
 
 /// How a member came to hold a role: who gave it, and what they could use then.
 #[derive(Clone, Debug)]
@@ -506,16 +156,14 @@ pub struct Accepted {
     pub change: Change,
 }
 
-/// One organization: its owner, members with roles, custom roles and the tokens made in it.
+/// One organization as the rules suite sees it: the shared state, plus the tokens made in it
+/// and how each member came to hold each role.
 #[derive(Clone, Debug)]
 pub struct Model {
-    /// The user who created it; R3: nothing here ever changes who it is.
-    pub owner: usize,
+    /// Owner, members, custom roles. R3: nothing this suite does changes who the owner is.
+    pub org: Org,
     /// The number of registered users; user index `users` is someone never registered.
     pub users: usize,
-    pub members: BTreeMap<usize, Vec<Role>>,
-    pub custom: BTreeMap<u32, Custom>,
-    next_custom: u32,
     pub tokens: Vec<Token>,
     /// How each member came to hold each of their roles (but `owner`).
     pub grants: BTreeMap<(usize, Role), Grant>,
@@ -524,54 +172,12 @@ pub struct Model {
 impl Model {
     /// A new organization created by `owner`, among `users` registered users.
     pub fn new(owner: usize, users: usize) -> Self {
-        let mut members = BTreeMap::new();
-        members.insert(owner, vec![Role::Builtin(Builtin::Owner)]);
         Model {
-            owner,
+            org: Org::new(owner),
             users,
-            members,
-            custom: BTreeMap::new(),
-            next_custom: 0,
             tokens: Vec::new(),
             grants: BTreeMap::new(),
         }
-    }
-
-    /// What a role grants now.
-    pub fn perms_of(&self, role: Role) -> Perms {
-        match role {
-            Role::Builtin(b) => b.perms(),
-            Role::Custom(id) => self.custom.get(&id).map_or(Perms::NONE, |c| c.perms),
-        }
-    }
-
-    /// A role's name now.
-    pub fn name_of(&self, role: Role) -> String {
-        match role {
-            Role::Builtin(b) => b.name().to_owned(),
-            Role::Custom(id) => self
-                .custom
-                .get(&id)
-                .map_or_else(String::new, |c| c.name.clone()),
-        }
-    }
-
-    /// What a member's roles add up to (roles add up, SPEC §1).
-    pub fn member_perms(&self, user: usize) -> Perms {
-        self.members.get(&user).map_or(Perms::NONE, |roles| {
-            roles
-                .iter()
-                .fold(Perms::NONE, |acc, r| acc.union(self.perms_of(*r)))
-        })
-    }
-
-    /// The custom role whose name is `name`, case-insensitively.
-    pub fn custom_by_name(&self, name: &str) -> Option<u32> {
-        let key = name.trim().to_lowercase();
-        self.custom
-            .iter()
-            .find(|(_, c)| c.name.to_lowercase() == key)
-            .map(|(id, _)| *id)
     }
 
     /// The tokens `user` made, in order.
@@ -579,22 +185,6 @@ impl Model {
         (0..self.tokens.len())
             .filter(|i| self.tokens[*i].user == user)
             .collect()
-    }
-
-    /// Role names as a request names them: built-in or custom, case-insensitively; unknown
-    /// names are refused (R14); duplicates collapse.
-    fn resolve(&self, names: &[String]) -> Result<Vec<Role>, Refusal> {
-        let mut roles = Vec::new();
-        for n in names {
-            let role = match Builtin::parse(n) {
-                Some(b) => Role::Builtin(b),
-                None => Role::Custom(self.custom_by_name(n).ok_or(INVALID)?),
-            };
-            if !roles.contains(&role) {
-                roles.push(role);
-            }
-        }
-        Ok(roles)
     }
 
     /// The actor as a member of this organization: 401 for a dead token, 404 for a non-member
@@ -610,13 +200,7 @@ impl Model {
                 token.limit
             }
         };
-        let roles = self.members.get(&actor.user).ok_or(ORG_NOT_FOUND)?.clone();
-        let held = self.member_perms(actor.user);
-        Ok(Acting {
-            user: actor.user,
-            roles,
-            perms: limit.map_or(held, |l| held.intersect(l)),
-        })
+        self.org.acting(actor.user, limit)
     }
 
     fn grant(&self, acting: &Acting, role_perms: Perms) -> Grant {
@@ -635,7 +219,7 @@ impl Model {
                 return Err(UNAUTHENTICATED);
             }
         }
-        let perms_of = |r: Role| self.perms_of(r);
+        let perms_of = |r: Role| self.org.perms_of(r);
         match req {
             Request::SetRoles {
                 actor,
@@ -647,8 +231,8 @@ impl Model {
                 }
                 let a = self.acting(*actor)?;
                 a.require("members.manage")?;
-                let target_roles = self.members.get(target).ok_or(MEMBER_NOT_FOUND)?;
-                let requested = self.resolve(roles)?;
+                let target_roles = self.org.members.get(target).ok_or(MEMBER_NOT_FOUND)?;
+                let requested = self.org.resolve(roles)?;
                 let (added, removed) =
                     change_roles(&a, *target, target_roles, &requested, &perms_of)?;
                 if added.is_empty() && removed.is_empty() {
@@ -678,7 +262,7 @@ impl Model {
             Request::Remove { actor, target } => {
                 let a = self.acting(*actor)?;
                 a.require("members.manage")?;
-                let target_roles = self.members.get(target).ok_or(MEMBER_NOT_FOUND)?;
+                let target_roles = self.org.members.get(target).ok_or(MEMBER_NOT_FOUND)?;
                 remove_member(&a, *target, target_roles, &perms_of)?;
                 Ok(Accepted {
                     status: 204,
@@ -687,11 +271,7 @@ impl Model {
                 })
             }
             Request::Leave { actor } => {
-                let a = self.acting(*actor)?;
-                // R4: the owner cannot leave; anyone else can, whatever they hold.
-                if a.holds(Builtin::Owner) {
-                    return Err(OWNER_CANNOT_LEAVE);
-                }
+                leave(&self.acting(*actor)?)?;
                 Ok(Accepted {
                     status: 204,
                     audit: Some("member.left"),
@@ -708,12 +288,12 @@ impl Model {
                 }
                 let a = self.acting(*actor)?;
                 a.require("members.invite")?;
-                let resolved = self.resolve(roles)?;
+                let resolved = self.org.resolve(roles)?;
                 add_member(&a, &resolved, &perms_of)?;
                 if *target >= self.users {
                     return Err(USER_NOT_FOUND);
                 }
-                if self.members.contains_key(target) {
+                if self.org.members.contains_key(target) {
                     return Err(ALREADY_MEMBER);
                 }
                 Ok(Accepted {
@@ -732,7 +312,7 @@ impl Model {
                 }
                 let a = self.acting(*actor)?;
                 custom_role_perms(&a, *perms)?;
-                if self.custom_by_name(name).is_some() {
+                if self.org.custom_by_name(name).is_some() {
                     return Err(ROLE_NAME_TAKEN);
                 }
                 Ok(Accepted {
@@ -762,10 +342,10 @@ impl Model {
                 if Builtin::parse(key).is_some() {
                     return Err(BUILTIN_ROLE);
                 }
-                let id = self.custom_by_name(key).ok_or(ROLE_NOT_FOUND)?;
-                let before = &self.custom[&id];
+                let id = self.org.custom_by_name(key).ok_or(ROLE_NOT_FOUND)?;
+                let before = &self.org.custom[&id];
                 if let Some(n) = name {
-                    if self.custom_by_name(n).is_some_and(|other| other != id) {
+                    if self.org.custom_by_name(n).is_some_and(|other| other != id) {
                         return Err(ROLE_NAME_TAKEN);
                     }
                 }
@@ -780,6 +360,7 @@ impl Model {
                 // which needs members.manage.
                 let widened = new_perms.0 & !before.perms.0 != 0;
                 let held = self
+                    .org
                     .members
                     .values()
                     .any(|roles| roles.contains(&Role::Custom(id)));
@@ -815,8 +396,9 @@ impl Model {
                 if Builtin::parse(key).is_some() {
                     return Err(BUILTIN_ROLE);
                 }
-                let id = self.custom_by_name(key).ok_or(ROLE_NOT_FOUND)?;
+                let id = self.org.custom_by_name(key).ok_or(ROLE_NOT_FOUND)?;
                 if self
+                    .org
                     .members
                     .values()
                     .any(|roles| roles.contains(&Role::Custom(id)))
@@ -875,7 +457,7 @@ impl Model {
                 self.grants
                     .retain(|(u, r), _| *u != user || roles.contains(r));
                 for r in added {
-                    let role_perms = self.perms_of(r);
+                    let role_perms = self.org.perms_of(r);
                     self.grants.insert(
                         (user, r),
                         Grant {
@@ -884,11 +466,11 @@ impl Model {
                         },
                     );
                 }
-                self.members.insert(user, roles);
+                self.org.members.insert(user, roles);
             }
             Change::Add { user, roles, grant } => {
                 for r in &roles {
-                    let role_perms = self.perms_of(*r);
+                    let role_perms = self.org.perms_of(*r);
                     self.grants.insert(
                         (user, *r),
                         Grant {
@@ -897,10 +479,10 @@ impl Model {
                         },
                     );
                 }
-                self.members.insert(user, roles);
+                self.org.members.insert(user, roles);
             }
             Change::Drop { user } => {
-                self.members.remove(&user);
+                self.org.drop_member(user);
                 self.grants.retain(|(u, _), _| *u != user);
                 for t in &mut self.tokens {
                     if t.user == user && t.scoped {
@@ -913,17 +495,7 @@ impl Model {
                 perms,
                 author_perms,
             } => {
-                let id = self.next_custom;
-                self.next_custom += 1;
-                self.custom.insert(
-                    id,
-                    Custom {
-                        name,
-                        perms,
-                        server_id: server_id.to_owned(),
-                        author_perms,
-                    },
-                );
+                self.org.create_custom(name, perms, server_id, author_perms);
             }
             Change::EditRole {
                 id,
@@ -931,13 +503,13 @@ impl Model {
                 perms,
                 author_perms,
             } => {
-                let c = self.custom.get_mut(&id).expect("edited role exists");
+                let c = self.org.custom.get_mut(&id).expect("edited role exists");
                 c.name = name;
                 c.perms = perms;
                 c.author_perms = author_perms;
             }
             Change::DeleteRole { id } => {
-                self.custom.remove(&id);
+                self.org.custom.remove(&id);
             }
             Change::CreateToken {
                 user,
