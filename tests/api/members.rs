@@ -98,7 +98,12 @@ both_stores!(
         assert_eq!(names, ["org.read", "billing.read", "billing.manage", "audit.read"]);
         assert_eq!(
             perms[0]["sources"],
-            json!([{ "kind": "role", "role": "billing" }, { "kind": "custom_role", "role": "Auditors" }])
+            // The membership itself carries it (SPEC §3), then each role that does.
+            json!([
+                { "kind": "membership", "role": "member" },
+                { "kind": "role", "role": "billing" },
+                { "kind": "custom_role", "role": "Auditors" }
+            ])
         );
         // Someone else's need members.read, which billing lacks.
         app.get(&format!("/api/v1/orgs/{slug}/members/{}/permissions", ada.id), &bob.token)

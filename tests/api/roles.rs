@@ -76,3 +76,43 @@ both_stores!(
         assert_eq!(log[0]["action"], "role.deleted");
     }
 );
+
+both_stores!(
+    async fn every_membership_carries_org_read_whatever_its_roles(app) {
+        let ada = app.user("Ada").await;
+        let carl = app.user("Carl").await;
+        let org = app.org(&ada, "Ledger").await;
+        let slug = org["slug"].as_str().expect("slug");
+        app.post(
+            &format!("/api/v1/orgs/{slug}/roles"),
+            &ada.token,
+            json!({ "name": "accounting", "permissions": ["billing.read", "billing.manage"] }),
+        )
+        .await
+        .expect(201);
+        app.add(&ada, slug, &carl, &["accounting"]).await.expect(201);
+        // Listed among Carl's organizations, and readable by him.
+        let mine = app.get("/api/v1/orgs", &carl.token).await.expect(200).body;
+        assert!(mine["items"].as_array().expect("items").iter().any(|o| o["slug"] == slug));
+        let read = app.get(&format!("/api/v1/orgs/{slug}"), &carl.token).await.expect(200).body;
+        assert_eq!(read["slug"], slug);
+        // The effective permissions say where it comes from.
+        let eff = app
+            .get(&format!("/api/v1/orgs/{slug}/members/{}/permissions", carl.id), &carl.token)
+            .await
+            .expect(200)
+            .body;
+        let perms = eff["permissions"].as_array().expect("permissions");
+        let org_read = perms.iter().find(|g| g["permission"] == "org.read").expect("org.read held");
+        assert_eq!(org_read["sources"], json!([{ "kind": "membership", "role": "member" }]));
+        // The check API agrees.
+        let allowed = app
+            .check(json!({ "user": carl.id, "permission": "org.read", "org": org["id"] }))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(allowed["allowed"], true);
+        // Still nothing more: members stay hidden from him.
+        app.get(&format!("/api/v1/orgs/{slug}/members"), &carl.token).await.expect_problem(403, "forbidden");
+    }
+);

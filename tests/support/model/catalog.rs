@@ -7,9 +7,8 @@
 //! `tests/authz_model/pure.rs` (`the_catalog_is_spec_section_2_and_3`), so that a mistake in
 //! either shows as a disagreement instead of being copied.
 //!
-//! Not modelled (SPEC §3 says it, neither the model nor the server does it yet): "every
-//! membership carries `org.read`, whatever its roles". Here a member holds exactly what their
-//! roles add up to.
+//! What a member holds is these roles' union plus `org.read`, which every membership carries
+//! whatever its roles (SPEC §3; `Org::member_perms`).
 
 /// The permission catalog of SPEC §2, in its order; bit `i` of a [`Perms`] is `PERMS[i]`.
 pub const PERMS: [&str; 17] = [

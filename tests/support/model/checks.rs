@@ -69,7 +69,7 @@ pub async fn members_and_owner(fx: &Fixture, slug: &str, org: &Org) -> Result<()
 
 /// The `permissions` of a member's `GET /orgs/{org}/members/{user}/permissions` answer: each
 /// permission their roles add up to (SPEC §1), each from exactly the roles of theirs that carry
-/// it, and nothing else. Returns what they hold.
+/// it, and nothing else; `org.read` also from the membership itself (SPEC §3). Returns what they hold.
 pub fn permissions_match(org: &Org, user: usize, body: &Value) -> Result<Perms, String> {
     let roles = org.members.get(&user).ok_or("not a member")?;
     let mut server = BTreeMap::new();
@@ -91,10 +91,13 @@ pub fn permissions_match(org: &Org, user: usize, body: &Value) -> Result<Perms, 
         .names()
         .into_iter()
         .map(|p| {
+            // `org.read` comes from the membership itself too (named `member`).
+            let floor = (p == "org.read").then(|| "member".to_owned());
             let mut from: Vec<String> = roles
                 .iter()
                 .filter(|r| org.perms_of(**r).has(p))
                 .map(|r| org.name_of(*r))
+                .chain(floor)
                 .collect();
             from.sort();
             (p.to_owned(), from)

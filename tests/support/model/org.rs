@@ -139,13 +139,14 @@ impl Org {
         }
     }
 
-    /// What a user holds in the organization: the union of their roles (roles add up, SPEC
-    /// §1); nothing for a non-member.
+    /// What a user holds in the organization: `org.read`, which every membership carries
+    /// (SPEC §3), and the union of their roles (roles add up, SPEC §1); nothing for a
+    /// non-member.
     pub fn member_perms(&self, user: usize) -> Perms {
         self.members.get(&user).map_or(Perms::NONE, |roles| {
             roles
                 .iter()
-                .fold(Perms::NONE, |acc, r| acc.union(self.perms_of(*r)))
+                .fold(Perms::of(&["org.read"]), |acc, r| acc.union(self.perms_of(*r)))
         })
     }
 

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 /// Where a permission comes from.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Source {
-    /// `role` for a built-in role, `custom_role` for one of the organization's own.
+    /// `role` for a built-in role, `custom_role` for one of the organization's own,
+    /// `membership` for what every membership carries (`org.read`, with `role` `member`).
     pub kind: &'static str,
     /// The role's name.
     pub role: String,
@@ -23,21 +24,34 @@ pub struct Grant {
     pub sources: Vec<Source>,
 }
 
-/// Every permission `roles` give, in catalog order, each with the roles it comes from.
+/// What every membership carries, whatever its roles: a member can always see the organization
+/// they belong to (SPEC §3: `member`'s `org.read` is the floor of every membership).
+pub const MEMBERSHIP_FLOOR: Permission = Permission::OrgRead;
+
+/// Every permission a member with `roles` holds, in catalog order, each with where it comes
+/// from: the membership itself for the floor, then the roles that carry it.
 pub fn explain(roles: &[AssignedRole]) -> Vec<Grant> {
     Permission::ALL
         .iter()
         .filter_map(|&permission| {
-            let sources: Vec<Source> = roles
-                .iter()
-                .filter(|r| r.permissions().contains(permission))
-                .map(|r| Source {
-                    kind: match r {
-                        AssignedRole::Builtin(_) => "role",
-                        AssignedRole::Custom(_) => "custom_role",
-                    },
-                    role: r.name().to_owned(),
-                })
+            let floor = (permission == MEMBERSHIP_FLOOR).then(|| Source {
+                kind: "membership",
+                role: "member".to_owned(),
+            });
+            let sources: Vec<Source> = floor
+                .into_iter()
+                .chain(
+                    roles
+                        .iter()
+                        .filter(|r| r.permissions().contains(permission))
+                        .map(|r| Source {
+                            kind: match r {
+                                AssignedRole::Builtin(_) => "role",
+                                AssignedRole::Custom(_) => "custom_role",
+                            },
+                            role: r.name().to_owned(),
+                        }),
+                )
                 .collect();
             (!sources.is_empty()).then_some(Grant {
                 permission,
@@ -87,11 +101,12 @@ pub fn explain_org_reach(roles: &[AssignedRole]) -> Option<OrgWideReach> {
     Some(OrgWideReach { role, sources })
 }
 
-/// What a request may use in an organization: everything the member's roles give, narrowed by
-/// an API token's permissions when it came with one (R6). Every organization-scope question
-/// (a handler's `require`, the check API's index, a token's limits) starts from this.
+/// What a request may use in an organization: the membership's floor and everything the
+/// member's roles give, narrowed by an API token's permissions when it came with one (R6).
+/// Every organization-scope question (a handler's `require`, the check API's index, a token's
+/// limits) starts from this.
 pub fn permissions(roles: &[AssignedRole], token_limit: Option<PermSet>) -> PermSet {
-    let held = permissions_of(roles);
+    let held = permissions_of(roles).union([MEMBERSHIP_FLOOR].into_iter().collect());
     token_limit.map_or(held, |limit| held.intersect(limit))
 }
 
@@ -139,6 +154,33 @@ mod tests {
     }
 
     #[test]
+    fn every_membership_carries_org_read_whatever_its_roles() {
+        let accounting = AssignedRole::Custom(CustomRole {
+            id: RoleId(uuid::Uuid::now_v7()),
+            name: "accounting".into(),
+            permissions: [Permission::BillingRead, Permission::BillingManage]
+                .into_iter()
+                .collect(),
+        });
+        let roles = [accounting];
+        assert!(!permissions_of(&roles).contains(Permission::OrgRead));
+        assert!(permissions(&roles, None).contains(Permission::OrgRead));
+        assert!(permissions(&[], None).contains(Permission::OrgRead));
+        let grants = explain(&roles);
+        assert_eq!(grants[0].permission, Permission::OrgRead);
+        assert_eq!(
+            grants[0].sources,
+            [Source {
+                kind: "membership",
+                role: "member".into()
+            }]
+        );
+        // A token limited to other permissions does not get it back.
+        let limit = [Permission::BillingRead].into_iter().collect();
+        assert!(!permissions(&roles, Some(limit)).contains(Permission::OrgRead));
+    }
+
+    #[test]
     fn a_token_narrows_what_the_roles_give() {
         let roles = [AssignedRole::Builtin(BuiltinRole::Admin)];
         let limit: PermSet = [Permission::OrgRead, Permission::BillingRead]
@@ -169,7 +211,9 @@ mod tests {
             .iter()
             .find(|g| g.permission == Permission::OrgRead)
             .expect("org.read held");
-        assert_eq!(org_read.sources.len(), 2);
+        // The membership itself, then each role that carries it.
+        assert_eq!(org_read.sources.len(), 3);
+        assert_eq!(org_read.sources[0].kind, "membership");
         assert!(
             grants
                 .iter()
@@ -177,7 +221,7 @@ mod tests {
         );
         assert_eq!(
             grants.len(),
-            crate::domain::role::permissions_of(&roles).iter().count()
+            permissions(&roles, None).iter().count()
         );
     }
 }
