@@ -3,7 +3,7 @@
 
 use super::AppState;
 use super::extract::{AppJson, AppPath, AppQuery, CheckCaller, path_id};
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::permission::{Permission, ProjectPermission};
@@ -129,7 +129,7 @@ pub fn parse_check(c: &CheckRequest, prefix: &str) -> Result<Question, Vec<Field
 /// organizations and projects are `allowed: false`; an unknown permission is a 400. Needs the
 /// service token or an API token with the `check` capability.
 #[utoipa::path(post, path = "/api/v1/check", tag = "check", security(("bearer" = [])), request_body = CheckRequest,
-    responses((status = 200, body = Decision), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = Decision)))]
 pub async fn check(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,
@@ -145,7 +145,7 @@ pub async fn check(
 
 /// Up to 1,000 checks in one request, answered in order, all at one revision.
 #[utoipa::path(post, path = "/api/v1/check/batch", tag = "check", security(("bearer" = [])), request_body = BatchRequest,
-    responses((status = 200, body = BatchResponse), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = BatchResponse)))]
 pub async fn check_batch(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,
@@ -197,6 +197,7 @@ pub struct UserProjectsQuery {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 1,000; 100 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Answer from state at least this new.
     pub at_least_revision: Option<u64>,
@@ -229,8 +230,8 @@ pub struct ReachPage {
 /// Every project a user may do `permission` on, complete and paged, for consoles and other
 /// services. Needs the service token.
 #[utoipa::path(get, path = "/api/v1/users/{user}/projects", tag = "check", security(("bearer" = [])),
-    params(("user" = String, Path, description = "user id"), UserProjectsQuery),
-    responses((status = 200, body = ReachPage), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    params(("user" = uuid::Uuid, Path, description = "user id"), UserProjectsQuery),
+    responses((status = 200, body = ReachPage)))]
 pub async fn user_projects(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,

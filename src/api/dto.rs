@@ -767,6 +767,7 @@ pub struct PageQuery {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -778,6 +779,7 @@ pub struct OrgListQuery {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -795,5 +797,6 @@ pub struct AuditQuery {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
