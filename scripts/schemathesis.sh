@@ -5,7 +5,7 @@
 # accepted, valid input refused, a 5xx) makes it exit non-zero.
 #
 # schemathesis is installed into .venv/ in the checkout (git-ignored) when missing. The binary is
-# the one `cargo test` built (built here if it is missing); CARGO_TARGET_DIR is respected.
+# the one `cargo test` built (`cargo build` here is a no-op then); CARGO_TARGET_DIR is respected.
 # SCHEMATHESIS_MAX_TIME (seconds, default 100) bounds the fuzzing; extra arguments go to
 # `schemathesis run` (e.g. `--seed 42`, `--include-path-regex /orgs`).
 set -euo pipefail
@@ -21,10 +21,6 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VE
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-if [ ! -x "$bin" ]; then
-  cargo build --locked --bin guildhall
-fi
-
 work=$(mktemp -d)
 server=
 stop() {
@@ -36,15 +32,22 @@ stop() {
 }
 trap stop EXIT
 
+# Fresh after `cargo test`, so this only makes sure the binary is this checkout's: worktrees
+# that share a CARGO_TARGET_DIR overwrite each other's `debug/guildhall`. A copy is run, so a
+# build elsewhere cannot swap it mid-run.
+cargo build --locked --quiet --bin guildhall
+cp "$bin" "$work/guildhall"
+bin=$work/guildhall
+
 service_token=svc-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 # Port 0: the kernel picks a free port, and the log says which.
-GUILDHALL_LOG=info "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
+NO_COLOR=1 GUILDHALL_LOG=info "$bin" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
   --mail-dir "$work/mail" --service-token "$service_token" >"$work/server.log" 2>&1 &
 server=$!
 base=
 for _ in $(seq 1 100); do
-  addr=$(sed -n 's/.*guildhall is serving.*listen=\([0-9.:]*\).*/\1/p; s/.*listen=\([0-9.:]*\).*guildhall is serving.*/\1/p' \
-    "$work/server.log" | head -n 1)
+  addr=$(sed 's/\x1b\[[0-9;]*m//g' "$work/server.log" |
+    sed -n 's/.*guildhall is serving.* listen=\([0-9.:]*\).*/\1/p' | head -n 1)
   if [ -n "$addr" ] && curl -fsS "http://$addr/readyz" >/dev/null 2>&1; then
     base=http://$addr
     break
@@ -69,11 +72,17 @@ api_token=$(post /api/v1/tokens '{"name":"schemathesis"}' -H "authorization: Bea
 org=$(curl -fsS "$base/api/v1/orgs" -H "authorization: Bearer $session" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 
-export GH_SESSION=$session GH_API_TOKEN=$api_token GH_SERVICE_TOKEN=$service_token GH_ORG=$org GH_USER=$user
+export GH_SESSION=$session GH_API_TOKEN=$api_token GH_SERVICE_TOKEN=$service_token
+# The user's personal organization and the user's id, offered to `{org}` and `{user}` beside
+# generated values, so that the fuzzing reaches past 404 into the use cases. The config file is
+# read from the work dir, where it finds these dictionaries.
+printf '"%s"\n' "$org" >"$work/orgs.dict"
+printf '"%s"\n' "$user" >"$work/users.dict"
+cp scripts/schemathesis.toml "$work/schemathesis.toml"
 color=--no-color
 [ -t 1 ] && color=
 status=0
-"$venv/bin/schemathesis" --config-file scripts/schemathesis.toml $color run "$base/api/v1/openapi.json" \
+"$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" $color run "$base/api/v1/openapi.json" \
   --url "$base" \
   --max-time "${SCHEMATHESIS_MAX_TIME:-100}" \
   --workers 2 \

@@ -191,8 +191,10 @@ pub async fn check_batch(
 
 /// `GET /users/{user}/projects` query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserProjectsQuery {
     /// A project permission; `project.read` when absent.
+    #[param(schema_with = super::openapi::project_permission_schema)]
     pub permission: Option<String>,
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,

@@ -25,7 +25,7 @@ use utoipa_axum::routes;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Guildhall", description = "Organizations, members, roles and access for cloud platforms."),
-    modifiers(&BearerAuth, &EdgeAnswers),
+    modifiers(&BearerAuth),
     components(
         schemas(super::problem::Problem),
         responses(
@@ -121,6 +121,28 @@ problem_answers! {
     /// 503: the database is busy or does not answer, or the server is shutting down.
     Unavailable = "the database is busy (`busy`, with `Retry-After`) or does not answer (`database_unavailable`), or the server is shutting down (`shutting_down`)",
         |a: ResponseBuilder| a.header("Retry-After", integer_header("seconds to wait"));
+}
+
+/// A string that is one of `values`, for parameters whose values are a closed list.
+fn one_of(values: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .build()
+}
+
+/// The `action` filter of the audit log: an audit action's name.
+pub fn audit_action_schema() -> utoipa::openapi::Object {
+    one_of(crate::domain::audit::Action::ALL.iter().map(|a| a.as_str()))
+}
+
+/// A project permission, as the check API names it.
+pub fn project_permission_schema() -> utoipa::openapi::Object {
+    one_of(
+        crate::domain::permission::ProjectPermission::ALL
+            .iter()
+            .map(|p| p.as_str()),
+    )
 }
 
 /// Adds the answers the edge gives on every route of a kind, so that each `#[utoipa::path]`
@@ -276,7 +298,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The document, built once.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| routes().split_for_parts().1)
+    DOC.get_or_init(|| {
+        let mut doc = routes().split_for_parts().1;
+        // After the routes: `modifiers(...)` run before `routes!` adds any path.
+        EdgeAnswers.modify(&mut doc);
+        doc
+    })
 }
 
 /// This document: every route of the API.
