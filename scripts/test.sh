@@ -44,3 +44,6 @@ psql -qAt -d "$GUILDHALL_TEST_DATABASE_URL" -c \
 
 # Benches are left out: `cargo bench` runs them (harness = false would run them here too).
 cargo test --lib --bins --tests --locked "$@"
+
+# The API against its own OpenAPI document, over a real server (about two minutes).
+scripts/schemathesis.sh

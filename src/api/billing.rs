@@ -6,8 +6,8 @@ use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{Page, PageQuery};
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
-use super::problem::ApiError;
 use super::openapi::{Conflict, Forbidden, NotFound, Unprocessable};
+use super::problem::ApiError;
 use crate::domain::DomainError;
 use crate::domain::billing::{
     Address, BillTo, BillingProfile, Invoice, InvoiceLine, PaymentMethod, Redemption, VoucherValue,

@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::extract::{AppJson, AppPath, AppQuery, CheckCaller, path_id};
+use super::openapi::Forbidden;
 use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
@@ -129,7 +130,7 @@ pub fn parse_check(c: &CheckRequest, prefix: &str) -> Result<Question, Vec<Field
 /// organizations and projects are `allowed: false`; an unknown permission is a 400. Needs the
 /// service token or an API token with the `check` capability.
 #[utoipa::path(post, path = "/api/v1/check", tag = "check", security(("bearer" = [])), request_body = CheckRequest,
-    responses((status = 200, body = Decision)))]
+    responses((status = 200, body = Decision), (status = 403, response = Forbidden)))]
 pub async fn check(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,
@@ -145,7 +146,7 @@ pub async fn check(
 
 /// Up to 1,000 checks in one request, answered in order, all at one revision.
 #[utoipa::path(post, path = "/api/v1/check/batch", tag = "check", security(("bearer" = [])), request_body = BatchRequest,
-    responses((status = 200, body = BatchResponse)))]
+    responses((status = 200, body = BatchResponse), (status = 403, response = Forbidden)))]
 pub async fn check_batch(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,
@@ -233,7 +234,7 @@ pub struct ReachPage {
 /// services. Needs the service token.
 #[utoipa::path(get, path = "/api/v1/users/{user}/projects", tag = "check", security(("bearer" = [])),
     params(("user" = uuid::Uuid, Path, description = "user id"), UserProjectsQuery),
-    responses((status = 200, body = ReachPage)))]
+    responses((status = 200, body = ReachPage), (status = 403, response = Forbidden)))]
 pub async fn user_projects(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,

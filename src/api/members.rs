@@ -7,8 +7,8 @@ use super::dto::{
     check_roles,
 };
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
-use super::problem::ApiError;
 use super::openapi::{Conflict, Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::ids::UserId;
 use crate::domain::names::DisplayName;

@@ -2,8 +2,8 @@
 
 use super::AppState;
 use super::dto::{CatalogDto, PermissionDto, RoleDto};
-use super::problem::ApiError;
 use super::openapi::Unavailable;
+use super::problem::ApiError;
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::AssignedRole;
 use axum::Json;

@@ -62,7 +62,11 @@ fn problem_answer(description: &str) -> ResponseBuilder {
 /// An integer header, e.g. `Retry-After` in seconds.
 fn integer_header(description: &str) -> utoipa::openapi::header::Header {
     HeaderBuilder::new()
-        .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+        .schema(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        )
         .description(Some(description))
         .build()
 }

@@ -4,8 +4,8 @@ use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{CreateOrgRequest, OrgDto, OrgListQuery, Page, UpdateOrgRequest};
 use super::extract::{AppJson, AppPath, AppQuery, Auth};
-use super::problem::ApiError;
 use super::openapi::{Conflict, Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::service::{OrgRef, orgs, page_size};
 use axum::Json;
 use axum::extract::State;
@@ -45,7 +45,7 @@ pub async fn list_my_orgs(
 
 /// Create an organization; I become its owner. Names are unique across the server (R1).
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = CreateOrgRequest,
-    responses((status = 201, body = OrgDto), (status = 409, response = Conflict)))]
+    responses((status = 201, body = OrgDto), (status = 403, response = Forbidden), (status = 409, response = Conflict)))]
 pub async fn create_org(
     State(s): State<AppState>,
     Auth(who): Auth,

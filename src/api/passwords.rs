@@ -2,8 +2,8 @@
 
 use super::AppState;
 use super::extract::{AppJson, ClientIp};
-use super::problem::ApiError;
 use super::openapi::{Gone, NotFound};
+use super::problem::ApiError;
 use crate::domain::names::{Email, Password};
 use crate::service::passwords;
 use axum::Json;

@@ -3,8 +3,8 @@
 use super::AppState;
 use super::dto::{CreateRoleRequest, Page, RoleDto, UpdateRoleRequest};
 use super::extract::{AppJson, AppPath, Auth};
-use super::problem::ApiError;
 use super::openapi::{Conflict, Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::service::{OrgRef, roles};
 use axum::Json;
 use axum::extract::State;

@@ -3,8 +3,8 @@
 use super::AppState;
 use super::dto::{CreateTokenRequest, CreatedTokenDto, Page, TokenDto};
 use super::extract::{AppJson, AppPath, Auth, path_id};
-use super::problem::ApiError;
 use super::openapi::{Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::domain::ids::TokenId;
 use crate::service::tokens;
 use axum::Json;
@@ -49,7 +49,7 @@ pub async fn create_token(
 /// Revoke one of my API tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "the token's id")),
-    responses((status = 204), (status = 404, response = NotFound)))]
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn revoke_token(
     State(s): State<AppState>,
     Auth(who): Auth,

@@ -3,8 +3,8 @@
 use super::AppState;
 use super::dto::UserDto;
 use super::extract::{AppJson, AppPath, Auth, path_id};
-use super::problem::ApiError;
 use super::openapi::{Conflict, Forbidden, Gone, NotFound};
+use super::problem::ApiError;
 use crate::domain::ids::UserId;
 use crate::service::OrgRef;
 use crate::service::transfer::{self, TransferView};

@@ -3,8 +3,8 @@
 use super::AppState;
 use super::dto::{SessionDto, SignInRequest, SignUpRequest, UserDto};
 use super::extract::{AppJson, Auth, ClientIp};
-use super::problem::ApiError;
 use super::openapi::{Conflict, Forbidden, TooManyRequests, Unauthorized};
+use super::problem::ApiError;
 use crate::domain::names::Email;
 use crate::service::{sessions, users};
 use axum::Json;

@@ -88,8 +88,7 @@ async fn every_error_answer_is_a_documented_problem() {
             "{name}"
         );
         assert_eq!(
-            content["application/problem+json"]["schema"]["$ref"],
-            "#/components/schemas/Problem",
+            content["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem",
             "{name}"
         );
     }
@@ -129,4 +128,63 @@ async fn every_error_answer_is_a_documented_problem() {
             }
         }
     }
+}
+
+/// Every documented `limit` is enforced as documented: its bounds are accepted, one past either
+/// bound and a non-number are refused with 400 `validation_failed`, never quietly clamped.
+#[tokio::test]
+async fn every_list_refuses_a_limit_outside_its_documented_bounds() {
+    let app = spawn_app(Store::Sqlite).await;
+    let doc = app
+        .req(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .expect(200)
+        .body;
+    let ada = app.user("Ada").await;
+    let org = app.get("/api/v1/orgs", &ada.token).await.expect(200).body["items"][0]["slug"]
+        .as_str()
+        .expect("personal org")
+        .to_owned();
+    let mut lists = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let Some(op) = item.get("get") else { continue };
+        let Some(limit) = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "limit")
+        else {
+            continue;
+        };
+        assert_eq!(limit["in"], "query", "{path}");
+        let (min, max) = (
+            limit["schema"]["minimum"].as_u64().expect("minimum"),
+            limit["schema"]["maximum"].as_u64().expect("maximum"),
+        );
+        let concrete = path.replace("{org}", &org).replace("{user}", &ada.id);
+        let token = if op["tags"][0] == "check" {
+            crate::common::SERVICE_TOKEN
+        } else {
+            &ada.token
+        };
+        for ok in [min, max] {
+            app.get(&format!("{concrete}?limit={ok}"), token)
+                .await
+                .expect(200);
+        }
+        for bad in [(min - 1).to_string(), (max + 1).to_string(), "ten".into()] {
+            let r = app
+                .get(&format!("{concrete}?limit={bad}"), token)
+                .await
+                .expect_problem(400, "validation_failed");
+            assert!(
+                r.body["detail"].to_string().contains("limit")
+                    || r.body["errors"][0]["field"] == "limit",
+                "{path} limit={bad}: {:#}",
+                r.body
+            );
+        }
+        lists += 1;
+    }
+    assert!(lists >= 9, "only {lists} lists take `limit`");
 }
