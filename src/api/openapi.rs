@@ -127,6 +127,29 @@ problem_answers! {
         |a: ResponseBuilder| a.header("Retry-After", integer_header("seconds to wait"));
 }
 
+/// `Problem.errors`: the offending fields (`FieldError`, a domain type without a schema).
+pub fn field_errors_schema() -> utoipa::openapi::schema::Array {
+    let field = ObjectBuilder::new()
+        .property(
+            "field",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("the request field, e.g. `name` or `roles[1]`")),
+        )
+        .property(
+            "reason",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("what is wrong with it")),
+        )
+        .required("field")
+        .required("reason");
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(field)
+        .description(Some("The offending fields, for `validation_failed`."))
+        .build()
+}
+
 /// A string that is one of `values`, for parameters whose values are a closed list.
 fn one_of(values: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
     ObjectBuilder::new()
