@@ -47,7 +47,7 @@ use utoipa_axum::routes;
 struct ApiDoc;
 
 /// The media type of every error answer (RFC 9457).
-pub const PROBLEM_JSON: &str = "application/problem+json";
+const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem document answer with `description`.
 fn problem_answer(description: &str) -> ResponseBuilder {
