@@ -61,6 +61,16 @@ if [ -z "$base" ]; then
   exit 1
 fi
 
+# The binary must serve the contract under review: a stale binary (another checkout's, in a
+# shared CARGO_TARGET_DIR) or a snapshot not updated would make this run test something else.
+curl -fsS "$base/api/v1/openapi.json" >"$work/openapi.json"
+if ! python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
+  "$work/openapi.json" tests/api/openapi.json; then
+  echo "error: $bin serves a document other than tests/api/openapi.json; rebuild it, or update" >&2
+  echo "       the snapshot (GUILDHALL_UPDATE_OPENAPI=1 cargo test --test api openapi)" >&2
+  exit 1
+fi
+
 # One user, signed in; an API token for the operation that would end the session (sign-out).
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 post() { curl -fsS -X POST "$base$1" -H 'content-type: application/json' "${@:3}" -d "$2"; }
