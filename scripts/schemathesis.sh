@@ -83,6 +83,7 @@ org=$(curl -fsS "$base/api/v1/orgs" -H "authorization: Bearer $session" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 
 export GH_SESSION=$session GH_API_TOKEN=$api_token GH_SERVICE_TOKEN=$service_token
+export GH_CACHE_DIR=$PWD/$venv/schemathesis-cache
 # The user's personal organization and the user's id, offered to `{org}` and `{user}` beside
 # generated values, so that the fuzzing reaches past 404 into the use cases. The config file is
 # read from the work dir, where it finds these dictionaries.
