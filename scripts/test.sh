@@ -48,3 +48,6 @@ cargo check -p guildhall-core --lib --locked --quiet
 
 # Benches are left out: `cargo bench` runs them (harness = false would run them here too).
 cargo test --workspace --lib --bins --tests --locked "$@"
+
+# The API against its own OpenAPI document, over a real server (about two minutes).
+scripts/schemathesis.sh

@@ -4,7 +4,8 @@ use super::AppState;
 use super::cursor::{decode_seq, encode_seq};
 use super::dto::{AuditEventDto, AuditQuery, Page};
 use super::extract::{AppPath, AppQuery, Auth};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::audit::Action;
 use crate::domain::ids::UserId;
@@ -17,7 +18,7 @@ use axum::extract::State;
 /// (`audit.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/audit", tag = "audit", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), AuditQuery),
-    responses((status = 200, body = Page<AuditEventDto>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<AuditEventDto>), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn list_audit(
     State(s): State<AppState>,
     Auth(who): Auth,

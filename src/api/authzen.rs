@@ -6,7 +6,8 @@
 use super::AppState;
 use super::check::MAX_BATCH;
 use super::extract::{AppJson, CheckCaller};
-use super::problem::{ApiError, Problem};
+use super::openapi::Forbidden;
+use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::permission::{Permission, ProjectPermission};
@@ -160,7 +161,7 @@ fn answer(allowed: bool, revision: u64) -> EvaluationResponse {
 
 /// AuthZEN access evaluation: one decision. Needs the service token.
 #[utoipa::path(post, path = "/access/v1/evaluation", tag = "authzen", security(("bearer" = [])), request_body = EvaluationRequest,
-    responses((status = 200, body = EvaluationResponse), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = EvaluationResponse), (status = 403, response = Forbidden)))]
 pub async fn evaluation(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,
@@ -174,7 +175,7 @@ pub async fn evaluation(
 /// AuthZEN access evaluations: up to 1,000 decisions in order, all at one revision. Needs the
 /// service token or an API token with the `check` capability.
 #[utoipa::path(post, path = "/access/v1/evaluations", tag = "authzen", security(("bearer" = [])), request_body = EvaluationsRequest,
-    responses((status = 200, body = EvaluationsResponse), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = EvaluationsResponse), (status = 403, response = Forbidden)))]
 pub async fn evaluations(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,

@@ -6,7 +6,8 @@ use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{Page, PageQuery};
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, NotFound, Unprocessable};
+use super::problem::ApiError;
 use crate::domain::DomainError;
 use crate::domain::billing::{
     Address, BillTo, BillingProfile, Invoice, InvoiceLine, PaymentMethod, Redemption, VoucherValue,
@@ -230,7 +231,7 @@ impl From<Invoice> for InvoiceDto {
 /// `billing.read` (R8). Needs the project to be reachable (R11).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/projects/{project}/plan", tag = "billing", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name")),
-    responses((status = 200, body = PlanDto), (status = 404, body = Problem)))]
+    responses((status = 200, body = PlanDto), (status = 404, response = NotFound)))]
 pub async fn get_plan(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -244,7 +245,7 @@ pub async fn get_plan(
 /// and licenses within the tier's limits (422 `plan_limit_exceeded` names the limit).
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/projects/{project}/plan", tag = "billing", security(("bearer" = [])), request_body = PlanRequest,
     params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name")),
-    responses((status = 200, body = PlanDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = PlanDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 422, response = Unprocessable)))]
 pub async fn set_plan(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -265,7 +266,7 @@ pub async fn set_plan(
 /// a member without it gets 403, R8).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/billing", tag = "billing", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 200, body = BillingDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = BillingDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn get_billing(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -282,7 +283,7 @@ pub async fn get_billing(
 /// `card_number_refused`.
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/billing", tag = "billing", security(("bearer" = [])), request_body = super::schema::BillingProfile,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 200, body = BillingDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = BillingDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 422, response = Unprocessable)))]
 pub async fn put_billing(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -298,7 +299,7 @@ pub async fn put_billing(
 /// this organization already redeemed: 409 `voucher_already_redeemed`.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/billing/vouchers", tag = "billing", security(("bearer" = [])), request_body = RedeemRequest,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 201, body = VoucherDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = VoucherDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
 pub async fn redeem_voucher(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -312,7 +313,7 @@ pub async fn redeem_voucher(
 /// The organization's invoices, newest month first (`billing.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/billing/invoices", tag = "billing", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), PageQuery),
-    responses((status = 200, body = Page<InvoiceDto>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<InvoiceDto>), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn list_invoices(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -331,8 +332,8 @@ pub async fn list_invoices(
 
 /// One invoice (`billing.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/billing/invoices/{id}", tag = "billing", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("id" = String, Path, description = "invoice id")),
-    responses((status = 200, body = InvoiceDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("id" = uuid::Uuid, Path, description = "invoice id")),
+    responses((status = 200, body = InvoiceDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn get_invoice(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -345,8 +346,8 @@ pub async fn get_invoice(
 
 /// One invoice as a PDF (`billing.read`): its number, lines and total, as in the JSON.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/billing/invoices/{id}/pdf", tag = "billing", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("id" = String, Path, description = "invoice id")),
-    responses((status = 200, description = "the invoice as a PDF", content_type = "application/pdf"), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("id" = uuid::Uuid, Path, description = "invoice id")),
+    responses((status = 200, description = "the invoice as a PDF", content_type = "application/pdf"), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn invoice_pdf(
     State(s): State<AppState>,
     Auth(who): Auth,

@@ -3,7 +3,8 @@
 
 use super::AppState;
 use super::extract::{AppJson, AppPath, AppQuery, CheckCaller, path_id};
-use super::problem::{ApiError, Problem};
+use super::openapi::Forbidden;
+use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::permission::{Permission, ProjectPermission};
@@ -129,7 +130,7 @@ pub fn parse_check(c: &CheckRequest, prefix: &str) -> Result<Question, Vec<Field
 /// organizations and projects are `allowed: false`; an unknown permission is a 400. Needs the
 /// service token or an API token with the `check` capability.
 #[utoipa::path(post, path = "/api/v1/check", tag = "check", security(("bearer" = [])), request_body = CheckRequest,
-    responses((status = 200, body = Decision), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = Decision), (status = 403, response = Forbidden)))]
 pub async fn check(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,
@@ -145,7 +146,7 @@ pub async fn check(
 
 /// Up to 1,000 checks in one request, answered in order, all at one revision.
 #[utoipa::path(post, path = "/api/v1/check/batch", tag = "check", security(("bearer" = [])), request_body = BatchRequest,
-    responses((status = 200, body = BatchResponse), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = BatchResponse), (status = 403, response = Forbidden)))]
 pub async fn check_batch(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,
@@ -191,12 +192,15 @@ pub async fn check_batch(
 
 /// `GET /users/{user}/projects` query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserProjectsQuery {
     /// A project permission; `project.read` when absent.
+    #[param(schema_with = super::openapi::project_permission_schema)]
     pub permission: Option<String>,
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 1,000; 100 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Answer from state at least this new.
     pub at_least_revision: Option<u64>,
@@ -229,8 +233,8 @@ pub struct ReachPage {
 /// Every project a user may do `permission` on, complete and paged, for consoles and other
 /// services. Needs the service token.
 #[utoipa::path(get, path = "/api/v1/users/{user}/projects", tag = "check", security(("bearer" = [])),
-    params(("user" = String, Path, description = "user id"), UserProjectsQuery),
-    responses((status = 200, body = ReachPage), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    params(("user" = uuid::Uuid, Path, description = "user id"), UserProjectsQuery),
+    responses((status = 200, body = ReachPage), (status = 403, response = Forbidden)))]
 pub async fn user_projects(
     State(s): State<AppState>,
     CheckCaller(caller): CheckCaller,

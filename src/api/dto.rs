@@ -766,30 +766,37 @@ pub struct Page<T> {
 
 /// `cursor` and `limit` of a list.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
 /// `GET /orgs` query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgListQuery {
     /// Keep organizations whose name contains this, case-insensitively.
+    #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub q: Option<String>,
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
 /// `GET /orgs/{org}/audit` query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only events by this user id.
     pub actor: Option<Uuid>,
     /// Only events with this action, e.g. `member.removed`.
+    #[param(schema_with = super::openapi::audit_action_schema)]
     pub action: Option<String>,
     /// Only events at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,
@@ -798,5 +805,6 @@ pub struct AuditQuery {
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }

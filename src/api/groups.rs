@@ -4,7 +4,8 @@ use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{GroupDetailDto, GroupDto, NameRequest, Page, PageQuery, ProjectRoleRequest};
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::domain::ids::UserId;
 use crate::service::{OrgRef, groups, page_size};
 use axum::Json;
@@ -14,7 +15,7 @@ use axum::http::StatusCode;
 /// The organization's groups, by name (`members.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/groups", tag = "groups", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), PageQuery),
-    responses((status = 200, body = Page<GroupDto>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<GroupDto>), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn list_groups(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -33,7 +34,7 @@ pub async fn list_groups(
 /// Create a group (`groups.manage`).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/groups", tag = "groups", security(("bearer" = [])), request_body = NameRequest,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 201, body = GroupDetailDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = GroupDetailDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn create_group(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -48,7 +49,7 @@ pub async fn create_group(
 /// Read a group with its members and projects (`members.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name")),
-    responses((status = 200, body = GroupDetailDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = GroupDetailDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn get_group(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -61,7 +62,7 @@ pub async fn get_group(
 /// Rename a group (`groups.manage`).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups", security(("bearer" = [])), request_body = NameRequest,
     params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name")),
-    responses((status = 200, body = GroupDetailDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = GroupDetailDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn rename_group(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -76,7 +77,7 @@ pub async fn rename_group(
 /// Delete a group; its members lose the project roles it gave (`groups.manage`).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/groups/{group}", tag = "groups", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn delete_group(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -88,8 +89,8 @@ pub async fn delete_group(
 
 /// Put a member in a group (`groups.manage`; R6: you could give each of its project roles).
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/groups/{group}/members/{user}", tag = "groups", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name"), ("user" = String, Path, description = "user id")),
-    responses((status = 200, body = GroupDetailDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name"), ("user" = uuid::Uuid, Path, description = "user id")),
+    responses((status = 200, body = GroupDetailDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn put_group_member(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -102,8 +103,8 @@ pub async fn put_group_member(
 
 /// Take a member out of a group (`groups.manage`).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/groups/{group}/members/{user}", tag = "groups", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name"), ("user" = String, Path, description = "user id")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name"), ("user" = uuid::Uuid, Path, description = "user id")),
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn remove_group_member(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -117,7 +118,7 @@ pub async fn remove_group_member(
 /// Give a group a role on a project (`groups.manage`; R6: at most your own role there).
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/groups/{group}/projects/{project}", tag = "groups", security(("bearer" = [])), request_body = ProjectRoleRequest,
     params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name"), ("project" = String, Path, description = "id or name")),
-    responses((status = 200, body = GroupDetailDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = GroupDetailDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn put_group_project(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -133,7 +134,7 @@ pub async fn put_group_project(
 /// Take a project from a group (`groups.manage`; R6: never a role above your own there).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/groups/{group}/projects/{project}", tag = "groups", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), ("group" = String, Path, description = "id or name"), ("project" = String, Path, description = "id or name")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn remove_group_project(
     State(s): State<AppState>,
     Auth(who): Auth,

@@ -5,7 +5,8 @@ use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{MemberDto, Page, PageQuery, UserDto, check_roles};
 use super::extract::{AppJson, AppPath, AppQuery, Auth, ClientIp, MaybeAuth, path_id};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, Gone, NotFound};
+use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::ids::InvitationId;
 use crate::domain::names::{DisplayName, Email, Password};
@@ -133,7 +134,7 @@ fn check_token(token: &str) -> Result<(), ApiError> {
 /// `members.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/invitations", tag = "invitations", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), PageQuery),
-    responses((status = 200, body = Page<InvitationDto>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<InvitationDto>), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn list_invitations(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -156,7 +157,7 @@ pub async fn list_invitations(
 /// `invitation_pending` if one is pending for it here (re-send that one instead).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations", tag = "invitations", security(("bearer" = [])), request_body = CreateInvitationRequest,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 201, body = InvitationDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = InvitationDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn create_invitation(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -178,8 +179,8 @@ pub async fn create_invitation(
 
 /// Revoke an invitation nobody answered (`members.invite`); its token stops working.
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/invitations/{id}", tag = "invitations", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("id" = String, Path, description = "invitation id")),
-    responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("id" = uuid::Uuid, Path, description = "invitation id")),
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn revoke_invitation(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -193,8 +194,8 @@ pub async fn revoke_invitation(
 /// Re-send an invitation nobody answered (`members.invite`): a new token is mailed and the old
 /// one dies at once; the 7 days start again.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations/{id}/resend", tag = "invitations", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("id" = String, Path, description = "invitation id")),
-    responses((status = 200, body = InvitationDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("id" = uuid::Uuid, Path, description = "invitation id")),
+    responses((status = 200, body = InvitationDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn resend_invitation(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -208,7 +209,7 @@ pub async fn resend_invitation(
 /// Invitations addressed to my email (case-insensitively) that nobody answered yet, oldest
 /// first.
 #[utoipa::path(get, path = "/api/v1/invitations", tag = "invitations", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<InvitationDto>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = Page<InvitationDto>)))]
 pub async fn my_invitations(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -228,7 +229,7 @@ pub async fn my_invitations(
 /// email (409 `email_taken` if one exists: sign in instead) and joins (201, the new user).
 /// Unknown, used or re-sent-away tokens: 404 `invitation_not_found`; expired: 410.
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "invitations", security((), ("bearer" = [])), request_body = AcceptInvitationRequest,
-    responses((status = 200, body = AcceptedDto), (status = 201, body = UserDto), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 200, body = AcceptedDto), (status = 201, body = UserDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 410, response = Gone)))]
 pub async fn accept_invitation(
     State(s): State<AppState>,
     MaybeAuth(who): MaybeAuth,
@@ -291,7 +292,7 @@ pub async fn accept_invitation(
 
 /// Decline an invitation with its token (no sign-in needed; if signed in, as the invited email).
 #[utoipa::path(post, path = "/api/v1/invitations/decline", tag = "invitations", security((), ("bearer" = [])), request_body = TokenRequest,
-    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 410, response = Gone)))]
 pub async fn decline_invitation(
     State(s): State<AppState>,
     MaybeAuth(who): MaybeAuth,

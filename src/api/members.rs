@@ -7,7 +7,8 @@ use super::dto::{
     check_roles,
 };
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::ids::UserId;
 use crate::domain::names::DisplayName;
@@ -19,7 +20,7 @@ use axum::http::StatusCode;
 
 /// Members with their roles, by email (`members.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])), params(("org" = String, Path, description = "id or slug"), PageQuery),
-    responses((status = 200, body = Page<MemberDto>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<MemberDto>), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn list_members(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -39,7 +40,7 @@ pub async fn list_members(
 /// Add a registered user with roles (`members.invite`; R6: only roles you may grant).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/members", tag = "members", security(("bearer" = [])), request_body = AddMemberRequest,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 201, body = MemberDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = MemberDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn add_member(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -81,8 +82,8 @@ pub async fn add_member(
 /// Set a member's roles (`members.manage`; R3: never `owner`, never the owner's; R6: only roles
 /// you may grant, never your own).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])), request_body = ChangeRolesRequest,
-    params(("org" = String, Path, description = "id or slug"), ("user" = String, Path, description = "user id")),
-    responses((status = 200, body = MemberDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("user" = uuid::Uuid, Path, description = "user id")),
+    responses((status = 200, body = MemberDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn change_member_roles(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -98,8 +99,8 @@ pub async fn change_member_roles(
 
 /// Remove a member (`members.manage`; never the owner, never someone above you).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("user" = String, Path, description = "user id")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("user" = uuid::Uuid, Path, description = "user id")),
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn remove_member(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -113,8 +114,8 @@ pub async fn remove_member(
 /// A member's effective permissions with where each comes from (your own, or anyone's with
 /// `members.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/members/{user}/permissions", tag = "members", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("user" = String, Path, description = "user id")),
-    responses((status = 200, body = EffectivePermissionsDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("user" = uuid::Uuid, Path, description = "user id")),
+    responses((status = 200, body = EffectivePermissionsDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn member_permissions(
     State(s): State<AppState>,
     Auth(who): Auth,

@@ -2,7 +2,8 @@
 
 use super::AppState;
 use super::dto::{CatalogDto, PermissionDto, RoleDto};
-use super::problem::{ApiError, Problem};
+use super::openapi::Unavailable;
+use super::problem::ApiError;
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::AssignedRole;
 use axum::Json;
@@ -37,7 +38,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "meta",
-    responses((status = 200, description = "ready"), (status = 503, body = Problem)))]
+    responses((status = 200, description = "ready"), (status = 503, response = Unavailable)))]
 pub async fn readyz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     match s.gh.store.ping().await {
         Ok(()) => Ok(Json(

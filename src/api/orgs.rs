@@ -4,7 +4,8 @@ use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{CreateOrgRequest, OrgDto, OrgListQuery, Page, UpdateOrgRequest};
 use super::extract::{AppJson, AppPath, AppQuery, Auth};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::service::{OrgRef, orgs, page_size};
 use axum::Json;
 use axum::extract::State;
@@ -15,7 +16,7 @@ const MAX_QUERY_CHARS: usize = 100;
 
 /// The organizations I belong to, with my roles, by name; `q` filters by name.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), params(OrgListQuery),
-    responses((status = 200, body = Page<OrgDto>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = Page<OrgDto>)))]
 pub async fn list_my_orgs(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -44,7 +45,7 @@ pub async fn list_my_orgs(
 
 /// Create an organization; I become its owner. Names are unique across the server (R1).
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = CreateOrgRequest,
-    responses((status = 201, body = OrgDto), (status = 400, body = Problem), (status = 401, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = OrgDto), (status = 403, response = Forbidden), (status = 409, response = Conflict)))]
 pub async fn create_org(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -58,7 +59,7 @@ pub async fn create_org(
 /// Read an organization (`org.read`). Non-members get 404 (R12).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 200, body = OrgDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = OrgDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn get_org(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -71,7 +72,7 @@ pub async fn get_org(
 /// Rename an organization or change its slug (`org.update`, R1).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])), request_body = UpdateOrgRequest,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 200, body = OrgDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = OrgDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn update_org(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -87,7 +88,7 @@ pub async fn update_org(
 /// left (R5).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}", tag = "orgs", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn delete_org(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -100,7 +101,7 @@ pub async fn delete_org(
 /// Leave an organization; the owner cannot (R4).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/leave", tag = "orgs", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn leave_org(
     State(s): State<AppState>,
     Auth(who): Auth,

@@ -2,7 +2,8 @@
 
 use super::AppState;
 use super::extract::{AppJson, ClientIp};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Gone, NotFound};
+use super::problem::ApiError;
 use crate::domain::names::{Email, Password};
 use crate::service::passwords;
 use axum::Json;
@@ -37,7 +38,7 @@ pub struct AcceptedRequestDto {}
 /// email; if one has, it is mailed a link valid 24 hours (at most one a minute; a new link
 /// replaces the old one).
 #[utoipa::path(post, path = "/api/v1/password/forgot", tag = "accounts", request_body = ForgotPasswordRequest,
-    responses((status = 202, body = AcceptedRequestDto), (status = 400, body = Problem)))]
+    responses((status = 202, body = AcceptedRequestDto)))]
 pub async fn forgot_password(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -52,7 +53,7 @@ pub async fn forgot_password(
 /// session of the account ends. Unknown or used token: 404 `password_token_not_found`; expired:
 /// 410 `password_token_expired`.
 #[utoipa::path(post, path = "/api/v1/password/set", tag = "accounts", request_body = SetPasswordRequest,
-    responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 204), (status = 404, response = NotFound), (status = 410, response = Gone)))]
 pub async fn set_password(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,

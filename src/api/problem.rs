@@ -23,6 +23,7 @@ pub struct Problem {
     /// A short summary of the status.
     pub title: &'static str,
     /// The HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     /// What went wrong, for a person.
     pub detail: String,
@@ -30,7 +31,7 @@ pub struct Problem {
     pub code: &'static str,
     /// The offending fields, for `validation_failed`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = super::openapi::field_errors_schema)]
     pub errors: Vec<FieldError>,
     /// For `org_has_projects`: how many projects remain.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -4,7 +4,8 @@ use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{NameRequest, Page, PageQuery, ProjectDto, ProjectRoleRequest};
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::domain::ids::UserId;
 use crate::service::{OrgRef, page_size, projects};
 use axum::Json;
@@ -15,7 +16,7 @@ use axum::http::StatusCode;
 /// `.manage`/`.deploy`), otherwise those granted to me directly or through a group.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/projects", tag = "projects", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), PageQuery),
-    responses((status = 200, body = Page<ProjectDto>), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<ProjectDto>), (status = 404, response = NotFound)))]
 pub async fn list_projects(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -40,7 +41,7 @@ pub async fn list_projects(
 /// gets `admin` on it.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/projects", tag = "projects", security(("bearer" = [])), request_body = NameRequest,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 201, body = ProjectDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = ProjectDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn create_project(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -55,7 +56,7 @@ pub async fn create_project(
 /// Read a project I reach; any other answers 404 (R11).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/projects/{project}", tag = "projects", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name")),
-    responses((status = 200, body = ProjectDto), (status = 404, body = Problem)))]
+    responses((status = 200, body = ProjectDto), (status = 404, response = NotFound)))]
 pub async fn get_project(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -68,7 +69,7 @@ pub async fn get_project(
 /// Rename a project (`project.manage` on it: `projects.manage`, or `admin` on the project).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/projects/{project}", tag = "projects", security(("bearer" = [])), request_body = NameRequest,
     params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name")),
-    responses((status = 200, body = ProjectDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = ProjectDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn rename_project(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -84,7 +85,7 @@ pub async fn rename_project(
 /// Delete a project with every grant on it (`project.delete` on it).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/projects/{project}", tag = "projects", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn delete_project(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -97,8 +98,8 @@ pub async fn delete_project(
 /// Give a member a direct role on a project (R6: at most your own role there; `projects.manage`
 /// or `admin` on the project).
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/projects/{project}/members/{user}", tag = "projects", security(("bearer" = [])), request_body = ProjectRoleRequest,
-    params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name"), ("user" = String, Path, description = "user id")),
-    responses((status = 200, body = ProjectRoleRequest), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name"), ("user" = uuid::Uuid, Path, description = "user id")),
+    responses((status = 200, body = ProjectRoleRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn set_project_member(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -115,8 +116,8 @@ pub async fn set_project_member(
 
 /// Take a member's direct role on a project (R6: never one above your own there).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/projects/{project}/members/{user}", tag = "projects", security(("bearer" = [])),
-    params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name"), ("user" = String, Path, description = "user id")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name"), ("user" = uuid::Uuid, Path, description = "user id")),
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn remove_project_member(
     State(s): State<AppState>,
     Auth(who): Auth,

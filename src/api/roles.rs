@@ -3,7 +3,8 @@
 use super::AppState;
 use super::dto::{CreateRoleRequest, Page, RoleDto, UpdateRoleRequest};
 use super::extract::{AppJson, AppPath, Auth};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::service::{OrgRef, roles};
 use axum::Json;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 /// Every role of the organization: built-in first, then custom by name (`org.read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 200, body = Page<RoleDto>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Page<RoleDto>), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn list_roles(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -29,7 +30,7 @@ pub async fn list_roles(
 /// `org.transfer`).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/roles", tag = "roles", security(("bearer" = [])), request_body = CreateRoleRequest,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 201, body = RoleDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = RoleDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn create_role(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -44,7 +45,7 @@ pub async fn create_role(
 /// Rename a custom role or change its permissions (`roles.manage`, R6).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/roles/{role}", tag = "roles", security(("bearer" = [])), request_body = UpdateRoleRequest,
     params(("org" = String, Path, description = "id or slug"), ("role" = String, Path, description = "role id or name")),
-    responses((status = 200, body = RoleDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = RoleDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn update_role(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -60,7 +61,7 @@ pub async fn update_role(
 /// `role_in_use` and the number of holders.
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/roles/{role}", tag = "roles", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug"), ("role" = String, Path, description = "role id or name")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn delete_role(
     State(s): State<AppState>,
     Auth(who): Auth,

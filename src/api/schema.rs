@@ -95,7 +95,8 @@ pub struct BillTo {
 /// Where a permission comes from.
 #[derive(Serialize, ToSchema)]
 pub struct Source {
-    /// `role` for a built-in role, `custom_role` for one of the organization's own.
+    /// `role` for a built-in role, `custom_role` for one of the organization's own,
+    /// `membership` for what every membership carries (`org.read`, with `role` `member`).
     pub kind: String,
     /// The role's name.
     pub role: String,

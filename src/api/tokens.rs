@@ -3,7 +3,8 @@
 use super::AppState;
 use super::dto::{CreateTokenRequest, CreatedTokenDto, Page, TokenDto};
 use super::extract::{AppJson, AppPath, Auth, path_id};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Forbidden, NotFound};
+use super::problem::ApiError;
 use crate::domain::ids::TokenId;
 use crate::service::tokens;
 use axum::Json;
@@ -13,7 +14,7 @@ use secrecy::ExposeSecret as _;
 
 /// My API tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])),
-    responses((status = 200, body = Page<TokenDto>), (status = 401, body = Problem)))]
+    responses((status = 200, body = Page<TokenDto>)))]
 pub async fn list_tokens(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -28,7 +29,7 @@ pub async fn list_tokens(
 /// Create an API token, optionally limited to one organization and to permissions you hold
 /// (R6). The secret is in this answer only. Needs a sign-in session.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedTokenDto), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 201, body = CreatedTokenDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn create_token(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -47,8 +48,8 @@ pub async fn create_token(
 
 /// Revoke one of my API tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
-    params(("id" = String, Path, description = "the token's id")),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    params(("id" = uuid::Uuid, Path, description = "the token's id")),
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn revoke_token(
     State(s): State<AppState>,
     Auth(who): Auth,

@@ -3,7 +3,8 @@
 use super::AppState;
 use super::dto::UserDto;
 use super::extract::{AppJson, AppPath, Auth, path_id};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, Gone, NotFound};
+use super::problem::ApiError;
 use crate::domain::ids::UserId;
 use crate::service::OrgRef;
 use crate::service::transfer::{self, TransferView};
@@ -57,7 +58,7 @@ impl From<&TransferView> for TransferDto {
 /// after 7 days). The receiver is mailed.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/transfer", tag = "transfer", security(("bearer" = [])), request_body = OfferRequest,
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 201, body = TransferDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = TransferDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn offer_transfer(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -72,7 +73,7 @@ pub async fn offer_transfer(
 /// The pending offer (its receiver, or `members.read`); an expired one shows as `expired`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/transfer", tag = "transfer", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 200, body = TransferDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = TransferDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn get_transfer(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -85,7 +86,7 @@ pub async fn get_transfer(
 /// Cancel the pending offer (the owner).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/transfer", tag = "transfer", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn cancel_transfer(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -98,7 +99,7 @@ pub async fn cancel_transfer(
 /// Accept the offer made to you: you become owner, the former owner `admin` (410 once expired).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/transfer/accept", tag = "transfer", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 204), (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 410, response = Gone)))]
 pub async fn accept_transfer(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -111,7 +112,7 @@ pub async fn accept_transfer(
 /// Decline the offer made to you.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/transfer/decline", tag = "transfer", security(("bearer" = [])),
     params(("org" = String, Path, description = "id or slug")),
-    responses((status = 204), (status = 404, body = Problem), (status = 410, body = Problem)))]
+    responses((status = 204), (status = 404, response = NotFound), (status = 410, response = Gone)))]
 pub async fn decline_transfer(
     State(s): State<AppState>,
     Auth(who): Auth,

@@ -3,7 +3,8 @@
 use super::AppState;
 use super::dto::{SessionDto, SignInRequest, SignUpRequest, UserDto};
 use super::extract::{AppJson, Auth, ClientIp};
-use super::problem::{ApiError, Problem};
+use super::openapi::{Conflict, Forbidden, TooManyRequests, Unauthorized};
+use super::problem::ApiError;
 use crate::domain::names::Email;
 use crate::service::{sessions, users};
 use axum::Json;
@@ -13,7 +14,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 /// Sign up: creates the account and its personal organization, owned by the new user (R2).
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = SignUpRequest,
-    responses((status = 201, body = UserDto), (status = 400, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 201, body = UserDto), (status = 409, response = Conflict)))]
 pub async fn sign_up(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -27,7 +28,7 @@ pub async fn sign_up(
 /// Sign in. A wrong password and an unknown email get the same answer; repeated failures get 429
 /// with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "accounts", request_body = SignInRequest,
-    responses((status = 201, body = SessionDto), (status = 400, body = Problem), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 201, body = SessionDto), (status = 401, response = Unauthorized), (status = 429, response = TooManyRequests)))]
 pub async fn sign_in(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -46,7 +47,7 @@ pub async fn sign_in(
 
 /// Sign out: ends the session presented.
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 204), (status = 403, response = Forbidden)))]
 pub async fn sign_out(State(s): State<AppState>, Auth(who): Auth) -> Result<StatusCode, ApiError> {
     sessions::sign_out(&s.gh, &who).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -54,7 +55,7 @@ pub async fn sign_out(State(s): State<AppState>, Auth(who): Auth) -> Result<Stat
 
 /// The current user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = UserDto), (status = 401, body = Problem)))]
+    responses((status = 200, body = UserDto)))]
 pub async fn me(Auth(who): Auth) -> Json<UserDto> {
     Json(UserDto::from(&who.user))
 }

@@ -12,6 +12,7 @@ mod concurrency;
 mod invitations;
 mod members;
 mod meta;
+mod openapi;
 mod orgs;
 mod passwords;
 mod projects;
