@@ -77,11 +77,7 @@ enum VouchersCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("GUILDHALL_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    init_logs();
     match Cli::parse().command {
         Command::Serve(config) => guildhall::server::serve(config).await,
         Command::Invoices {
@@ -161,6 +157,26 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
+    }
+}
+
+/// Logs on standard output: `GUILDHALL_LOG` filters, `GUILDHALL_LOG_FORMAT` is `text` (the
+/// default; coloured only on a terminal, and never with `NO_COLOR` set) or `json` (one object a
+/// line, for log collectors).
+fn init_logs() {
+    let filter =
+        EnvFilter::try_from_env("GUILDHALL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match std::env::var("GUILDHALL_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().init(),
+        Ok("text") | Ok("") | Err(_) => {
+            use std::io::IsTerminal as _;
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            logs.with_ansi(colour).init();
+        }
+        Ok(other) => refuse(&format!(
+            "GUILDHALL_LOG_FORMAT is `{other}`; use `text` (the default) or `json`"
+        )),
     }
 }
 

@@ -115,3 +115,84 @@ async fn serve_runs_on_embedded_sqlite_and_never_logs_secrets() {
     // Not even the secret part without its prefix.
     assert!(!log.contains(&session["gldh_ses_".len()..]));
 }
+
+/// Starts `guildhall serve` on a free port with `envs`, waits until it is ready, stops it and
+/// answers what it logged on standard output.
+async fn serve_logs(envs: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_guildhall"));
+    cmd.arg("serve")
+        .env("GUILDHALL_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GUILDHALL_DATA_DIR", dir.path())
+        .env("GUILDHALL_LOG", "debug")
+        .env_remove("GUILDHALL_DATABASE_URL")
+        .env_remove("GUILDHALL_LOG_FORMAT")
+        .env_remove("NO_COLOR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("guildhall starts");
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
+            ready = r.status() == 200;
+            if ready {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("log");
+    let _ = child.wait();
+    assert!(ready, "the server did not become ready; it logged:\n{out}");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_plain_off_a_terminal_and_json_when_asked() {
+    let text = serve_logs(&[]).await;
+    assert!(text.contains("guildhall is serving"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour codes in a log file:\n{text}"
+    );
+
+    let json = serve_logs(&[("GUILDHALL_LOG_FORMAT", "json")]).await;
+    let lines: Vec<&str> = json.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
+    assert!(lines.iter().any(|l| l.contains("guildhall is serving")));
+}
+
+#[test]
+fn an_unknown_log_format_is_refused_with_the_choices() {
+    let out = Command::new(env!("CARGO_BIN_EXE_guildhall"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("GUILDHALL_LOG_FORMAT", "xml")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`text`") && err.contains("`json`"), "{err}");
+}

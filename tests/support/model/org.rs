@@ -144,9 +144,9 @@ impl Org {
     /// non-member.
     pub fn member_perms(&self, user: usize) -> Perms {
         self.members.get(&user).map_or(Perms::NONE, |roles| {
-            roles
-                .iter()
-                .fold(Perms::of(&["org.read"]), |acc, r| acc.union(self.perms_of(*r)))
+            roles.iter().fold(Perms::of(&["org.read"]), |acc, r| {
+                acc.union(self.perms_of(*r))
+            })
         })
     }
 

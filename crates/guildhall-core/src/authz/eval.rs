@@ -219,9 +219,6 @@ mod tests {
                 .iter()
                 .all(|g| g.permission != Permission::MembersRead)
         );
-        assert_eq!(
-            grants.len(),
-            permissions(&roles, None).iter().count()
-        );
+        assert_eq!(grants.len(), permissions(&roles, None).iter().count());
     }
 }
