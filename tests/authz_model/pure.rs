@@ -217,7 +217,8 @@ fn check(w: &World) -> Result<(), String> {
     }
     for (u, got) in &members {
         let roles = w.members[*u].as_ref().expect("member");
-        let wanted = roles.iter().fold(Perms::NONE, |acc, r| {
+        // Every membership carries `org.read` (SPEC §3), then the roles add up.
+        let wanted = roles.iter().fold(Perms::of(&["org.read"]), |acc, r| {
             acc.union(match *r {
                 RoleIx::Builtin(i) => Builtin::ALL[i].perms(),
                 RoleIx::Custom(i) => Perms::from_bits(w.custom[i]),

@@ -160,10 +160,11 @@ impl World {
             user: target_id,
             roles: lib.roles(&c.target),
         };
+        // Every membership carries `org.read` (SPEC §3), then the roles add up.
         let held = c
             .actor
             .iter()
-            .fold(Perms::NONE, |acc, r| acc.union(perms(c, *r)));
+            .fold(Perms::of(&["org.read"]), |acc, r| acc.union(perms(c, *r)));
         let acting = Acting {
             user: 0,
             roles: c.actor.clone(),
