@@ -699,6 +699,7 @@ fn answer(index: &Index, q: &Question) -> bool {
     match q.what {
         Ask::Org(p, o) => index.check_org(q.user, p, o),
         Ask::Project(p, pr) => index.check_project(q.user, p, pr),
+        Ask::Nowhere => false,
     }
 }
 

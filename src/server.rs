@@ -187,6 +187,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         data_dir = %config.data_dir().display(),
         "guildhall is serving"
     );
+    if config.service_token.is_none() {
+        tracing::info!(
+            "the check API answers only API tokens with the `check` capability: no service \
+             token is set (pass --service-token or set GUILDHALL_SERVICE_TOKEN to let other \
+             services ask it)"
+        );
+    }
     axum::serve(
         listener,
         api::router(state).into_make_service_with_connect_info::<SocketAddr>(),

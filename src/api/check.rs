@@ -8,12 +8,14 @@ use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::permission::{Permission, ProjectPermission};
+use crate::service::OrgRef;
 use crate::service::check::{self, Ask, Question};
 use axum::Json;
 use axum::extract::State;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -28,7 +30,8 @@ pub struct CheckRequest {
     pub user: String,
     /// An organization permission (`members.read`…) or a project one (`project.deploy`…).
     pub permission: String,
-    /// The organization's id, for organization permissions.
+    /// The organization's id or slug, for organization permissions (an id is answered from
+    /// memory alone; a slug costs one database read).
     pub org: Option<String>,
     /// The project's id, for project permissions.
     pub project: Option<String>,
@@ -62,8 +65,39 @@ pub struct BatchResponse {
     pub results: Vec<Decision>,
 }
 
-/// Parses one check, naming offending fields under `prefix`.
+/// The slug a check's `org` names, when it is not an id (lowercased, as paths take it).
+fn org_slug(c: &CheckRequest) -> Option<String> {
+    match OrgRef::parse(c.org.as_deref()?) {
+        OrgRef::Slug(slug) => Some(slug),
+        OrgRef::Id(_) | OrgRef::Invalid => None,
+    }
+}
+
+/// Resolves the slugs `checks` name in their `org` (none read when every `org` is an id).
+async fn resolve_slugs<'a>(
+    gh: &crate::service::Guildhall,
+    checks: impl IntoIterator<Item = &'a CheckRequest>,
+) -> Result<HashMap<String, OrgId>, ApiError> {
+    let slugs: BTreeSet<String> = checks.into_iter().filter_map(org_slug).collect();
+    if slugs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(check::org_slugs(gh, slugs).await?)
+}
+
+/// Parses one check, naming offending fields under `prefix`, with no slug resolved (a slug in
+/// `org` is then an organization that does not exist).
 pub fn parse_check(c: &CheckRequest, prefix: &str) -> Result<Question, Vec<FieldError>> {
+    parse_with_slugs(c, prefix, &HashMap::new())
+}
+
+/// Parses one check, naming offending fields under `prefix`; `slugs` are the organizations the
+/// checks name by slug.
+pub fn parse_with_slugs(
+    c: &CheckRequest,
+    prefix: &str,
+    slugs: &HashMap<String, OrgId>,
+) -> Result<Question, Vec<FieldError>> {
     let field = |f: &str| format!("{prefix}{f}");
     let mut errors = Vec::new();
     let user = Uuid::parse_str(&c.user)
@@ -83,14 +117,26 @@ pub fn parse_check(c: &CheckRequest, prefix: &str) -> Result<Question, Vec<Field
                 .ok()
         })
     };
-    let org = id(&c.org, "org", &mut errors);
+    // An id, or a slug (`acme-cloud`) as paths take; a slug no organization has is never
+    // allowed, like an unknown id.
+    let org: Option<Option<OrgId>> = c.org.as_deref().and_then(|r| match OrgRef::parse(r) {
+        OrgRef::Id(id) => Some(Some(id)),
+        OrgRef::Slug(slug) => Some(slugs.get(&slug).copied()),
+        OrgRef::Invalid => {
+            errors.push(FieldError::new(
+                field("org"),
+                format!("`{r}` is neither an organization id nor a slug"),
+            ));
+            None
+        }
+    });
     let project = id(&c.project, "project", &mut errors);
     let what = match (
         Permission::parse(&c.permission),
         ProjectPermission::parse(&c.permission),
     ) {
         (Some(p), _) => match (c.org.is_some(), c.project.is_some()) {
-            (true, false) => org.map(|o| Ask::Org(p, OrgId(o))),
+            (true, false) => org.map(|o| o.map_or(Ask::Nowhere, |id| Ask::Org(p, id))),
             _ => {
                 errors.push(FieldError::new(
                     field("org"),
@@ -136,7 +182,8 @@ pub async fn check(
     CheckCaller(caller): CheckCaller,
     AppJson(req): AppJson<CheckRequest>,
 ) -> Result<Json<Decision>, ApiError> {
-    let q = parse_check(&req, "")?;
+    let slugs = resolve_slugs(&s.gh, [&req]).await?;
+    let q = parse_with_slugs(&req, "", &slugs)?;
     let revision = check::settle(&s.gh, req.at_least_revision).await?;
     Ok(Json(Decision {
         allowed: check::decide(&s.gh, caller, &q),
@@ -159,16 +206,17 @@ pub async fn check_batch(
         )]
         .into());
     }
+    let slugs = resolve_slugs(&s.gh, &req.checks).await?;
     let mut questions = Vec::with_capacity(req.checks.len());
     let mut errors = Vec::new();
     let mut at_least = req.at_least_revision;
     for (i, c) in req.checks.iter().enumerate() {
         // The field prefix is formatted only for a check that fails: none of the good ones
         // pays for a string.
-        match parse_check(c, "") {
+        match parse_with_slugs(c, "", &slugs) {
             Ok(q) => questions.push(q),
             Err(_) => errors.extend(
-                parse_check(c, &format!("checks[{i}]."))
+                parse_with_slugs(c, &format!("checks[{i}]."), &slugs)
                     .err()
                     .unwrap_or_default(),
             ),

@@ -2,12 +2,14 @@
 
 use super::AppState;
 use super::dto::UserDto;
-use super::extract::{AppJson, AppPath, Auth, path_id};
+use super::extract::{AppJson, AppPath, Auth};
 use super::openapi::{Conflict, Forbidden, Gone, NotFound};
 use super::problem::ApiError;
+use crate::domain::FieldError;
 use crate::domain::ids::UserId;
+use crate::domain::names::Email;
 use crate::service::OrgRef;
-use crate::service::transfer::{self, TransferView};
+use crate::service::transfer::{self, Receiver, TransferView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,7 +22,7 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfferRequest {
-    /// The user id of a current `admin`.
+    /// A current `admin`: their user id or their account's email.
     pub to: String,
 }
 
@@ -65,8 +67,16 @@ pub async fn offer_transfer(
     AppPath(org): AppPath<String>,
     AppJson(req): AppJson<OfferRequest>,
 ) -> Result<(StatusCode, Json<TransferDto>), ApiError> {
-    let to = UserId(path_id(&req.to, "to")?);
-    let v = transfer::offer_transfer(&s.gh, &who, &OrgRef::parse(&org), to).await?;
+    let to = match Uuid::parse_str(req.to.trim()) {
+        Ok(id) => Receiver::Id(UserId(id)),
+        Err(_) => Receiver::Email(Email::parse(&req.to).map_err(|_| {
+            ApiError::from(vec![FieldError::new(
+                "to",
+                "must be the user id or the email of a current `admin`",
+            )])
+        })?),
+    };
+    let v = transfer::offer_transfer(&s.gh, &who, &OrgRef::parse(&org), &to).await?;
     Ok((StatusCode::CREATED, Json(TransferDto::from(&v))))
 }
 

@@ -2,8 +2,8 @@
 //! (R8: `billing.read` to see, `billing.manage` to change), and the monthly invoice run shared by
 //! the server and `guildhall invoices generate`.
 
-use super::Error;
 use super::projects::reach;
+use super::{Error, Named, lost_race};
 use super::{Guildhall, OrgRef, Principal, Result, org_access};
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, Actor, AuditEvent};
@@ -15,7 +15,7 @@ use crate::domain::error::Kind;
 use crate::domain::ids::OrgId;
 use crate::domain::model::Project;
 use crate::domain::permission::Permission;
-use crate::store::{After, Store, StoreError, Tx};
+use crate::store::{After, Constraint, Store, StoreError, Tx};
 use chrono::{DateTime, NaiveDate, SubsecRound as _, Utc};
 use serde_json::json;
 
@@ -232,10 +232,7 @@ pub async fn redeem_voucher(
     }
     tx.insert_redemption(&code, id, now)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => DomainError::VoucherAlreadyRedeemed.into(),
-            other => Error::from(other),
-        })?;
+        .map_err(|e| lost_race(e, Named::Nothing))?;
     let event = AuditEvent::new(&who.actor(now), Action::VoucherRedeem, "voucher", &code)
         .in_org(id)
         .with_data(json!({ "code": code }));
@@ -340,7 +337,9 @@ pub async fn generate_invoices(
                 Ok(false) => report.skipped += 1,
                 // Another process inserted this organization's invoice between our check and
                 // our insert: its transaction won, ours rolled back with its number.
-                Err(Error::Store(StoreError::Conflict(_))) => report.skipped += 1,
+                Err(Error::Store(StoreError::Conflict(Constraint::InvoiceMonth))) => {
+                    report.skipped += 1;
+                }
                 Err(e) => return Err(e),
             }
             done += 1;
@@ -401,7 +400,7 @@ async fn invoice_org(
     let event = AuditEvent::new(&system, Action::InvoiceGenerate, "invoice", invoice.id)
         .in_org(org)
         .with_data(json!({ "number": invoice.number, "month": label, "total": invoice.total }));
-    tx.commit(vec![event]).await?;
+    tx.commit(super::identified(vec![event])).await?;
     Ok(true)
 }
 
@@ -456,13 +455,7 @@ pub async fn create_voucher(
     };
     tx.insert_voucher(&voucher, now)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                DomainError::invalid("code", format!("voucher `{}` already exists", voucher.code))
-                    .into()
-            }
-            other => Error::from(other),
-        })?;
+        .map_err(|e| lost_race(e, Named::Voucher(&voucher.code)))?;
     let system = Actor {
         user: None,
         token: None,
@@ -475,6 +468,6 @@ pub async fn create_voucher(
         Some(o) => event.in_org(o),
         None => event,
     };
-    tx.commit(vec![event]).await?;
+    tx.commit(super::identified(vec![event])).await?;
     Ok(voucher)
 }

@@ -6,6 +6,7 @@ use crate::authz::index::Reach;
 use crate::domain::DomainError;
 use crate::domain::ids::{OrgId, ProjectId, UserId};
 use crate::domain::permission::{Permission, ProjectPermission};
+use std::collections::HashMap;
 
 /// One question: may `user` do `what`?
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +24,25 @@ pub enum Ask {
     Org(Permission, OrgId),
     /// A project-scope permission on a project.
     Project(ProjectPermission, ProjectId),
+    /// A permission in an organization that does not exist (a slug no organization has): never
+    /// allowed, as an unknown id is not.
+    Nowhere,
+}
+
+/// The organizations these slugs name, read in one transaction; a slug no organization has is
+/// absent. Ids are the check API's fast path (answered from memory alone); a slug costs this.
+pub async fn org_slugs(
+    gh: &Guildhall,
+    slugs: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, OrgId>> {
+    let mut tx = gh.store.read().await?;
+    let mut out = HashMap::new();
+    for slug in slugs {
+        if let Some(id) = tx.org_id_by_slug(&slug).await? {
+            out.insert(slug, id);
+        }
+    }
+    Ok(out)
 }
 
 /// Brings the index to at least `at_least` (reading through to the database when it lags) and
@@ -80,6 +100,7 @@ pub fn decide(gh: &Guildhall, caller: Caller, q: &Question) -> bool {
             (caller == Caller::Service || caller.sees(gh, gh.authz.org_of(project)))
                 && gh.authz.check_project(q.user, p, project)
         }
+        Ask::Nowhere => false,
     }
 }
 

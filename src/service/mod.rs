@@ -72,6 +72,8 @@ pub(crate) enum Named<'a> {
     Project(&'a str),
     /// A group's name.
     Group(&'a str),
+    /// A voucher's code.
+    Voucher(&'a str),
     /// Nothing by name: a membership or a pending invitation (R9).
     Nothing,
 }
@@ -93,6 +95,10 @@ pub(crate) fn lost_race(e: impl Into<Error>, named: Named<'_>) -> Error {
             DomainError::ProjectNameTaken(name.into())
         }
         (Constraint::GroupName, Named::Group(name)) => DomainError::GroupNameTaken(name.into()),
+        (Constraint::VoucherCode, Named::Voucher(code)) => {
+            DomainError::invalid("code", format!("voucher `{code}` already exists"))
+        }
+        (Constraint::VoucherRedeemed, _) => DomainError::VoucherAlreadyRedeemed,
         (Constraint::Membership, _) => DomainError::AlreadyMember,
         (Constraint::InvitationPending, _) => DomainError::InvitationPending,
         _ => return e,
@@ -312,5 +318,108 @@ pub fn after(key: impl Into<String>, id: uuid::Uuid) -> After {
     After {
         key: key.into(),
         id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conflict(c: Constraint) -> Error {
+        Error::Store(StoreError::Conflict(c))
+    }
+
+    /// Each constraint a rule names becomes that rule's refusal, with the name the write gave;
+    /// anything else passes through unchanged.
+    #[test]
+    fn lost_races_are_refused_as_the_checked_case_is() {
+        let org = Named::Org {
+            name: "Acme",
+            slug: "acme",
+        };
+        let cases: [(Constraint, Named<'_>, &str); 9] = [
+            (
+                Constraint::OrgName,
+                org,
+                "organization name `Acme` is taken",
+            ),
+            (Constraint::OrgSlug, org, "slug `acme` is taken"),
+            (
+                Constraint::UserEmail,
+                Named::Email("ada@example.com"),
+                "an account with email `ada@example.com` already exists",
+            ),
+            (
+                Constraint::RoleName,
+                Named::Role("ops"),
+                "role name `ops` is taken",
+            ),
+            (
+                Constraint::ProjectName,
+                Named::Project("web"),
+                "project name `web` is taken in this organization",
+            ),
+            (
+                Constraint::GroupName,
+                Named::Group("qa"),
+                "group name `qa` is taken in this organization",
+            ),
+            (
+                Constraint::Membership,
+                Named::Nothing,
+                "this user is already a member",
+            ),
+            (
+                Constraint::VoucherRedeemed,
+                Named::Nothing,
+                "this organization has already redeemed this voucher code",
+            ),
+            (
+                Constraint::VoucherCode,
+                Named::Voucher("WELCOME"),
+                "the request is invalid: `code` voucher `WELCOME` already exists",
+            ),
+        ];
+        for (c, named, want) in cases {
+            match lost_race(conflict(c), named) {
+                Error::Domain(e) => assert_eq!(e.to_string(), want, "{c:?}"),
+                other => panic!("{c:?}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            lost_race(conflict(Constraint::InvitationPending), Named::Nothing),
+            Error::Domain(DomainError::InvitationPending)
+        ));
+        // A constraint no rule names, or a name that does not match it, stays a store conflict.
+        for (c, named) in [
+            (Constraint::Other, Named::Nothing),
+            (Constraint::ForeignKey, Named::Role("ops")),
+            (Constraint::OneOwner, Named::Nothing),
+            (Constraint::OrgName, Named::Email("ada@example.com")),
+        ] {
+            assert!(
+                matches!(lost_race(conflict(c), named), Error::Store(StoreError::Conflict(k)) if k == c),
+                "{c:?}"
+            );
+        }
+        assert!(matches!(
+            lost_race(Error::Store(StoreError::Busy), org),
+            Error::Store(StoreError::Busy)
+        ));
+    }
+
+    #[test]
+    fn committed_events_get_fresh_distinct_ids() {
+        let actor = Actor {
+            user: None,
+            token: None,
+            ip: None,
+            now: chrono::Utc::now(),
+        };
+        let event = || AuditEvent::new(&actor, crate::domain::audit::Action::OrgCreated, "org", 1);
+        let events = identified(vec![event(), event(), event()]);
+        assert!(events.iter().all(|e| !e.id.is_nil()));
+        assert_ne!(events[0].id, events[1].id);
+        assert_ne!(events[1].id, events[2].id);
     }
 }

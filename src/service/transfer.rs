@@ -28,21 +28,38 @@ pub struct TransferView {
     pub state: TransferState,
 }
 
+/// Whom ownership is offered to: a user id, or the email of their account.
+#[derive(Clone, Debug)]
+pub enum Receiver {
+    /// By id.
+    Id(UserId),
+    /// By the account's email.
+    Email(crate::domain::names::Email),
+}
+
 /// R7: the owner offers ownership to `to`, a current `admin`.
 pub async fn offer_transfer(
     gh: &Guildhall,
     who: &Principal,
     org: &OrgRef,
-    to: UserId,
+    to: &Receiver,
 ) -> Result<TransferView> {
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     let org_id = access.org.org.id;
-    let receiver = tx
-        .member_roles(org_id, to)
-        .await?
-        .map(|roles| MemberFacts { user: to, roles });
+    // An unknown email is answered as a non-admin is (R7), so the answer tells no more.
+    let to = match to {
+        Receiver::Id(id) => Some(*id),
+        Receiver::Email(email) => tx.user_by_email(&email.key()).await?.map(|(u, _)| u.id),
+    };
+    let receiver = match to {
+        Some(to) => tx
+            .member_roles(org_id, to)
+            .await?
+            .map(|roles| MemberFacts { user: to, roles }),
+        None => None,
+    };
     let stored = tx.pending_transfer(org_id).await?;
     let pending = stored
         .as_ref()
@@ -53,6 +70,10 @@ pub async fn offer_transfer(
         receiver.as_ref(),
         pending,
     )?;
+    // R7 admitted the receiver, so there is one.
+    let to = receiver
+        .map(|r| r.user)
+        .ok_or(DomainError::TransferTargetNotAdmin)?;
     if let Some(lapsed) = stored {
         // Expired: record it so, making room for the new offer.
         tx.set_transfer_state(lapsed.id, TransferState::Expired, now)

@@ -84,6 +84,24 @@ const KEYS: &[Key] = &[
         columns: &["org_id", "email_key"],
         constraint: Constraint::InvitationPending,
     },
+    Key {
+        name: "vouchers_pkey",
+        table: "vouchers",
+        columns: &["code"],
+        constraint: Constraint::VoucherCode,
+    },
+    Key {
+        name: "voucher_redemptions_pk",
+        table: "voucher_redemptions",
+        columns: &["code", "org_id"],
+        constraint: Constraint::VoucherRedeemed,
+    },
+    Key {
+        name: "invoices_org_month_uq",
+        table: "invoices",
+        columns: &["org_id", "month"],
+        constraint: Constraint::InvoiceMonth,
+    },
 ];
 
 /// The [`Constraint`] a violated key's name stands for.

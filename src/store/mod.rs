@@ -51,6 +51,12 @@ pub enum Constraint {
     ForeignKey,
     /// R9: one pending invitation per organization and email.
     InvitationPending,
+    /// Voucher codes.
+    VoucherCode,
+    /// An organization redeems a voucher code once.
+    VoucherRedeemed,
+    /// One invoice per organization and month.
+    InvoiceMonth,
     /// Anything else.
     Other,
 }

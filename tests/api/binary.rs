@@ -170,6 +170,8 @@ async fn serve_logs(envs: &[(&str, &str)]) -> String {
 async fn logs_are_plain_off_a_terminal_and_json_when_asked() {
     let text = serve_logs(&[]).await;
     assert!(text.contains("guildhall is serving"), "{text}");
+    // No service token set: the log says how to open the check API to other services.
+    assert!(text.contains("--service-token"), "{text}");
     assert!(
         !text.contains('\u{1b}'),
         "colour codes in a log file:\n{text}"

@@ -265,3 +265,35 @@ both_stores!(
         assert!(listed["items"].as_array().expect("items").iter().any(|t| t["capabilities"] == json!(["check"])));
     }
 );
+
+both_stores!(
+    async fn an_organization_is_named_by_id_or_slug_in_a_check(app) {
+        let ada = app.user("Ada").await;
+        let eve = app.user("Eve").await;
+        let org = app.org(&ada, "Acme").await;
+        let (id, slug) = (org["id"].as_str().expect("id"), org["slug"].as_str().expect("slug"));
+        for target in [id.to_owned(), slug.to_owned(), slug.to_uppercase()] {
+            let ask = |user: &str| json!({ "user": user, "permission": "members.manage", "org": target });
+            assert_eq!(app.check(ask(&ada.id)).await.expect(200).body["allowed"], true, "{target}");
+            assert_eq!(app.check(ask(&eve.id)).await.expect(200).body["allowed"], false, "{target}");
+        }
+        // A slug no organization has is answered as an unknown id is.
+        let ghost = app.check(json!({ "user": ada.id, "permission": "org.read", "org": "no-such-org" })).await.expect(200).body;
+        assert_eq!(ghost["allowed"], false);
+        let bad = app
+            .check(json!({ "user": ada.id, "permission": "org.read", "org": "not a slug!" }))
+            .await
+            .expect_problem(400, "validation_failed");
+        assert_eq!(bad.body["errors"][0]["field"], "org");
+        // In a batch too, slugs and ids mixed, answered in order.
+        let checks = json!([
+            { "user": ada.id, "permission": "org.delete", "org": slug },
+            { "user": eve.id, "permission": "org.read", "org": slug },
+            { "user": ada.id, "permission": "org.read", "org": id },
+            { "user": ada.id, "permission": "org.read", "org": "no-such-org" }
+        ]);
+        let r = app.req(Method::POST, "/api/v1/check/batch", Some(SERVICE_TOKEN), Some(json!({ "checks": checks }))).await.expect(200).body;
+        let allowed: Vec<bool> = r["results"].as_array().expect("results").iter().map(|d| d["allowed"].as_bool().expect("bool")).collect();
+        assert_eq!(allowed, [true, false, true, false]);
+    }
+);

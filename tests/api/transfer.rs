@@ -159,3 +159,34 @@ async fn r3_r7_accept_racing_cancel_and_demotion_leaves_exactly_one_owner_on_pos
         );
     }
 }
+
+both_stores!(
+    async fn r7_an_offer_names_its_receiver_by_id_or_email(app) {
+        let ada = app.user("Ada").await;
+        let bob = app.user("Bob").await;
+        let carl = app.user("Carl").await;
+        let org = app.org(&ada, "Acme").await;
+        let slug = org["slug"].as_str().expect("slug");
+        app.add(&ada, slug, &bob, &["admin"]).await.expect(201);
+        app.add(&ada, slug, &carl, &["developer"]).await.expect(201);
+        let t = format!("/api/v1/orgs/{slug}/transfer");
+        // Neither an id nor an email: 400, naming the field.
+        let bad = app.post(&t, &ada.token, json!({ "to": "bob" })).await.expect_problem(400, "validation_failed");
+        assert_eq!(bad.body["errors"][0]["field"], "to");
+        // An unknown email and a non-admin's email are refused alike.
+        let unknown = app
+            .post(&t, &ada.token, json!({ "to": "nobody@example.com" }))
+            .await
+            .expect_problem(409, "transfer_target_not_admin");
+        let not_admin = app.post(&t, &ada.token, json!({ "to": carl.email })).await.expect_problem(409, "transfer_target_not_admin");
+        assert_eq!(unknown.body, not_admin.body);
+        app.get(&t, &ada.token).await.expect_problem(404, "transfer_not_found");
+        // An admin's email, in any case.
+        let offer = app
+            .post(&t, &ada.token, json!({ "to": bob.email.to_uppercase() }))
+            .await
+            .expect(201)
+            .body;
+        assert_eq!(offer["to"]["id"], bob.id.as_str());
+    }
+);

@@ -1247,6 +1247,7 @@ async fn check_fresh_load(c: &Case<'_>, m: &Org) -> Result<(), String> {
         let got = match asked.what {
             Ask::Org(p, org) => index.check_org(asked.user, p, org),
             Ask::Project(p, project) => index.check_project(asked.user, p, project),
+            Ask::Nowhere => false,
         };
         if got != q.expected {
             return Err(format!(

@@ -2,7 +2,7 @@
 //! request may use, with where each one comes from. Pure: no IO.
 
 use crate::domain::permission::{PermSet, Permission, ProjectRole};
-use crate::domain::role::{AssignedRole, permissions_of};
+use crate::domain::role::AssignedRole;
 use std::collections::BTreeMap;
 
 /// Where a permission comes from.
@@ -23,10 +23,6 @@ pub struct Grant {
     /// The grants that give it.
     pub sources: Vec<Source>,
 }
-
-/// What every membership carries, whatever its roles: a member can always see the organization
-/// they belong to (SPEC §3: `member`'s `org.read` is the floor of every membership).
-pub const MEMBERSHIP_FLOOR: Permission = Permission::OrgRead;
 
 /// Every permission a member with `roles` holds, in catalog order, each with where it comes
 /// from: the membership itself for the floor, then the roles that carry it.
@@ -101,14 +97,10 @@ pub fn explain_org_reach(roles: &[AssignedRole]) -> Option<OrgWideReach> {
     Some(OrgWideReach { role, sources })
 }
 
-/// What a request may use in an organization: the membership's floor and everything the
-/// member's roles give, narrowed by an API token's permissions when it came with one (R6).
-/// Every organization-scope question (a handler's `require`, the check API's index, a token's
-/// limits) starts from this.
-pub fn permissions(roles: &[AssignedRole], token_limit: Option<PermSet>) -> PermSet {
-    let held = permissions_of(roles).union([MEMBERSHIP_FLOOR].into_iter().collect());
-    token_limit.map_or(held, |limit| held.intersect(limit))
-}
+/// What a request may use in an organization (the membership floor, the roles, an API token's
+/// narrowing): the one function every organization-scope question starts from, kept in
+/// `domain::role` so that the rules use it too.
+pub use crate::domain::role::{MEMBERSHIP_FLOOR, member_permissions as permissions};
 
 /// R11: the strongest grant wins. Folds the project roles granted to one member, directly or
 /// through groups and in any order, into the strongest on each project.
@@ -137,6 +129,7 @@ mod tests {
     use crate::domain::ids::RoleId;
     use crate::domain::permission::BuiltinRole;
     use crate::domain::role::CustomRole;
+    use crate::domain::role::permissions_of;
 
     #[test]
     fn the_strongest_grant_wins_whatever_the_order() {

@@ -21,7 +21,7 @@ type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// What one member holds in one organization.
 #[derive(Clone, Debug, Default)]
 pub struct MemberGrants {
-    /// What their roles add up to.
+    /// What their membership and roles add up to (`org.read` and the roles' permissions).
     pub permissions: PermSet,
     /// The strongest project role granted to them on each project, directly or through a group
     /// (R11), sorted by project. Kept beside the member, not the project, so a check finds it
@@ -33,6 +33,8 @@ impl MemberGrants {
     /// R11: the strongest project role on `project`, organization-wide reach included; `None`
     /// when the project is out of reach. The caller knows `project` belongs to this organization.
     pub fn project_role(&self, project: ProjectId) -> Option<ProjectRole> {
+        // The check's hot path: reach that is already the strongest role needs no lookup of the
+        // granted one; the answer is `eval::project_role`'s either way.
         let reach = ProjectRole::from_org(self.permissions);
         if reach == Some(ProjectRole::Admin) {
             return reach;

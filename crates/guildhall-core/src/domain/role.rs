@@ -1,7 +1,7 @@
 //! Roles as members hold them: a built-in role or one organization's custom role.
 
 use super::ids::RoleId;
-use super::permission::{BuiltinRole, PermSet};
+use super::permission::{BuiltinRole, PermSet, Permission};
 
 /// A custom role of one organization (SPEC §1): a name and any permissions but the owner's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,4 +61,17 @@ pub fn permissions_of(roles: &[AssignedRole]) -> PermSet {
     roles
         .iter()
         .fold(PermSet::EMPTY, |acc, r| acc.union(r.permissions()))
+}
+
+/// What every membership carries, whatever its roles: a member can always see the organization
+/// they belong to (SPEC §3: `member`'s `org.read` is the floor of every membership).
+pub const MEMBERSHIP_FLOOR: Permission = Permission::OrgRead;
+
+/// What a request may use in an organization: the membership's floor and everything the
+/// member's roles give, narrowed by an API token's permissions when it came with one. Every
+/// organization-scope question (a handler's `require`, the check API's index, a token's limits)
+/// starts from this (`authz::eval::permissions`).
+pub fn member_permissions(roles: &[AssignedRole], token_limit: Option<PermSet>) -> PermSet {
+    let held = permissions_of(roles).union([MEMBERSHIP_FLOOR].into_iter().collect());
+    token_limit.map_or(held, |limit| held.intersect(limit))
 }

@@ -30,9 +30,9 @@ impl MemberFacts {
         self.roles.iter().any(|r| r.is(b))
     }
 
-    /// The permissions the member's roles add up to.
+    /// The permissions the membership (its floor, `org.read`) and the member's roles add up to.
     pub fn permissions(&self) -> PermSet {
-        crate::authz::eval::permissions(&self.roles, None)
+        super::role::member_permissions(&self.roles, None)
     }
 }
 
@@ -49,7 +49,7 @@ pub struct ActorFacts {
 impl ActorFacts {
     /// Facts for a member acting with `limit` (an API token's permissions), or with all they hold.
     pub fn new(member: MemberFacts, limit: Option<PermSet>) -> Self {
-        let permissions = crate::authz::eval::permissions(&member.roles, limit);
+        let permissions = super::role::member_permissions(&member.roles, limit);
         ActorFacts {
             member,
             permissions,
@@ -242,8 +242,9 @@ pub fn r6_token_permissions(held: PermSet, requested: PermSet) -> Result<(), Dom
     }
 }
 
-/// R6 for API tokens: only a sign-in session makes one, so that a leaked token cannot mint
-/// longer-lived ones; and a token's expiry, when it has one, is in the future.
+/// API tokens (SPEC §1, "API token"; R6 bounds what they carry): only a sign-in session makes
+/// one, so that a leaked token cannot mint longer-lived ones; and a token's expiry, when it has
+/// one, is in the future.
 pub fn r6_mint_token(
     by_session: bool,
     expires_at: Option<DateTime<Utc>>,
@@ -258,8 +259,8 @@ pub fn r6_mint_token(
     Ok(())
 }
 
-/// R6 for API tokens: a token may revoke itself; revoking another needs a sign-in session
-/// (`presented` is the token the request came with, `None` for a session).
+/// API tokens (SPEC §1, "revocable"): a token may revoke itself; revoking another needs a
+/// sign-in session (`presented` is the token the request came with, `None` for a session).
 pub fn r6_revoke_token(presented: Option<TokenId>, revoked: TokenId) -> Result<(), DomainError> {
     match presented {
         Some(t) if t != revoked => Err(DomainError::SessionRequired),
@@ -267,8 +268,8 @@ pub fn r6_revoke_token(presented: Option<TokenId>, revoked: TokenId) -> Result<(
     }
 }
 
-/// R6, R12: an API token limited to one organization reaches nothing outside it, so it cannot
-/// create another.
+/// API tokens (SPEC §1, "optionally limited to one organization"; R12): a token limited to one
+/// organization reaches nothing outside it, so it cannot create another.
 pub fn r6_create_org(token_limited_to_an_org: bool) -> Result<(), DomainError> {
     if token_limited_to_an_org {
         Err(DomainError::TokenLimited)
