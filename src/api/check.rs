@@ -73,22 +73,23 @@ fn org_slug(c: &CheckRequest) -> Option<String> {
     }
 }
 
-/// Resolves the slugs `checks` name in their `org` (none read when every `org` is an id).
+/// Resolves the slugs `checks` name in their `org`; `None`, with nothing read, when every
+/// `org` is an id (the fast path).
 async fn resolve_slugs<'a>(
     gh: &crate::service::Guildhall,
     checks: impl IntoIterator<Item = &'a CheckRequest>,
-) -> Result<HashMap<String, OrgId>, ApiError> {
+) -> Result<Option<HashMap<String, OrgId>>, ApiError> {
     let slugs: BTreeSet<String> = checks.into_iter().filter_map(org_slug).collect();
     if slugs.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(None);
     }
-    Ok(check::org_slugs(gh, slugs).await?)
+    Ok(Some(check::org_slugs(gh, slugs).await?))
 }
 
 /// Parses one check, naming offending fields under `prefix`, with no slug resolved (a slug in
 /// `org` is then an organization that does not exist).
 pub fn parse_check(c: &CheckRequest, prefix: &str) -> Result<Question, Vec<FieldError>> {
-    parse_with_slugs(c, prefix, &HashMap::new())
+    parse_with_slugs(c, prefix, None)
 }
 
 /// Parses one check, naming offending fields under `prefix`; `slugs` are the organizations the
@@ -96,7 +97,7 @@ pub fn parse_check(c: &CheckRequest, prefix: &str) -> Result<Question, Vec<Field
 pub fn parse_with_slugs(
     c: &CheckRequest,
     prefix: &str,
-    slugs: &HashMap<String, OrgId>,
+    slugs: Option<&HashMap<String, OrgId>>,
 ) -> Result<Question, Vec<FieldError>> {
     let field = |f: &str| format!("{prefix}{f}");
     let mut errors = Vec::new();
@@ -121,7 +122,7 @@ pub fn parse_with_slugs(
     // allowed, like an unknown id.
     let org: Option<Option<OrgId>> = c.org.as_deref().and_then(|r| match OrgRef::parse(r) {
         OrgRef::Id(id) => Some(Some(id)),
-        OrgRef::Slug(slug) => Some(slugs.get(&slug).copied()),
+        OrgRef::Slug(slug) => Some(slugs.and_then(|s| s.get(&slug)).copied()),
         OrgRef::Invalid => {
             errors.push(FieldError::new(
                 field("org"),
@@ -183,7 +184,7 @@ pub async fn check(
     AppJson(req): AppJson<CheckRequest>,
 ) -> Result<Json<Decision>, ApiError> {
     let slugs = resolve_slugs(&s.gh, [&req]).await?;
-    let q = parse_with_slugs(&req, "", &slugs)?;
+    let q = parse_with_slugs(&req, "", slugs.as_ref())?;
     let revision = check::settle(&s.gh, req.at_least_revision).await?;
     Ok(Json(Decision {
         allowed: check::decide(&s.gh, caller, &q),
@@ -213,10 +214,10 @@ pub async fn check_batch(
     for (i, c) in req.checks.iter().enumerate() {
         // The field prefix is formatted only for a check that fails: none of the good ones
         // pays for a string.
-        match parse_with_slugs(c, "", &slugs) {
+        match parse_with_slugs(c, "", slugs.as_ref()) {
             Ok(q) => questions.push(q),
             Err(_) => errors.extend(
-                parse_with_slugs(c, &format!("checks[{i}]."), &slugs)
+                parse_with_slugs(c, &format!("checks[{i}]."), slugs.as_ref())
                     .err()
                     .unwrap_or_default(),
             ),

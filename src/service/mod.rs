@@ -202,7 +202,7 @@ impl Principal {
     /// Whether this caller's credential reaches `org`: a token limited to another organization
     /// does not, and such an organization must look absent (R12).
     pub fn reaches(&self, org: OrgId) -> bool {
-        self.token().and_then(|t| t.org).is_none_or(|o| o == org)
+        crate::domain::rules::token_reaches(self.token().and_then(|t| t.org), org)
     }
 }
 

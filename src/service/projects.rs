@@ -10,7 +10,10 @@ use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::model::Project;
 use crate::domain::names::LocalName;
 use crate::domain::permission::{Permission, ProjectPermission, ProjectRole};
-use crate::domain::rules::{GrantPath, r6_project_role, r11_project_action};
+use crate::domain::rules::{
+    GrantPath, r6_own_project_role, r6_project_role, r11_project_action,
+    token_carries_project_roles,
+};
 use crate::ids::NewId as _;
 use crate::store::{After, Tx};
 use serde_json::json;
@@ -28,8 +31,8 @@ pub(super) async fn granted_roles(
     access: &OrgAccess,
     user: UserId,
 ) -> Result<BTreeMap<ProjectId, ProjectRole>> {
-    let limited = user == who.user.id && who.token().and_then(|t| t.permissions).is_some();
-    if limited {
+    let token_permissions = who.token().and_then(|t| t.permissions);
+    if user == who.user.id && !token_carries_project_roles(token_permissions) {
         return Ok(BTreeMap::new());
     }
     let grants = tx.project_grants(access.org.org.id, user).await?;
@@ -235,10 +238,7 @@ pub async fn set_project_member(
     if tx.member_roles(p.org, user).await?.is_none() {
         return Err(DomainError::NotFound(Kind::Member).into());
     }
-    // R6: nobody gives themselves a project role.
-    if user == who.user.id {
-        return Err(DomainError::OwnRoles.into());
-    }
+    r6_own_project_role(who.user.id, user)?;
     let before = direct_role(&mut *tx, p.org, p.id, user).await?;
     r6_project_role(&access.actor, Some(mine), role, GrantPath::Direct)?;
     if let Some(old) = before {

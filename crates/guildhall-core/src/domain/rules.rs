@@ -3,7 +3,7 @@
 //! pass `now` in, so the API, the console and the CLI share one implementation.
 
 use super::error::DomainError;
-use super::ids::{TokenId, UserId};
+use super::ids::{OrgId, TokenId, UserId};
 use super::permission::{
     BuiltinRole, PermSet, Permission, ProjectPermission, ProjectRole, owner_only,
 };
@@ -280,11 +280,32 @@ pub fn r6_create_org(token_limited_to_an_org: bool) -> Result<(), DomainError> {
 
 /// R6: nobody puts themselves in a group: its project roles would be self-given.
 pub fn r6_group_place(actor: UserId, member: UserId, adding: bool) -> Result<(), DomainError> {
-    if adding && actor == member {
+    if adding {
+        r6_own_project_role(actor, member)
+    } else {
+        Ok(())
+    }
+}
+
+/// R6: nobody gives (or changes) their own project role.
+pub fn r6_own_project_role(actor: UserId, member: UserId) -> Result<(), DomainError> {
+    if actor == member {
         Err(DomainError::OwnRoles)
     } else {
         Ok(())
     }
+}
+
+/// API tokens (SPEC §1, "optionally limited to one organization"; R12): whether a token limited
+/// to `token_org` (or to none) reaches `org`. An organization it does not reach must look absent.
+pub fn token_reaches(token_org: Option<OrgId>, org: OrgId) -> bool {
+    token_org.is_none_or(|o| o == org)
+}
+
+/// API tokens (SPEC §1, "a subset of the owner's permissions"; R11): a token limited to some
+/// permissions carries only the organization permissions it names, no project role.
+pub fn token_carries_project_roles(token_permissions: Option<PermSet>) -> bool {
+    token_permissions.is_none()
 }
 
 /// R11: an action on a project needs it from the strongest role the member holds there; a
@@ -489,6 +510,15 @@ mod tests {
         ));
         assert!(r6_group_place(me, me, false).is_ok());
         assert!(r6_group_place(me, other, true).is_ok());
+        assert!(matches!(
+            r6_own_project_role(me, me),
+            Err(DomainError::OwnRoles)
+        ));
+        assert!(r6_own_project_role(me, other).is_ok());
+        let (a, b) = (OrgId(uuid::Uuid::now_v7()), OrgId(uuid::Uuid::now_v7()));
+        assert!(token_reaches(None, a) && token_reaches(Some(a), a) && !token_reaches(Some(b), a));
+        assert!(token_carries_project_roles(None));
+        assert!(!token_carries_project_roles(Some(PermSet::EMPTY)));
         assert!(matches!(
             r6_create_org(true),
             Err(DomainError::TokenLimited)
