@@ -37,9 +37,12 @@ if ! pg_up; then
   exit 1
 fi
 
-# Databases left by earlier runs (each test makes its own).
+# Each test drops its own database when it ends; what a killed run left behind is dropped here
+# once it is an hour old, so that another run on the same server is never disturbed.
 psql -qAt -d "$GUILDHALL_TEST_DATABASE_URL" -c \
-  "SELECT datname FROM pg_database WHERE datname LIKE 'gh\_test\_%'" 2>/dev/null |
+  "SELECT datname FROM pg_database WHERE datname LIKE 'gh\_test\_%'
+     AND (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '1 hour'" \
+  2>/dev/null |
   while read -r db; do psql -q -d "$GUILDHALL_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
 
 # The pure core builds on its own: no database, HTTP, runtime or OpenAPI crate, no clock

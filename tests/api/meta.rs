@@ -289,3 +289,34 @@ async fn a_client_request_id_is_kept_only_when_it_is_safe_to_log() {
     assert_ne!(again, replaced);
     assert!(again.starts_with(prefix));
 }
+
+/// Each test drops its PostgreSQL database when it ends, so runs leave nothing behind and
+/// `scripts/test.sh` never has to drop another run's databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_database_is_dropped_when_its_test_ends() {
+    use sqlx::Connection as _;
+    let app = crate::common::spawn_app(crate::common::Store::Postgres).await;
+    let name = app
+        .database_url
+        .rsplit_once('/')
+        .expect("a database name")
+        .1
+        .to_owned();
+    let mut conn = sqlx::PgConnection::connect(&crate::common::pg_admin_url())
+        .await
+        .expect("admin");
+    let count = "SELECT count(*) FROM pg_database WHERE datname = $1";
+    let exists: i64 = sqlx::query_scalar(count)
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(exists, 1);
+    drop(app);
+    let left: i64 = sqlx::query_scalar(count)
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "{name} was left behind");
+}
