@@ -389,10 +389,10 @@ fn run_store(store: StoreKind, s: &Settings, load: &Runtime) -> anyhow::Result<V
     if s.keep {
         eprintln!("[{tag}] kept the database: {database_url}");
         let _ = dir.keep();
-    } else if let Some(name) = pg_database {
-        if let Err(e) = load.block_on(drop_pg_database(&name)) {
-            eprintln!("[{tag}] could not drop the bench database {name}: {e:#}");
-        }
+    } else if let Some(name) = pg_database
+        && let Err(e) = load.block_on(drop_pg_database(&name))
+    {
+        eprintln!("[{tag}] could not drop the bench database {name}: {e:#}");
     }
     result
 }
@@ -794,7 +794,7 @@ async fn scenarios(
                     Arc::new(move |c, i| {
                         // One pass over the members turns `member` into `developer`, the next
                         // turns it back: every request writes.
-                        let role = if (i / n) % 2 == 0 {
+                        let role = if (i / n).is_multiple_of(2) {
                             "developer"
                         } else {
                             "member"
@@ -873,10 +873,10 @@ async fn drive(
                     Ok(()) => {}
                     Err(e) => {
                         errors += 1;
-                        if let Ok(mut v) = samples.lock() {
-                            if v.len() < 5 {
-                                v.push(e);
-                            }
+                        if let Ok(mut v) = samples.lock()
+                            && v.len() < 5
+                        {
+                            v.push(e);
                         }
                     }
                 }

@@ -202,7 +202,7 @@ fn thousands(v: f64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -2868,10 +2868,11 @@ fn main() -> anyhow::Result<()> {
         if s.part("http") {
             http(&s, &sqlite_url, dir.path(), &w, &mut report, start)?;
         }
-        if s.part("freshness") {
-            if let Some(url) = &pg_url {
-                let mut f = rt.block_on(freshness(url, dir.path(), &d, s.revocations, start))?;
-                report.section(&format!(
+        if s.part("freshness")
+            && let Some(url) = &pg_url
+        {
+            let mut f = rt.block_on(freshness(url, dir.path(), &d, s.revocations, start))?;
+            report.section(&format!(
                     "Cross-instance freshness on PostgreSQL: two servers, {} revocations, B polled without at_least_revision{}",
                     f.revoke_after_answer.len(),
                     if s.whatif_index {
@@ -2880,13 +2881,13 @@ fn main() -> anyhow::Result<()> {
                         ""
                     }
                 ));
-                // The commit happens between the DELETE being sent and A's 204: the delay from the
-                // commit lies between the two figures; the verdict uses both.
-                let lo50 = pct(&mut f.revoke_after_answer, 0.5);
-                let lo99 = pct(&mut f.revoke_after_answer, 0.99);
-                let hi50 = pct(&mut f.revoke_after_sent, 0.5);
-                let hi99 = pct(&mut f.revoke_after_sent, 0.99);
-                report.row(
+            // The commit happens between the DELETE being sent and A's 204: the delay from the
+            // commit lies between the two figures; the verdict uses both.
+            let lo50 = pct(&mut f.revoke_after_answer, 0.5);
+            let lo99 = pct(&mut f.revoke_after_answer, 0.99);
+            let hi50 = pct(&mut f.revoke_after_sent, 0.5);
+            let hi99 = pct(&mut f.revoke_after_sent, 0.99);
+            report.row(
                     "revocation through A -> B answers false, counted from A's 204 (lower bound): p50 / p99 / max",
                     format!(
                         "{} / {} / {}",
@@ -2895,38 +2896,37 @@ fn main() -> anyhow::Result<()> {
                         ms(pct(&mut f.revoke_after_answer, 1.0))
                     ),
                 );
-                report.row(
-                    "same, counted from the DELETE being sent (upper bound): p50 / p99 / max",
-                    format!(
-                        "{} / {} / {}",
-                        ms(hi50),
-                        ms(hi99),
-                        ms(pct(&mut f.revoke_after_sent, 1.0))
-                    ),
-                );
-                let limit = Duration::from_millis(100);
-                let verdict = if hi99 < limit {
-                    "PASS"
-                } else if lo99 >= limit {
-                    "MISS"
-                } else {
-                    "UNDECIDED (bounds straddle the goal)"
-                };
-                report.rows.push([
-                    "delay from the committed revocation, p99".to_owned(),
-                    format!("between {} and {}", ms(lo99), ms(hi99)),
-                    "p99 < 100 ms".to_owned(),
-                    verdict.to_owned(),
-                ]);
-                report.row(
-                    "grant through A -> B answers true, from A's 201: p50 / p99",
-                    format!(
-                        "{} / {}",
-                        ms(pct(&mut f.grant_after_answer, 0.5)),
-                        ms(pct(&mut f.grant_after_answer, 0.99))
-                    ),
-                );
-            }
+            report.row(
+                "same, counted from the DELETE being sent (upper bound): p50 / p99 / max",
+                format!(
+                    "{} / {} / {}",
+                    ms(hi50),
+                    ms(hi99),
+                    ms(pct(&mut f.revoke_after_sent, 1.0))
+                ),
+            );
+            let limit = Duration::from_millis(100);
+            let verdict = if hi99 < limit {
+                "PASS"
+            } else if lo99 >= limit {
+                "MISS"
+            } else {
+                "UNDECIDED (bounds straddle the goal)"
+            };
+            report.rows.push([
+                "delay from the committed revocation, p99".to_owned(),
+                format!("between {} and {}", ms(lo99), ms(hi99)),
+                "p99 < 100 ms".to_owned(),
+                verdict.to_owned(),
+            ]);
+            report.row(
+                "grant through A -> B answers true, from A's 201: p50 / p99",
+                format!(
+                    "{} / {}",
+                    ms(pct(&mut f.grant_after_answer, 0.5)),
+                    ms(pct(&mut f.grant_after_answer, 0.99))
+                ),
+            );
         }
         Ok(())
     })();

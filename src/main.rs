@@ -61,8 +61,8 @@ enum VouchersCommand {
         /// Percentage (1 to 100) off the next invoice's subtotal.
         #[arg(long)]
         percent: Option<i64>,
-        /// The last day it can be redeemed, `YYYY-MM-DD` (UTC, inclusive).
-        #[arg(long)]
+        /// The last day it can be redeemed, `YYYY-MM-DD` (UTC, inclusive; today or later).
+        #[arg(long, value_parser = parse_day)]
         expires: chrono::NaiveDate,
         /// How many organizations may redeem it.
         #[arg(long, default_value_t = 1)]
@@ -73,6 +73,25 @@ enum VouchersCommand {
         #[command(flatten)]
         store: StoreConfig,
     },
+    /// List every voucher: its value, last day, uses and the organization it is reserved to.
+    List {
+        #[command(flatten)]
+        store: StoreConfig,
+    },
+}
+
+/// The machine account an operator command runs as, for the audit log.
+fn operator_account() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "operator".to_owned())
+}
+
+/// Reads `YYYY-MM-DD`, and says so, with an example, when given anything else.
+fn parse_day(raw: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| format!("`{raw}` is not a date; use YYYY-MM-DD, e.g. 2027-06-30"))
 }
 
 #[tokio::main]
@@ -108,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
                 Ok(r) => {
                     eprintln!(
                         "{month}: {} invoice(s) produced, {} already there",
-                        r.created, r.skipped
+                        r.created, r.already
                     );
                     Ok(())
                 }
@@ -143,7 +162,10 @@ async fn main() -> anyhow::Result<()> {
                 expires,
                 max_uses,
                 org.as_ref(),
-                chrono::Utc::now(),
+                &guildhall::service::billing::Operator {
+                    account: &operator_account(),
+                    now: chrono::Utc::now(),
+                },
             )
             .await
             {
@@ -151,13 +173,84 @@ async fn main() -> anyhow::Result<()> {
                     println!("{}", v.code);
                     Ok(())
                 }
-                Err(Error::Domain(e @ (DomainError::Invalid(_) | DomainError::NotFound(_)))) => {
-                    refuse(&e.to_string())
-                }
+                Err(Error::Domain(DomainError::Invalid(fields))) => refuse(
+                    &fields
+                        .iter()
+                        .map(|f| format!("--{} {}", f.field.replace('_', "-"), f.reason))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                Err(Error::Domain(e @ DomainError::NotFound(_))) => refuse(&e.to_string()),
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Vouchers {
+            command: VouchersCommand::List { store },
+        } => {
+            let config = store.as_serve();
+            let store = guildhall::server::open_store(&config).await?;
+            let vouchers = guildhall::service::billing::list_vouchers(&*store).await?;
+            print!(
+                "{}",
+                voucher_table(&vouchers, chrono::Utc::now().date_naive())
+            );
+            Ok(())
+        }
     }
+}
+
+/// The vouchers as an aligned table; an empty list says so.
+fn voucher_table(
+    vouchers: &[guildhall::domain::billing::Voucher],
+    today: chrono::NaiveDate,
+) -> String {
+    use guildhall::domain::billing::format_amount;
+    if vouchers.is_empty() {
+        return "no vouchers yet; create one with `guildhall vouchers create`\n".to_owned();
+    }
+    let mut rows = vec![[
+        "CODE".to_owned(),
+        "VALUE".to_owned(),
+        "EXPIRES".to_owned(),
+        "USES".to_owned(),
+        "ORGANIZATION".to_owned(),
+    ]];
+    for v in vouchers {
+        let value = match v.value {
+            VoucherValue::Amount(a) => format!("{} off", format_amount(a)),
+            VoucherValue::Percent(p) => format!("{p}% off"),
+        };
+        let expires = if v.expires_on < today {
+            format!("{} (expired)", v.expires_on)
+        } else {
+            v.expires_on.to_string()
+        };
+        let org = v.org.map_or_else(|| "any".to_owned(), |o| o.to_string());
+        rows.push([
+            v.code.clone(),
+            value,
+            expires,
+            format!("{}/{}", v.uses, v.max_uses),
+            org,
+        ]);
+    }
+    let mut widths = [0usize; 5];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// Logs on standard output: `GUILDHALL_LOG` filters, `GUILDHALL_LOG_FORMAT` is `text` (the

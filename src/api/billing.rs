@@ -10,8 +10,8 @@ use super::openapi::{Conflict, Forbidden, NotFound, Unprocessable};
 use super::problem::ApiError;
 use crate::domain::DomainError;
 use crate::domain::billing::{
-    Address, BillTo, BillingProfile, Invoice, InvoiceLine, PaymentMethod, Redemption, VoucherValue,
-    find_card_number,
+    Address, BillTo, BillingProfile, Invoice, InvoiceDraft, InvoiceLine, PaymentMethod, Redemption,
+    VoucherValue, find_card_number,
 };
 use crate::service::billing::{self, PlanView};
 use crate::service::{OrgRef, page_size};
@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -36,13 +36,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for BillingJson<T> {
         if let Some(path) = find_card_number(&value) {
             return Err(DomainError::CardNumberRefused(path).into());
         }
-        serde_json::from_value(value).map(BillingJson).map_err(|e| {
-            ApiError::edge(
-                StatusCode::BAD_REQUEST,
-                "validation_failed",
-                format!("the request body does not fit: {e}"),
-            )
-        })
+        serde_path_to_error::deserialize(value)
+            .map(BillingJson)
+            .map_err(|e| {
+                super::extract::body_does_not_fit(&e.path().to_string(), &e.inner().to_string())
+            })
     }
 }
 
@@ -227,6 +225,112 @@ impl From<Invoice> for InvoiceDto {
     }
 }
 
+/// An amount of an invoice not yet produced: its lines and sums, in minor units.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DraftDto {
+    /// Plan lines (prorated by day), then voucher lines (negative).
+    #[schema(value_type = Vec<super::schema::InvoiceLine>)]
+    pub lines: Vec<InvoiceLine>,
+    /// Sum of the plan lines.
+    pub subtotal: i64,
+    /// What would be due, never below zero.
+    pub total: i64,
+}
+
+impl From<InvoiceDraft> for DraftDto {
+    fn from(d: InvoiceDraft) -> Self {
+        DraftDto {
+            lines: d.lines,
+            subtotal: d.subtotal,
+            total: d.total,
+        }
+    }
+}
+
+/// The current month's invoice as it stands: not numbered, not stored, changing as plans do.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UpcomingDto {
+    /// The month, `YYYY-MM`.
+    pub month: String,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// The last day counted in `so_far` (today, UTC).
+    pub through: NaiveDate,
+    /// How many days the month has.
+    pub days_in_month: i64,
+    /// From the month's first day through `through`.
+    pub so_far: DraftDto,
+    /// The whole month, if every project keeps its current plan to the month's end.
+    pub projected: DraftDto,
+}
+
+/// A tier of the plan catalog, with its currency.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TierDto {
+    /// The tier's name, what `PUT …/plan` takes as `tier`.
+    pub name: String,
+    /// ISO 4217 currency of every price.
+    pub currency: String,
+    /// Whether new projects start on it.
+    pub default: bool,
+    /// Monthly price of the tier itself, in minor units.
+    pub monthly_price: i64,
+    /// Storage (GB), environments and licenses included in the monthly price.
+    pub included: PlanAmounts,
+    /// The most a project on this tier may have.
+    pub limits: PlanAmounts,
+    /// Monthly price, in minor units, of each GB, environment and license beyond the included.
+    pub unit_prices: PlanAmounts,
+}
+
+/// Storage (GB), development environments and user licenses.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PlanAmounts {
+    /// Storage, GB (for `unit_prices`: per GB).
+    pub storage_gb: i64,
+    /// Development environments.
+    pub environments: i64,
+    /// User licenses.
+    pub licenses: i64,
+}
+
+/// The plan tiers with their prices and limits, cheapest first, for consoles and the CLI. Any
+/// signed-in caller may read them.
+#[utoipa::path(get, path = "/api/v1/plans", tag = "billing", security(("bearer" = [])),
+    responses((status = 200, body = Page<TierDto>)))]
+pub async fn list_plans(State(s): State<AppState>, Auth(_who): Auth) -> Json<Page<TierDto>> {
+    let c = &s.gh.plans;
+    let items = c
+        .tiers
+        .iter()
+        .map(|t| TierDto {
+            name: t.name.clone(),
+            currency: c.currency.clone(),
+            default: t.name == c.default_tier,
+            monthly_price: t.monthly_price,
+            included: PlanAmounts {
+                storage_gb: t.included_storage_gb,
+                environments: t.included_environments,
+                licenses: t.included_licenses,
+            },
+            limits: PlanAmounts {
+                storage_gb: t.max_storage_gb,
+                environments: t.max_environments,
+                licenses: t.max_licenses,
+            },
+            unit_prices: PlanAmounts {
+                storage_gb: t.storage_gb_price,
+                environments: t.environment_price,
+                licenses: t.license_price,
+            },
+        })
+        .collect();
+    Json(Page {
+        items,
+        next_cursor: None,
+    })
+}
+
 /// A project's plan: tier, storage, environments, licenses, since when; the price only with
 /// `billing.read` (R8). Needs the project to be reachable (R11).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/projects/{project}/plan", tag = "billing", security(("bearer" = [])),
@@ -327,6 +431,28 @@ pub async fn list_invoices(
     Ok(Json(Page {
         next_cursor: page.next.as_ref().map(encode_after),
         items: page.items.into_iter().map(InvoiceDto::from).collect(),
+    }))
+}
+
+/// The current month's invoice as it stands (`billing.read`): the days so far (today included)
+/// and the whole month projected from the current plans, with the vouchers waiting for it. Not
+/// numbered and not stored: the monthly run produces the invoice once the month is over.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/billing/invoices/upcoming", tag = "billing", security(("bearer" = [])),
+    params(("org" = String, Path, description = "id or slug")),
+    responses((status = 200, body = UpcomingDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
+pub async fn upcoming_invoice(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    AppPath(org): AppPath<String>,
+) -> Result<Json<UpcomingDto>, ApiError> {
+    let u = billing::upcoming_invoice(&s.gh, &who, &OrgRef::parse(&org)).await?;
+    Ok(Json(UpcomingDto {
+        month: u.month.to_string(),
+        currency: s.gh.plans.currency.clone(),
+        through: u.through,
+        days_in_month: u.month.days(),
+        so_far: u.so_far.into(),
+        projected: u.projected.into(),
     }))
 }
 

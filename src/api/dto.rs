@@ -3,7 +3,7 @@
 //! every offending field at once.
 
 use crate::domain::FieldError;
-use crate::domain::audit::AuditRecord;
+use crate::domain::audit::{Action, AuditRecord};
 use crate::domain::model::{ApiToken, OrgWithOwner, User};
 use crate::domain::names::{DisplayName, Email, LocalName, OrgName, Password, RoleName, Slug};
 use crate::domain::permission::{PermSet, Permission, ProjectRole};
@@ -134,6 +134,16 @@ pub struct SessionDto {
     pub token: String,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
+}
+
+/// The account made by accepting an invitation while signed out, signed in.
+#[derive(Serialize, ToSchema)]
+pub struct RegisteredDto {
+    /// The new user.
+    #[serde(flatten)]
+    pub user: UserDto,
+    /// A session for them, as `POST /api/v1/sessions` answers it.
+    pub session: SessionDto,
 }
 
 /// A user as the API shows one.
@@ -562,6 +572,17 @@ pub struct ProjectRoleRequest {
     pub role: String,
 }
 
+/// A member's direct role on a project, as `PUT …/projects/{project}/members/{user}` answers it.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectMemberDto {
+    /// The project, with the caller's role on it.
+    pub project: ProjectDto,
+    /// The member.
+    pub user: UserDto,
+    /// Their direct role on the project: `viewer`, `contributor` or `admin`.
+    pub role: &'static str,
+}
+
 impl ProjectRoleRequest {
     /// The parsed role.
     pub fn parse(&self) -> Result<ProjectRole, Vec<FieldError>> {
@@ -710,6 +731,8 @@ pub struct TargetDto {
     pub kind: String,
     /// Its id.
     pub id: String,
+    /// Its name (or, for a member or user, email) at that moment, when the event recorded one.
+    pub name: Option<String>,
 }
 
 /// One audit event.
@@ -721,8 +744,16 @@ pub struct AuditEventDto {
     pub at: DateTime<Utc>,
     /// What happened, e.g. `member.removed`.
     pub action: String,
-    /// Who did it.
+    /// Who did it: the user's id (none for an operator command or Guildhall itself).
     pub actor: Option<Uuid>,
+    /// `user`, `operator` (a command run on the server's machine) or `system` (sign-up, the
+    /// invoice run).
+    #[schema(value_type = String, example = "user")]
+    pub actor_kind: &'static str,
+    /// The actor's email then.
+    pub actor_email: Option<String>,
+    /// The actor's name then (for an operator, the account the command ran as).
+    pub actor_name: Option<String>,
     /// The API token used, if any.
     pub token: Option<Uuid>,
     /// The organization.
@@ -741,13 +772,18 @@ impl From<AuditRecord> for AuditEventDto {
         AuditEventDto {
             id: r.id,
             at: r.at,
-            action: r.action,
+            // Events written before an action was renamed read under its current name.
+            action: Action::parse(&r.action).map_or(r.action, |a| a.as_str().to_owned()),
             actor: r.actor.map(|u| u.0),
+            actor_kind: r.actor_kind.as_str(),
+            actor_email: r.actor_email,
+            actor_name: r.actor_name,
             token: r.token.map(|t| t.0),
             org: r.org.map(|o| o.0),
             target: TargetDto {
                 kind: r.target_type,
                 id: r.target_id,
+                name: r.target_name,
             },
             data: r.data,
             ip: r.ip,
@@ -793,15 +829,16 @@ pub struct OrgListQuery {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Only events by this user id.
-    pub actor: Option<Uuid>,
-    /// Only events with this action, e.g. `member.removed`.
+    /// Only events by this user: an id or an email.
+    pub actor: Option<String>,
+    /// Only events with this action, e.g. `member.removed`, or of this family, e.g. `member.*`.
     #[param(schema_with = super::openapi::audit_action_schema)]
     pub action: Option<String>,
-    /// Only events at or after this time (RFC 3339).
-    pub since: Option<DateTime<Utc>>,
-    /// Only events before this time (RFC 3339).
-    pub until: Option<DateTime<Utc>>,
+    /// Only events at or after this time: RFC 3339 (`2026-12-01T09:30:00Z`) or a day
+    /// (`2026-12-01`, from its start, UTC).
+    pub since: Option<String>,
+    /// Only events before this time, as `since`.
+    pub until: Option<String>,
     /// From a previous answer's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.

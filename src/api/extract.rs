@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::problem::ApiError;
+use crate::domain::FieldError;
 use crate::service::{Principal, sessions};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -75,11 +76,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
 
 fn json_rejection(r: JsonRejection) -> ApiError {
     match &r {
-        JsonRejection::JsonDataError(e) => ApiError::edge(
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-            format!("the request body does not fit: {}", serde_cause(e)),
-        ),
+        JsonRejection::JsonDataError(e) => {
+            type Typed = serde_path_to_error::Error<serde_json::Error>;
+            let typed = std::iter::successors(std::error::Error::source(e), |s| s.source())
+                .find_map(|s| s.downcast_ref::<Typed>());
+            match typed {
+                Some(t) => body_does_not_fit(&t.path().to_string(), &t.inner().to_string()),
+                None => body_does_not_fit(".", &serde_cause(e)),
+            }
+        }
         JsonRejection::JsonSyntaxError(e) => ApiError::edge(
             StatusCode::BAD_REQUEST,
             "malformed_json",
@@ -100,6 +105,44 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         ),
         _ => ApiError::edge(r.status(), "bad_request", r.body_text()),
     }
+}
+
+/// A body that is JSON but not the request's shape, as `validation_failed` with the field it
+/// concerns: `path` is where serde stopped (`.` for the top), `message` what it said.
+pub fn body_does_not_fit(path: &str, message: &str) -> ApiError {
+    // serde_json appends where in the text it was; the field says it better.
+    let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m);
+    let prefix = if path == "." || path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}.")
+    };
+    let named = |what: &str| {
+        message
+            .strip_prefix(what)
+            .and_then(|rest| rest.strip_prefix('`'))
+            .and_then(|rest| rest.split_once('`'))
+    };
+    let error = if let Some((field, _)) = named("missing field ") {
+        FieldError::new(format!("{prefix}{field}"), "is required")
+    } else if let Some((field, rest)) = named("unknown field ") {
+        // Here serde's path already ends at the unknown field.
+        let expected = rest.trim_start_matches([',', ' ']);
+        let field = if prefix.is_empty() {
+            field.to_owned()
+        } else {
+            path.to_owned()
+        };
+        FieldError::new(field, format!("is not a field of this request; {expected}"))
+    } else {
+        let field = if prefix.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        };
+        FieldError::new(field, message.to_owned())
+    };
+    ApiError::from(vec![error])
 }
 
 /// serde's own message, without axum's wrapper text.
@@ -201,9 +244,13 @@ impl FromRequestParts<AppState> for CheckCaller {
                 _ => Err(ApiError::edge(
                     StatusCode::FORBIDDEN,
                     "check_capability_required",
-                    "this token lacks the `check` capability",
+                    "this token lacks the `check` capability; create one with `\"check\": true` \
+                     (POST /api/v1/tokens)",
                 )),
             };
+        }
+        if crate::secret::TokenKind::of(presented) == Some(crate::secret::TokenKind::Session) {
+            return Err(crate::domain::DomainError::CheckCredentialRequired.into());
         }
         Err(crate::domain::DomainError::Unauthenticated.into())
     }

@@ -3,7 +3,7 @@
 
 use super::AppState;
 use super::cursor::{decode_after, encode_after};
-use super::dto::{MemberDto, Page, PageQuery, UserDto, check_roles};
+use super::dto::{MemberDto, Page, PageQuery, RegisteredDto, SessionDto, UserDto, check_roles};
 use super::extract::{AppJson, AppPath, AppQuery, Auth, ClientIp, MaybeAuth, path_id};
 use super::openapi::{Conflict, Forbidden, Gone, NotFound};
 use super::problem::ApiError;
@@ -226,10 +226,11 @@ pub async fn my_invitations(
 
 /// Accept an invitation with its token. Signed in as the invited email: you join with its roles
 /// (200). Not signed in, with `name` and `password`: the account is created with the invited
-/// email (409 `email_taken` if one exists: sign in instead) and joins (201, the new user).
+/// email (409 `email_taken` if one exists: sign in instead), joins and is signed in (201, the
+/// new user with a `session`).
 /// Unknown, used or re-sent-away tokens: 404 `invitation_not_found`; expired: 410.
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "invitations", security((), ("bearer" = [])), request_body = AcceptInvitationRequest,
-    responses((status = 200, body = AcceptedDto), (status = 201, body = UserDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 410, response = Gone)))]
+    responses((status = 200, body = AcceptedDto), (status = 201, body = RegisteredDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 410, response = Gone)))]
 pub async fn accept_invitation(
     State(s): State<AppState>,
     MaybeAuth(who): MaybeAuth,
@@ -283,9 +284,17 @@ pub async fn accept_invitation(
                 member: MemberDto::from(&member),
             })
             .into_response(),
-            Accepted::Registered(user) => {
-                (StatusCode::CREATED, Json(UserDto::from(&user))).into_response()
-            }
+            Accepted::Registered(user, session) => (
+                StatusCode::CREATED,
+                Json(RegisteredDto {
+                    user: UserDto::from(&user),
+                    session: SessionDto {
+                        token: secrecy::ExposeSecret::expose_secret(&session.token).to_owned(),
+                        expires_at: session.expires_at,
+                    },
+                }),
+            )
+                .into_response(),
         },
     )
 }

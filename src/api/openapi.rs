@@ -151,16 +151,31 @@ pub fn field_errors_schema() -> utoipa::openapi::schema::Array {
 }
 
 /// A string that is one of `values`, for parameters whose values are a closed list.
-fn one_of(values: impl IntoIterator<Item = &'static str>) -> utoipa::openapi::Object {
+fn one_of<S: Into<serde_json::Value>>(
+    values: impl IntoIterator<Item = S>,
+) -> utoipa::openapi::Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(values))
         .build()
 }
 
-/// The `action` filter of the audit log: an audit action's name.
+/// The `action` filter of the audit log: an audit action's name, the name it had before a
+/// rename, or a family (`member.*`).
 pub fn audit_action_schema() -> utoipa::openapi::Object {
-    one_of(crate::domain::audit::Action::ALL.iter().map(|a| a.as_str()))
+    use crate::domain::audit::{Action, ActionFilter};
+    let families: Vec<String> = ActionFilter::families()
+        .into_iter()
+        .map(|f| format!("{f}.*"))
+        .collect();
+    let names: Vec<String> = Action::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .chain(Action::ALL.iter().filter_map(|a| a.former_name()))
+        .map(str::to_owned)
+        .chain(families)
+        .collect();
+    one_of(names)
 }
 
 /// A project permission, as the check API names it.
@@ -290,6 +305,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::get_billing, billing::put_billing))
         .routes(routes!(billing::redeem_voucher))
         .routes(routes!(billing::list_invoices))
+        .routes(routes!(billing::upcoming_invoice))
+        .routes(routes!(billing::list_plans))
         .routes(routes!(billing::get_invoice))
         .routes(routes!(billing::invoice_pdf))
         .routes(routes!(check::check))

@@ -109,11 +109,15 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::NotFound(Kind::Token) => (StatusCode::NOT_FOUND, "token_not_found"),
         E::NotFound(Kind::Project) => (StatusCode::NOT_FOUND, "project_not_found"),
         E::NotFound(Kind::Group) => (StatusCode::NOT_FOUND, "group_not_found"),
-        E::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        // One code for every missing or dead credential; the detail says which and what to do.
+        E::Unauthenticated | E::CheckCredentialRequired | E::SessionExpired | E::TokenExpired => {
+            (StatusCode::UNAUTHORIZED, "unauthenticated")
+        }
+        E::NotRegistered(_) => (StatusCode::NOT_FOUND, "user_not_found"),
         E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
         E::TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
         E::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        E::RoleNotGrantable(_) => (StatusCode::FORBIDDEN, "role_not_grantable"),
+        E::RoleNotGrantable { .. } => (StatusCode::FORBIDDEN, "role_not_grantable"),
         E::PermissionsNotHeld(_) => (StatusCode::FORBIDDEN, "permission_not_held"),
         E::OwnRoles => (StatusCode::FORBIDDEN, "cannot_change_own_roles"),
         E::SessionRequired => (StatusCode::FORBIDDEN, "session_required"),
@@ -132,7 +136,7 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::TransferExpired => (StatusCode::GONE, "transfer_expired"),
         E::RevisionAhead(_) => (StatusCode::BAD_REQUEST, "revision_ahead"),
         E::AlreadyMember => (StatusCode::CONFLICT, "already_member"),
-        E::OwnerCannotLeave => (StatusCode::CONFLICT, "owner_cannot_leave"),
+        E::OwnerCannotLeave { .. } => (StatusCode::CONFLICT, "owner_cannot_leave"),
         E::OwnerIsFixed => (StatusCode::CONFLICT, "owner_is_fixed"),
         E::OwnerNeedsTransfer => (StatusCode::CONFLICT, "owner_requires_transfer"),
         E::OrgHasProjects(_) => (StatusCode::CONFLICT, "org_has_projects"),
@@ -294,4 +298,188 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::permission::Permission;
+    use DomainError as E;
+
+    /// One of each refusal. A variant added to `DomainError` fails to compile in `covered`
+    /// below until it is listed there, and so here.
+    fn every_refusal() -> Vec<DomainError> {
+        let kinds = [
+            Kind::Org,
+            Kind::User,
+            Kind::Member,
+            Kind::Role,
+            Kind::Token,
+            Kind::Project,
+            Kind::Group,
+            Kind::Invoice,
+        ];
+        let mut all: Vec<DomainError> = kinds.into_iter().map(E::NotFound).collect();
+        all.extend([
+            E::NotRegistered("bob@example.com".into()),
+            E::Unauthenticated,
+            E::SessionExpired,
+            E::TokenExpired,
+            E::CheckCredentialRequired,
+            E::InvalidCredentials,
+            E::TooManyAttempts {
+                retry_after_secs: 30,
+            },
+            E::Forbidden(Permission::BillingRead),
+            E::RoleNotGrantable {
+                role: "billing".into(),
+                who: "only the owner may",
+            },
+            E::PermissionsNotHeld(vec!["billing.read"]),
+            E::OwnRoles,
+            E::invalid("name", "must not be empty"),
+            E::OrgNameTaken("Acme".into()),
+            E::SlugTaken("acme".into()),
+            E::ProjectNameTaken("web".into()),
+            E::GroupNameTaken("ops".into()),
+            E::ProjectRoleNotGrantable("admin"),
+            E::TransferTargetNotAdmin,
+            E::TransferPending,
+            E::NoPendingTransfer,
+            E::TransferExpired,
+            E::RevisionAhead(9),
+            E::EmailTaken("ada@example.com".into()),
+            E::RoleNameTaken("ops".into()),
+            E::AlreadyMember,
+            E::OwnerCannotLeave { personal: false },
+            E::OwnerCannotLeave { personal: true },
+            E::OwnerIsFixed,
+            E::OwnerNeedsTransfer,
+            E::OrgHasProjects(2),
+            E::PersonalOrg,
+            E::RoleInUse {
+                role: "ops".into(),
+                members: 3,
+            },
+            E::SessionRequired,
+            E::TokenLimited,
+            E::BuiltinRoleFixed("admin".into()),
+            E::NotImplemented("webhooks"),
+            E::PlanLimit {
+                field: "storage_gb",
+                tier: "starter".into(),
+                max: 50,
+            },
+            E::CardNumberRefused("payment_method.last4".into()),
+            E::VatInvalid("does not have the format of a `DE` VAT number".into()),
+            E::CurrencyUnsupported {
+                given: "USD".into(),
+                supported: "EUR".into(),
+            },
+            E::VoucherInvalid("the voucher has been used up".into()),
+            E::VoucherAlreadyRedeemed,
+            E::MonthNotClosed("2026-12".into()),
+            E::InvitationPending,
+            E::InvitationNotFound,
+            E::InvitationExpired,
+            E::InvitationOtherEmail,
+            E::InvitationClosed("declined"),
+            E::PasswordLinkNotFound,
+            E::PasswordLinkExpired,
+        ]);
+        all
+    }
+
+    #[allow(dead_code)]
+    fn covered(e: DomainError) {
+        match e {
+            E::NotFound(_)
+            | E::NotRegistered(_)
+            | E::Unauthenticated
+            | E::SessionExpired
+            | E::TokenExpired
+            | E::CheckCredentialRequired
+            | E::InvalidCredentials
+            | E::TooManyAttempts { .. }
+            | E::Forbidden(_)
+            | E::RoleNotGrantable { .. }
+            | E::PermissionsNotHeld(_)
+            | E::OwnRoles
+            | E::Invalid(_)
+            | E::OrgNameTaken(_)
+            | E::SlugTaken(_)
+            | E::ProjectNameTaken(_)
+            | E::GroupNameTaken(_)
+            | E::ProjectRoleNotGrantable(_)
+            | E::TransferTargetNotAdmin
+            | E::TransferPending
+            | E::NoPendingTransfer
+            | E::TransferExpired
+            | E::RevisionAhead(_)
+            | E::EmailTaken(_)
+            | E::RoleNameTaken(_)
+            | E::AlreadyMember
+            | E::OwnerCannotLeave { .. }
+            | E::OwnerIsFixed
+            | E::OwnerNeedsTransfer
+            | E::OrgHasProjects(_)
+            | E::PersonalOrg
+            | E::RoleInUse { .. }
+            | E::SessionRequired
+            | E::TokenLimited
+            | E::BuiltinRoleFixed(_)
+            | E::NotImplemented(_)
+            | E::PlanLimit { .. }
+            | E::CardNumberRefused(_)
+            | E::VatInvalid(_)
+            | E::CurrencyUnsupported { .. }
+            | E::VoucherInvalid(_)
+            | E::VoucherAlreadyRedeemed
+            | E::MonthNotClosed(_)
+            | E::InvitationPending
+            | E::InvitationNotFound
+            | E::InvitationExpired
+            | E::InvitationOtherEmail
+            | E::InvitationClosed(_)
+            | E::PasswordLinkNotFound
+            | E::PasswordLinkExpired => {}
+        }
+    }
+
+    /// Every code of the table answers a detail a person can act on: what went wrong, then
+    /// (after `;` or `:`) what to do or who may, in at least a few words, with no secret.
+    #[test]
+    fn every_problem_code_has_a_detail_that_says_what_to_do() {
+        let mut codes = std::collections::BTreeSet::new();
+        for e in every_refusal() {
+            let (status, code) = describe(&e);
+            codes.insert(code);
+            let detail = e.to_string();
+            assert!(
+                status.is_client_error() || status == StatusCode::NOT_IMPLEMENTED,
+                "{code}"
+            );
+            assert!(
+                detail.split_whitespace().count() >= 6,
+                "`{code}` says too little: {detail}"
+            );
+            assert!(
+                detail.contains("; ") || detail.contains(": "),
+                "`{code}` does not say what to do next: {detail}"
+            );
+            assert!(!detail.ends_with('.'), "`{code}`: {detail}");
+        }
+        // Every code the table names is reached by an example above.
+        assert!(codes.len() >= 45, "{codes:?}");
+        let store = [
+            StoreError::Conflict(Constraint::OneOwner),
+            StoreError::Conflict(Constraint::InvitationPending),
+            StoreError::Busy,
+            StoreError::ShuttingDown,
+        ];
+        for e in store {
+            let (status, code) = describe_store(&e).expect("a 4xx or 503");
+            assert!(status.as_u16() >= 400, "{code}");
+        }
+    }
 }

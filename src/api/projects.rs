@@ -2,7 +2,9 @@
 
 use super::AppState;
 use super::cursor::{decode_after, encode_after};
-use super::dto::{NameRequest, Page, PageQuery, ProjectDto, ProjectRoleRequest};
+use super::dto::{
+    NameRequest, Page, PageQuery, ProjectDto, ProjectMemberDto, ProjectRoleRequest, UserDto,
+};
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
 use super::openapi::{Conflict, Forbidden, NotFound};
 use super::problem::ApiError;
@@ -99,19 +101,23 @@ pub async fn delete_project(
 /// or `admin` on the project).
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/projects/{project}/members/{user}", tag = "projects", security(("bearer" = [])), request_body = ProjectRoleRequest,
     params(("org" = String, Path, description = "id or slug"), ("project" = String, Path, description = "id or name"), ("user" = uuid::Uuid, Path, description = "user id")),
-    responses((status = 200, body = ProjectRoleRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
+    responses((status = 200, body = ProjectMemberDto), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 pub async fn set_project_member(
     State(s): State<AppState>,
     Auth(who): Auth,
     AppPath((org, project, user)): AppPath<(String, String, String)>,
     AppJson(req): AppJson<ProjectRoleRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ProjectMemberDto>, ApiError> {
     let user = UserId(path_id(&user, "user")?);
     let role = req.parse()?;
-    let role =
+    let (p, mine, member, role) =
         projects::set_project_member(&s.gh, &who, &OrgRef::parse(&org), &project, user, role)
             .await?;
-    Ok(Json(serde_json::json!({ "role": role.as_str() })))
+    Ok(Json(ProjectMemberDto {
+        project: ProjectDto::new(&p, mine),
+        user: UserDto::from(&member),
+        role: role.as_str(),
+    }))
 }
 
 /// Take a member's direct role on a project (R6: never one above your own there).

@@ -8,8 +8,9 @@ use super::{Guildhall, OrgRef, Principal, Result, org_access};
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, Actor, AuditEvent};
 use crate::domain::billing::{
-    BillTo, BillingProfile, Catalog, Invoice, Month, PlanPeriod, PlanSpec, Redemption, Voucher,
-    VoucherValue, check_redeemable, compute_invoice, invoice_number, parse_voucher_code,
+    BillTo, BillingProfile, Catalog, Invoice, Month, PlanPeriod, PlanSpec, Redemption,
+    UpcomingInvoice, Voucher, VoucherValue, check_redeemable, compute_invoice, compute_upcoming,
+    invoice_number, parse_voucher_code,
 };
 use crate::domain::error::Kind;
 use crate::domain::ids::OrgId;
@@ -142,10 +143,12 @@ pub async fn set_plan(
     };
     tx.open_plan_period(p.org, &period).await?;
     let describe = |s: &PlanSpec| json!({ "tier": s.tier, "storage_gb": s.storage_gb, "environments": s.environments, "licenses": s.licenses });
-    let event = AuditEvent::new(&who.actor(now), Action::PlanChange, "project", p.id)
+    let event = AuditEvent::new(&who.actor(now), Action::PlanChanged, "project", p.id)
         .in_org(p.org)
+        .named(p.name.as_str())
         .with_data(json!({
-            "project": p.name,
+            "project": p.id,
+            "project_name": p.name,
             "before": describe(&before.plan),
             "after": describe(&plan),
         }));
@@ -194,8 +197,9 @@ pub async fn put_billing(
         return Ok((before, pending));
     }
     tx.put_billing_profile(id, &profile, now).await?;
-    let event = AuditEvent::new(&who.actor(now), Action::BillingUpdate, "org", id)
+    let event = AuditEvent::new(&who.actor(now), Action::BillingUpdated, "org", id)
         .in_org(id)
+        .named(&access.org.org.name)
         .with_data(json!({ "changed": changed }));
     gh.commit(tx, vec![event]).await?;
     Ok((Some(profile), pending))
@@ -233,8 +237,9 @@ pub async fn redeem_voucher(
     tx.insert_redemption(&code, id, now)
         .await
         .map_err(|e| lost_race(e, Named::Nothing))?;
-    let event = AuditEvent::new(&who.actor(now), Action::VoucherRedeem, "voucher", &code)
+    let event = AuditEvent::new(&who.actor(now), Action::VoucherRedeemed, "voucher", &code)
         .in_org(id)
+        .named(&code)
         .with_data(json!({ "code": code }));
     gh.commit(tx, vec![event]).await?;
     Ok(Redemption {
@@ -268,6 +273,30 @@ pub async fn list_invoices(
     }))
 }
 
+/// The current month's invoice as it stands: the days so far and the month projected to its end
+/// (R8: `billing.read`). Computed on each call by the rule of the monthly run; never numbered
+/// nor stored, and the vouchers it shows are still waiting, not used.
+pub async fn upcoming_invoice(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+) -> Result<UpcomingInvoice> {
+    let now = gh.clock.now();
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    access.actor.require(Permission::BillingRead)?;
+    let id = access.org.org.id;
+    let month = Month::of(now);
+    let periods = tx.plan_periods_in(id, month.start(), month.end()).await?;
+    let vouchers: Vec<(String, VoucherValue)> = tx
+        .pending_redemptions(id)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.value))
+        .collect();
+    Ok(compute_upcoming(now.date_naive(), &periods, &vouchers))
+}
+
 /// One of the organization's invoices, with the organization's name for the PDF (R8:
 /// `billing.read`).
 pub async fn get_invoice(
@@ -291,8 +320,9 @@ pub async fn get_invoice(
 pub struct RunReport {
     /// Invoices produced.
     pub created: u64,
-    /// Organizations found already invoiced by another process during the run.
-    pub skipped: u64,
+    /// Organizations already invoiced for the month: before the run, or by another process
+    /// during it.
+    pub already: u64,
 }
 
 /// How many organizations an invoice run reads at once.
@@ -316,11 +346,17 @@ pub async fn generate_invoices(
     }
     let label = month.to_string();
     let (start, end) = (month.start(), month.end());
-    let total = {
+    let (total, already) = {
         let mut tx = store.read().await?;
-        tx.count_orgs_to_invoice(&label, start, end).await?
+        (
+            tx.count_orgs_to_invoice(&label, start, end).await?,
+            tx.count_invoices(&label).await?,
+        )
     };
-    let mut report = RunReport::default();
+    let mut report = RunReport {
+        already,
+        ..RunReport::default()
+    };
     let mut after: Option<OrgId> = None;
     let mut done = 0;
     loop {
@@ -334,11 +370,11 @@ pub async fn generate_invoices(
         for org in batch {
             match invoice_org(store, catalog, org, month, now).await {
                 Ok(true) => report.created += 1,
-                Ok(false) => report.skipped += 1,
+                Ok(false) => report.already += 1,
                 // Another process inserted this organization's invoice between our check and
                 // our insert: its transaction won, ours rolled back with its number.
                 Err(Error::Store(StoreError::Conflict(Constraint::InvoiceMonth))) => {
-                    report.skipped += 1;
+                    report.already += 1;
                 }
                 Err(e) => return Err(e),
             }
@@ -397,16 +433,27 @@ async fn invoice_org(
         ip: None,
         now,
     };
-    let event = AuditEvent::new(&system, Action::InvoiceGenerate, "invoice", invoice.id)
+    let event = AuditEvent::new(&system, Action::InvoiceGenerated, "invoice", invoice.id)
         .in_org(org)
+        .named(&invoice.number)
         .with_data(json!({ "number": invoice.number, "month": label, "total": invoice.total }));
     tx.commit(super::identified(vec![event])).await?;
     Ok(true)
 }
 
-/// Creates a voucher (the operator's `guildhall vouchers create`): a code for an amount or a
-/// percentage, with its last valid day and how many organizations may redeem it, optionally
-/// reserved to one organization.
+/// An operator command's run: the machine account it runs as (the audit event's actor) and when.
+#[derive(Clone, Copy, Debug)]
+pub struct Operator<'a> {
+    /// The account, e.g. `root`.
+    pub account: &'a str,
+    /// When it runs.
+    pub now: DateTime<Utc>,
+}
+
+/// Creates a voucher (the operator's `guildhall vouchers create`, whose machine account the
+/// audit event names): a code for an amount or a percentage, with its last
+/// valid day (today or later) and how many organizations may redeem it, optionally reserved to
+/// one organization.
 pub async fn create_voucher(
     store: &dyn Store,
     code: &str,
@@ -414,8 +461,9 @@ pub async fn create_voucher(
     expires_on: NaiveDate,
     max_uses: i64,
     org: Option<&OrgRef>,
-    now: DateTime<Utc>,
+    by: &Operator<'_>,
 ) -> Result<Voucher> {
+    let now = by.now;
     let code = parse_voucher_code(code).ok_or_else(|| {
         DomainError::invalid("code", "must be 3 to 40 letters, digits, `-` or `_`")
     })?;
@@ -432,6 +480,14 @@ pub async fn create_voucher(
     }
     if max_uses < 1 {
         return Err(DomainError::invalid("max_uses", "must be at least 1").into());
+    }
+    let today = now.date_naive();
+    if expires_on < today {
+        return Err(DomainError::invalid(
+            "expires",
+            format!("{expires_on} is already past; give today ({today}) or a later day"),
+        )
+        .into());
     }
     let mut tx = store.begin().await?;
     let org = match org {
@@ -462,7 +518,9 @@ pub async fn create_voucher(
         ip: None,
         now,
     };
-    let event = AuditEvent::new(&system, Action::VoucherCreate, "voucher", &voucher.code)
+    let event = AuditEvent::new(&system, Action::VoucherCreated, "voucher", &voucher.code)
+        .by_operator(by.account)
+        .named(&voucher.code)
         .with_data(json!({ "code": voucher.code, "kind": value.kind(), "value": value.value() }));
     let event = match org {
         Some(o) => event.in_org(o),
@@ -470,4 +528,21 @@ pub async fn create_voucher(
     };
     tx.commit(super::identified(vec![event])).await?;
     Ok(voucher)
+}
+
+/// Every voucher, by code (the operator's `guildhall vouchers list`), read `BATCH` at a time.
+pub async fn list_vouchers(store: &dyn Store) -> Result<Vec<Voucher>> {
+    let mut all: Vec<Voucher> = Vec::new();
+    loop {
+        let after = all.last().map(|v| v.code.clone());
+        let batch = {
+            let mut tx = store.read().await?;
+            tx.vouchers(after.as_deref(), BATCH).await?
+        };
+        let full = batch.len() == BATCH as usize;
+        all.extend(batch);
+        if !full {
+            return Ok(all);
+        }
+    }
 }

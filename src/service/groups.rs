@@ -83,6 +83,7 @@ pub async fn create_group(
         .map_err(|e| lost_race(e, Named::Group(&group.name)))?;
     let event = AuditEvent::new(&who.actor(now), Action::GroupCreated, "group", group.id)
         .in_org(org_id)
+        .named(group.name.as_str())
         .with_data(json!({ "name": group.name }));
     gh.commit(tx, vec![event]).await?;
     Ok(GroupDetail {
@@ -119,6 +120,7 @@ pub async fn rename_group(
             g.id,
         )
         .in_org(g.org)
+        .named(g.name.as_str())
         .with_data(json!({ "before": before, "after": g.name }));
         let d = detail(&mut *tx, g).await?;
         gh.commit(tx, vec![event]).await?;
@@ -149,6 +151,7 @@ pub async fn delete_group(
         g.id,
     )
     .in_org(g.org)
+    .named(g.name.as_str())
     .with_data(json!({ "name": g.name }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
@@ -210,6 +213,7 @@ async fn change_place(
     };
     let event = AuditEvent::new(&who.actor(gh.clock.now()), action, "group", g.id)
         .in_org(g.org)
+        .named(g.name.as_str())
         .with_data(json!({ "user": user }));
     let d = detail(&mut *tx, g).await?;
     if changed {
@@ -281,8 +285,10 @@ async fn set_group_project(
     };
     let event = AuditEvent::new(&who.actor(gh.clock.now()), action, "group", g.id)
         .in_org(g.org)
+        .named(g.name.as_str())
         .with_data(json!({
             "project": p.id,
+            "project_name": p.name,
             "before": before.map(ProjectRole::as_str),
             "after": role.map(ProjectRole::as_str),
         }));

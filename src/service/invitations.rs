@@ -65,8 +65,8 @@ pub enum Acceptor<'a> {
 pub enum Accepted {
     /// The signed-in user joined: the invitation, now accepted, and the membership.
     Joined(Box<InvitationView>, Member),
-    /// A new account was made and joined.
-    Registered(User),
+    /// A new account was made, joined, and signed in.
+    Registered(User, super::sessions::NewSession),
 }
 
 /// R9, R6: invites `email` into `org` with roles (`members.invite`; only roles the inviter may
@@ -87,10 +87,10 @@ pub async fn create_invitation(
     let roles = roles::resolve(&mut *tx, org_id, role_names).await?;
     r6_add_member(&access.actor, &roles)?;
     let key = email.key();
-    if let Some((user, _)) = tx.user_by_email(&key).await? {
-        if tx.member_roles(org_id, user.id).await?.is_some() {
-            return Err(DomainError::AlreadyMember.into());
-        }
+    if let Some((user, _)) = tx.user_by_email(&key).await?
+        && tx.member_roles(org_id, user.id).await?.is_some()
+    {
+        return Err(DomainError::AlreadyMember.into());
     }
     if let Some(stored) = tx.pending_invitation(org_id, &key).await? {
         if stored.state_at(now) == InvitationState::Pending {
@@ -124,6 +124,7 @@ pub async fn create_invitation(
         invitation.id,
     )
     .in_org(org_id)
+    .named(invitation.email.as_str())
     .with_data(
         json!({ "email": invitation.email, "roles": names, "expires_at": invitation.expires_at }),
     );
@@ -204,6 +205,7 @@ pub async fn revoke_invitation(
         inv.id,
     )
     .in_org(org_id)
+    .named(inv.email.as_str())
     .with_data(json!({ "email": inv.email }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
@@ -227,10 +229,10 @@ pub async fn resend_invitation(
         .await?
         .ok_or(DomainError::InvitationNotFound)?;
     r9_still_open(&inv)?;
-    if let Some((user, _)) = tx.user_by_email(&inv.email_key).await? {
-        if tx.member_roles(org_id, user.id).await?.is_some() {
-            return Err(DomainError::AlreadyMember.into());
-        }
+    if let Some((user, _)) = tx.user_by_email(&inv.email_key).await?
+        && tx.member_roles(org_id, user.id).await?.is_some()
+    {
+        return Err(DomainError::AlreadyMember.into());
     }
     let token = new_token(TokenKind::Invitation);
     inv.expires_at = now + INVITATION_VALIDITY;
@@ -247,6 +249,7 @@ pub async fn resend_invitation(
         inv.id,
     )
     .in_org(org_id)
+    .named(inv.email.as_str())
     .with_data(json!({ "email": inv.email, "expires_at": inv.expires_at }));
     gh.commit(tx, vec![event]).await?;
     let mut view = InvitationView {
@@ -301,7 +304,7 @@ pub async fn my_invitations(
 
 /// R9: accepts the invitation whose token is `token`, once. The signed-in addressee joins with
 /// the invitation's roles; a person without an account creates it with the invitation's email
-/// (and their personal organization, R2) and joins, in one transaction. Unknown, used, declined,
+/// (and their personal organization, R2), joins and is signed in, in one transaction. Unknown, used, declined,
 /// revoked and re-sent-away tokens all answer `invitation_not_found`; an expired one
 /// `invitation_expired`.
 pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -> Result<Accepted> {
@@ -316,6 +319,7 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
     let custom = tx.custom_roles(inv.org).await?;
     let roles = decode(&inv.roles, &custom);
     let names = super::orgs::names(&roles);
+    let mut session_made = None;
     let (user, actor, mut events) = match &who {
         Acceptor::SignedIn(p) => {
             if !p.reaches(inv.org) {
@@ -354,6 +358,11 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
                 user,
             )
             .await?;
+            // Signed up by accepting: signed in too, as a console expects.
+            let (session, event) = super::sessions::new_session(gh, &mut *tx, &actor).await?;
+            let mut events = events;
+            events.push(event);
+            session_made = Some(session);
             (user, actor, events)
         }
     };
@@ -369,6 +378,7 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
     events.push(
         AuditEvent::new(&actor, Action::InvitationAccepted, "invitation", inv.id)
             .in_org(inv.org)
+            .named(inv.email.as_str())
             .with_data(json!({ "email": inv.email, "user": user.id })),
     );
     events.push(
@@ -406,7 +416,10 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
                 member,
             )
         }
-        Acceptor::NewAccount { .. } => Accepted::Registered(user),
+        Acceptor::NewAccount { .. } => match session_made {
+            Some(session) => Accepted::Registered(user, session),
+            None => return Err(crate::service::Error::Internal("no session made".into())),
+        },
     })
 }
 
@@ -441,6 +454,7 @@ pub async fn decline_invitation(
     }
     let event = AuditEvent::new(&actor, Action::InvitationDeclined, "invitation", inv.id)
         .in_org(inv.org)
+        .named(inv.email.as_str())
         .with_data(json!({ "email": inv.email }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
@@ -485,7 +499,7 @@ async fn mail_invitation(
         gh.public_url,
         secret.expose_secret()
     );
-    let expires = view.invitation.expires_at.format("%Y-%m-%d %H:%M UTC");
+    let expires = crate::mail::when(view.invitation.expires_at);
     let mail = Mail {
         to: view.invitation.email.clone(),
         subject: format!("{inviter} invites you to join {org} on Guildhall"),

@@ -111,7 +111,7 @@ pub async fn add_member(
     let (user, _) = tx
         .user_by_email(&email.key())
         .await?
-        .ok_or(DomainError::NotFound(Kind::User))?;
+        .ok_or_else(|| DomainError::NotRegistered(email.as_str().to_owned()))?;
     if tx.member_roles(org_id, user.id).await?.is_some() {
         return Err(DomainError::AlreadyMember.into());
     }

@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::domain::DomainError;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::error::Kind;
-use crate::domain::ids::{OrgId, SessionId};
+use crate::domain::ids::{OrgId, SessionId, UserId};
 use crate::domain::model::{ApiToken, OrgWithOwner, User};
 use crate::domain::rules::{ActorFacts, MemberFacts};
 use crate::secret::PasswordHasher;
@@ -135,16 +135,62 @@ pub struct Guildhall {
 impl Guildhall {
     /// Commits `tx` with its audit events; when grants changed, brings this process's index up to
     /// the new revision before the answer goes out, so the caller's next check sees the change.
-    pub async fn commit(&self, tx: Box<dyn Tx>, events: Vec<AuditEvent>) -> Result<Committed> {
-        let committed = tx.commit(identified(events)).await?;
-        if committed.revision.is_some() {
-            if let Err(e) = self.authz.catch_up().await {
-                // The change is committed; the periodic poll brings the index up later.
-                tracing::warn!(error = %e, "could not refresh the authorization index after a commit");
-            }
+    pub async fn commit(&self, mut tx: Box<dyn Tx>, events: Vec<AuditEvent>) -> Result<Committed> {
+        let events = labelled(&mut *tx, events).await?;
+        let committed = tx.commit(events).await?;
+        if committed.revision.is_some()
+            && let Err(e) = self.authz.catch_up().await
+        {
+            // The change is committed; the periodic poll brings the index up later.
+            tracing::warn!(error = %e, "could not refresh the authorization index after a commit");
         }
         Ok(committed)
     }
+}
+
+/// Gives each event its id and names the people it mentions as they are now, read in the
+/// transaction that commits it: the actor (email and name), a member or user target (email),
+/// and the users of its data (`user`, `from`, `to` get a `…_email` beside them). A reader of the
+/// log needs them once an account is gone, and every action gets them here, the same way.
+pub(crate) async fn labelled(tx: &mut dyn Tx, events: Vec<AuditEvent>) -> Result<Vec<AuditEvent>> {
+    let mut events = identified(events);
+    let mut known: Vec<User> = Vec::new();
+    for e in &mut events {
+        if let Some(id) = e.actor.filter(|_| e.actor_email.is_none())
+            && let Some(u) = person(&mut *tx, &mut known, id).await?
+        {
+            e.actor_email = Some(u.email);
+            e.actor_name = Some(u.name);
+        }
+        if matches!(e.target_type, "member" | "user")
+            && e.target_name.is_none()
+            && let Ok(id) = e.target_id.parse()
+            && let Some(u) = person(&mut *tx, &mut known, UserId(id)).await?
+        {
+            e.target_name = Some(u.email);
+        }
+        if let serde_json::Value::Object(data) = &mut e.data {
+            for key in ["user", "from", "to"] {
+                let Some(id) = data.get(key).and_then(|v| v.as_str()?.parse().ok()) else {
+                    continue;
+                };
+                if let Some(u) = person(&mut *tx, &mut known, UserId(id)).await? {
+                    data.insert(format!("{key}_email"), serde_json::Value::String(u.email));
+                }
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// A user by id, read once per commit.
+async fn person(tx: &mut dyn Tx, known: &mut Vec<User>, id: UserId) -> Result<Option<User>> {
+    if let Some(u) = known.iter().find(|u| u.id == id) {
+        return Ok(Some(u.clone()));
+    }
+    let found = tx.user_by_id(id).await?;
+    known.extend(found.clone());
+    Ok(found)
 }
 
 /// Gives each event its id (UUIDv7, in the order given): the core makes none.

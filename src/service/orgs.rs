@@ -87,6 +87,7 @@ pub async fn create_org(
     tx.insert_member(org.id, who.user.id, &roles, now).await?;
     let event = AuditEvent::new(&who.actor(now), Action::OrgCreated, "org", org.id)
         .in_org(org.id)
+        .named(&org.name)
         .with_data(json!({ "name": org.name, "slug": org.slug, "personal": false }));
     gh.commit(tx, vec![event]).await.map_err(|e| {
         lost_race(
@@ -143,6 +144,7 @@ pub async fn update_org(
         events.push(
             AuditEvent::new(&actor, Action::OrgRenamed, "org", before.id)
                 .in_org(before.id)
+                .named(name.as_str())
                 .with_data(json!({ "before": before.name, "after": name.as_str() })),
         );
     }
@@ -154,6 +156,7 @@ pub async fn update_org(
         events.push(
             AuditEvent::new(&actor, Action::OrgSlugChanged, "org", before.id)
                 .in_org(before.id)
+                .named(&before.name)
                 .with_data(json!({ "before": before.slug, "after": slug.as_str() })),
         );
     }
@@ -194,6 +197,7 @@ pub async fn delete_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result
     tx.delete_org(o.id).await?;
     let event = AuditEvent::new(&who.actor(gh.clock.now()), Action::OrgDeleted, "org", o.id)
         .in_org(o.id)
+        .named(&o.name)
         .with_data(json!({ "name": o.name, "slug": o.slug }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
@@ -208,7 +212,7 @@ pub async fn leave_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<
         user: who.user.id,
         roles: access.actor.member.roles.clone(),
     };
-    r4_leave(&me)?;
+    r4_leave(&me, access.org.org.personal)?;
     let id = access.org.org.id;
     tx.delete_member(id, who.user.id).await?;
     let event = AuditEvent::new(

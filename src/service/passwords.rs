@@ -38,10 +38,11 @@ async fn issue_reset(gh: &Guildhall, email: &Email, ip: Option<String>) -> Resul
     if user.disabled_at.is_some() {
         return Ok(());
     }
-    if let Some(live) = tx.password_link_of(user.id).await? {
-        if live.expires_at > now && now - live.created_at < RESET_MIN_INTERVAL {
-            return Ok(());
-        }
+    if let Some(live) = tx.password_link_of(user.id).await?
+        && live.expires_at > now
+        && now - live.created_at < RESET_MIN_INTERVAL
+    {
+        return Ok(());
     }
     let token = new_token(TokenKind::PasswordLink);
     issue(&mut *tx, &user, PasswordPurpose::Reset, &token, now).await?;

@@ -7,7 +7,7 @@ use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::{ProjectId, UserId};
-use crate::domain::model::Project;
+use crate::domain::model::{Project, User};
 use crate::domain::names::LocalName;
 use crate::domain::permission::{Permission, ProjectPermission, ProjectRole};
 use crate::domain::rules::{
@@ -160,6 +160,7 @@ pub async fn create_project(
         project.id,
     )
     .in_org(org_id)
+    .named(project.name.as_str())
     .with_data(json!({ "name": project.name }));
     gh.commit(tx, vec![event]).await?;
     Ok((project, ProjectRole::Admin))
@@ -195,6 +196,7 @@ pub async fn rename_project(
         p.id,
     )
     .in_org(p.org)
+    .named(p.name.as_str())
     .with_data(json!({ "before": before, "after": p.name }));
     gh.commit(tx, vec![event]).await?;
     Ok((p, role))
@@ -217,13 +219,15 @@ pub async fn delete_project(
     tx.close_plan_period(p.id, now, true).await?;
     let event = AuditEvent::new(&who.actor(now), Action::ProjectDeleted, "project", p.id)
         .in_org(p.org)
+        .named(p.name.as_str())
         .with_data(json!({ "name": p.name }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
 }
 
 /// R6: gives a member a direct role on a project (replacing the one they had): only up to the
-/// giver's own role on that project, and never replacing a stronger one than that.
+/// giver's own role on that project, and never replacing a stronger one than that. Answers the
+/// project with the giver's role on it, the member, and the role given.
 pub async fn set_project_member(
     gh: &Guildhall,
     who: &Principal,
@@ -231,13 +235,17 @@ pub async fn set_project_member(
     project: &str,
     user: UserId,
     role: ProjectRole,
-) -> Result<ProjectRole> {
+) -> Result<(Project, ProjectRole, User, ProjectRole)> {
     let mut tx = gh.store.begin().await?;
     let access = org_access(&mut *tx, who, org, true).await?;
     let (p, mine) = reach(&mut *tx, who, &access, project).await?;
     if tx.member_roles(p.org, user).await?.is_none() {
         return Err(DomainError::NotFound(Kind::Member).into());
     }
+    let member = tx
+        .user_by_id(user)
+        .await?
+        .ok_or(DomainError::NotFound(Kind::Member))?;
     r6_own_project_role(who.user.id, user)?;
     let before = direct_role(&mut *tx, p.org, p.id, user).await?;
     r6_project_role(&access.actor, Some(mine), role, GrantPath::Direct)?;
@@ -252,11 +260,12 @@ pub async fn set_project_member(
         p.id,
     )
     .in_org(p.org)
+    .named(p.name.as_str())
     .with_data(
         json!({ "user": user, "before": before.map(ProjectRole::as_str), "after": role.as_str() }),
     );
     gh.commit(tx, vec![event]).await?;
-    Ok(role)
+    Ok((p, mine, member, role))
 }
 
 /// R6: takes a member's direct role on a project (never one stronger than the taker's own).
@@ -282,6 +291,7 @@ pub async fn remove_project_member(
         p.id,
     )
     .in_org(p.org)
+    .named(p.name.as_str())
     .with_data(json!({ "user": user, "before": before.as_str() }));
     gh.commit(tx, vec![event]).await?;
     Ok(())

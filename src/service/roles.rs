@@ -71,6 +71,7 @@ pub async fn create_role(
         .map_err(|e| lost_race(e, Named::Role(&role.name)))?;
     let event = AuditEvent::new(&who.actor(now), Action::RoleCreated, "role", role.id)
         .in_org(org_id)
+        .named(role.name.as_str())
         .with_data(json!({ "name": role.name, "permissions": permissions.names() }));
     gh.commit(tx, vec![event]).await?;
     Ok(role)
@@ -137,6 +138,7 @@ pub async fn update_role(
         after.id,
     )
     .in_org(org_id)
+    .named(after.name.as_str())
     .with_data(json!({
         "before": { "name": before.name, "permissions": before.permissions.names() },
         "after": { "name": after.name, "permissions": after.permissions.names() },
@@ -170,6 +172,7 @@ pub async fn delete_role(gh: &Guildhall, who: &Principal, org: &OrgRef, role: &s
         target.id,
     )
     .in_org(org_id)
+    .named(target.name.as_str())
     .with_data(json!({ "name": target.name, "permissions": target.permissions.names() }));
     gh.commit(tx, vec![event]).await?;
     Ok(())

@@ -35,14 +35,14 @@ pub async fn sign_in(
 
     let mut read = gh.store.read().await?;
     for (key, free) in &keys {
-        if let Some((failures, last)) = read.signin_failures(key).await? {
-            if let Some(wait) = signin_wait(failures, last, *free, now) {
-                let secs = u64::try_from(wait.num_milliseconds().max(0) / 1000 + 1).unwrap_or(1);
-                return Err(DomainError::TooManyAttempts {
-                    retry_after_secs: secs,
-                }
-                .into());
+        if let Some((failures, last)) = read.signin_failures(key).await?
+            && let Some(wait) = signin_wait(failures, last, *free, now)
+        {
+            let secs = u64::try_from(wait.num_milliseconds().max(0) / 1000 + 1).unwrap_or(1);
+            return Err(DomainError::TooManyAttempts {
+                retry_after_secs: secs,
             }
+            .into());
         }
     }
     let found = read.user_by_email(&email.key()).await?;
@@ -67,31 +67,40 @@ pub async fn sign_in(
         return Err(DomainError::InvalidCredentials.into());
     };
     tx.clear_signin_failures(&keys[0].0).await?;
-    let token = new_token(TokenKind::Session);
-    let id = SessionId::new();
-    let expires_at = now + gh.session_ttl;
-    tx.insert_session(id, user.id, &token.hash.0, now, expires_at)
-        .await?;
     let actor = Actor {
         user: Some(user.id),
         token: None,
         ip,
         now,
     };
-    gh.commit(
-        tx,
-        vec![AuditEvent::new(
-            &actor,
-            Action::SessionCreated,
-            "session",
-            id,
-        )],
-    )
-    .await?;
-    Ok(NewSession {
-        token: token.secret,
-        expires_at,
-    })
+    let (session, event) = new_session(gh, &mut *tx, &actor).await?;
+    gh.commit(tx, vec![event]).await?;
+    Ok(session)
+}
+
+/// Stores a new session for `actor`'s user in `tx`, with the audit event to commit with it:
+/// after a sign-in, and for the account made by accepting an invitation (in its transaction).
+pub(crate) async fn new_session(
+    gh: &Guildhall,
+    tx: &mut dyn crate::store::Tx,
+    actor: &Actor,
+) -> Result<(NewSession, AuditEvent)> {
+    let user = actor
+        .user
+        .ok_or_else(|| crate::service::Error::Internal("a session needs a user".into()))?;
+    let token = new_token(TokenKind::Session);
+    let id = SessionId::new();
+    let expires_at = actor.now + gh.session_ttl;
+    tx.insert_session(id, user, &token.hash.0, actor.now, expires_at)
+        .await?;
+    let event = AuditEvent::new(actor, Action::SessionCreated, "session", id);
+    Ok((
+        NewSession {
+            token: token.secret,
+            expires_at,
+        },
+        event,
+    ))
 }
 
 /// Ends the caller's session. An API token is not a session: revoke it instead.
@@ -116,7 +125,7 @@ pub async fn sign_out(gh: &Guildhall, who: &Principal) -> Result<()> {
 }
 
 /// Finds the caller behind a bearer token: a live session or an unexpired API token of an
-/// enabled account. Anything else is `Unauthenticated`.
+/// enabled account. An expired one says so; anything else is `Unauthenticated`.
 pub async fn authenticate(gh: &Guildhall, bearer: &str, ip: Option<String>) -> Result<Principal> {
     let kind = TokenKind::of(bearer).ok_or(DomainError::Unauthenticated)?;
     let hash = TokenHash::of(bearer);
@@ -127,16 +136,20 @@ pub async fn authenticate(gh: &Guildhall, bearer: &str, ip: Option<String>) -> R
             let s = tx
                 .session_by_hash(&hash.0)
                 .await?
-                .filter(|s| s.expires_at > now)
                 .ok_or(DomainError::Unauthenticated)?;
+            if s.expires_at <= now {
+                return Err(DomainError::SessionExpired.into());
+            }
             (s.user, Credential::Session(s.id))
         }
         TokenKind::Api => {
             let (token, user) = tx
                 .token_by_hash(&hash.0)
                 .await?
-                .filter(|(t, _)| t.expires_at.is_none_or(|e| e > now))
                 .ok_or(DomainError::Unauthenticated)?;
+            if token.expires_at.is_some_and(|e| e <= now) {
+                return Err(DomainError::TokenExpired.into());
+            }
             (user, Credential::Token(token))
         }
         TokenKind::Invitation | TokenKind::PasswordLink => {

@@ -73,6 +73,7 @@ pub async fn create_token(
     };
     tx.insert_token(&token, &secret.hash.0).await?;
     let mut event = AuditEvent::new(&who.actor(now), Action::TokenCreated, "token", token.id)
+        .named(&token.name)
         .with_data(json!({
             "name": token.name,
             "permissions": token.permissions.map(PermSet::names),
@@ -104,6 +105,7 @@ pub async fn revoke_token(gh: &Guildhall, who: &Principal, id: TokenId) -> Resul
         "token",
         id,
     )
+    .named(&token.name)
     .with_data(json!({ "name": token.name }));
     if let Some(org) = token.org {
         event = event.in_org(org);

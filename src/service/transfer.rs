@@ -97,7 +97,10 @@ pub async fn offer_transfer(
         view.transfer.id,
     )
     .in_org(org_id)
-    .with_data(json!({ "to": to, "expires_at": view.transfer.expires_at }));
+    .named(&access.org.org.name)
+    .with_data(
+        json!({ "from": view.transfer.from, "to": to, "expires_at": view.transfer.expires_at }),
+    );
     gh.commit(tx, vec![event]).await?;
     let link = format!("{}/orgs/{}/transfer", gh.public_url, access.org.org.slug);
     gh.mailer
@@ -106,14 +109,16 @@ pub async fn offer_transfer(
             subject: format!("{} offers you ownership of {}", view.from.name, access.org.org.name),
             text: format!(
                 "{} offers you ownership of the organization {}.\n\nAccept or decline before {}: {link}\n",
-                view.from.name, access.org.org.name, view.transfer.expires_at
+                view.from.name,
+                access.org.org.name,
+                crate::mail::when(view.transfer.expires_at)
             ),
             html: format!(
                 "<p>{} offers you ownership of the organization <b>{}</b>.</p><p><a href=\"{}\">Accept or decline</a> before {}.</p>",
                 html_escape(&view.from.name),
                 html_escape(&access.org.org.name),
                 html_escape(&link),
-                view.transfer.expires_at
+                crate::mail::when(view.transfer.expires_at)
             ),
         })
         .await;
@@ -159,7 +164,9 @@ pub async fn cancel_transfer(gh: &Guildhall, who: &Principal, org: &OrgRef) -> R
         "transfer",
         v.transfer.id,
     )
-    .in_org(v.transfer.org);
+    .in_org(v.transfer.org)
+    .named(&access.org.org.name)
+    .with_data(json!({ "from": v.transfer.from, "to": v.transfer.to }));
     gh.commit(tx, vec![event]).await?;
     notify_both(gh, &access, &v, "cancelled").await;
     Ok(())
@@ -199,6 +206,7 @@ async fn answer(gh: &Guildhall, who: &Principal, org: &OrgRef, accepting: bool) 
     let v = view(&mut *tx, offer, now).await?;
     let event = AuditEvent::new(&who.actor(now), action, "transfer", v.transfer.id)
         .in_org(org_id)
+        .named(&access.org.org.name)
         .with_data(json!({ "from": v.transfer.from, "to": v.transfer.to }));
     gh.commit(tx, vec![event]).await?;
     notify_both(

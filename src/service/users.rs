@@ -102,6 +102,7 @@ pub(crate) async fn create_account(
             .with_data(json!({ "email": user.email, "name": user.name })),
         AuditEvent::new(actor, Action::OrgCreated, "org", org.id)
             .in_org(org.id)
+            .named(&org.name)
             .with_data(json!({ "name": org.name, "slug": org.slug, "personal": true })),
     ];
     Ok((user, org, events))

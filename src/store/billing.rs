@@ -50,6 +50,9 @@ pub trait BillingTx: Send {
         end: DateTime<Utc>,
     ) -> StoreResult<u64>;
 
+    /// How many invoices there are for `month`.
+    async fn count_invoices(&mut self, month: &str) -> StoreResult<u64>;
+
     /// An organization's billing profile.
     async fn billing_profile(&mut self, org: OrgId) -> StoreResult<Option<BillingProfile>>;
     /// Replaces an organization's billing profile.
@@ -62,6 +65,8 @@ pub trait BillingTx: Send {
 
     /// A voucher by code.
     async fn voucher(&mut self, code: &str) -> StoreResult<Option<Voucher>>;
+    /// Up to `limit` vouchers by code, after `after`.
+    async fn vouchers(&mut self, after: Option<&str>, limit: u32) -> StoreResult<Vec<Voucher>>;
     /// Inserts a voucher.
     async fn insert_voucher(&mut self, v: &Voucher, now: DateTime<Utc>) -> StoreResult<()>;
     /// Counts one more use of a voucher; false when it has none left.

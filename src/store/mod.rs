@@ -12,7 +12,7 @@ mod sql;
 mod sqlite;
 mod sqlite_grants;
 
-use crate::domain::audit::{AuditEvent, AuditRecord};
+use crate::domain::audit::{Action, AuditEvent, AuditRecord};
 use crate::domain::ids::{
     GroupId, OrgId, ProjectId, RoleId, SessionId, TokenId, TransferId, UserId,
 };
@@ -107,8 +107,11 @@ pub struct After {
 pub struct AuditFilter {
     /// Only events by this user.
     pub actor: Option<UserId>,
-    /// Only events with this action.
-    pub action: Option<String>,
+    /// Only events with this action (under its current name or the one it had before).
+    pub action: Option<Action>,
+    /// Only events whose action starts with this and a dot (`member` for `member.*`); letters
+    /// and `_` only, so it holds no pattern character.
+    pub prefix: Option<String>,
     /// Only events at or after this time.
     pub since: Option<DateTime<Utc>>,
     /// Only events before this time.

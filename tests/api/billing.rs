@@ -47,7 +47,10 @@ pub async fn voucher(
         expires,
         uses,
         None,
-        app.clock.now(),
+        &guildhall::service::billing::Operator {
+            account: "test-operator",
+            now: app.clock.now(),
+        },
     )
     .await
     .expect("voucher created");
@@ -153,7 +156,7 @@ both_stores!(
         assert_eq!(app.get(&path, &ada.token).await.expect(200).body, changed, "refused changes change nothing");
 
         let audit = app.audit(&ada, slug).await;
-        let changes: Vec<&Value> = audit.iter().filter(|e| e["action"] == "plan.change").collect();
+        let changes: Vec<&Value> = audit.iter().filter(|e| e["action"] == "plan.changed").collect();
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0]["data"]["before"]["tier"], "free");
         assert_eq!(changes[0]["data"]["after"]["tier"], "pro");
@@ -296,11 +299,11 @@ both_stores!(
         let said: Vec<&Value> = audit.iter().map(|e| &e["data"]).collect();
         let text = serde_json::to_string(&said).expect("json");
         assert!(!text.contains("4242") && !text.contains("rue de la Paix"), "no card data or address in the audit: {text}");
-        let updates: Vec<&Value> = audit.iter().filter(|e| e["action"] == "billing.update").collect();
+        let updates: Vec<&Value> = audit.iter().filter(|e| e["action"] == "billing.updated").collect();
         assert_eq!(updates.len(), 1, "the second identical profile changes nothing");
         assert_eq!(updates[0]["data"]["changed"], json!(["name", "address", "vat_number", "currency", "payment_method"]));
-        assert_eq!(audit.iter().filter(|e| e["action"] == "voucher.redeem").count(), 2);
-        assert_eq!(audit.iter().filter(|e| e["action"] == "invoice.generate").count(), 1);
+        assert_eq!(audit.iter().filter(|e| e["action"] == "voucher.redeemed").count(), 2);
+        assert_eq!(audit.iter().filter(|e| e["action"] == "invoice.generated").count(), 1);
     }
 );
 
@@ -447,7 +450,7 @@ both_stores!(
         let billing = app.get(&format!("/api/v1/orgs/{slug}/billing"), &ada.token).await.expect(200).body;
         assert_eq!(billing["vouchers"], json!([]), "applied vouchers are no longer pending");
         app.post(&vouchers, &ada.token, json!({ "code": "FIVE" })).await.expect_problem(409, "voucher_already_redeemed");
-        assert_eq!(app.audit(&ada, &slug).await.iter().filter(|e| e["action"] == "invoice.generate").count(), 1);
+        assert_eq!(app.audit(&ada, &slug).await.iter().filter(|e| e["action"] == "invoice.generated").count(), 1);
     }
 );
 
@@ -576,6 +579,89 @@ async fn operator_commands_create_vouchers_and_refuse_an_open_month_with_exit_co
         (v.value, v.max_uses, v.uses),
         (VoucherValue::Percent(15), 3, 0)
     );
+    drop(tx);
+
+    // A voucher dead on arrival is refused, naming today; a date in another format names the
+    // one expected.
+    let past = run(&[
+        "vouchers",
+        "create",
+        "--code",
+        "LATE",
+        "--amount",
+        "100",
+        "--expires",
+        "2025-12-31",
+    ]);
+    assert_eq!(past.status.code(), Some(2), "{past:?}");
+    let said = String::from_utf8_lossy(&past.stderr);
+    let today = Utc::now().date_naive().to_string();
+    assert!(
+        said.contains("--expires") && said.contains("past") && said.contains(&today),
+        "{said}"
+    );
+    let format = run(&[
+        "vouchers",
+        "create",
+        "--code",
+        "FMT",
+        "--amount",
+        "100",
+        "--expires",
+        "30/06/2027",
+    ]);
+    assert_eq!(format.status.code(), Some(2), "{format:?}");
+    let said = String::from_utf8_lossy(&format.stderr);
+    assert!(
+        said.contains("YYYY-MM-DD") && said.contains("2027-06-30"),
+        "{said}"
+    );
+
+    // `vouchers list` shows what exists, and only that.
+    let listed = run(&["vouchers", "list"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let table = String::from_utf8_lossy(&listed.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one voucher: {table}");
+    assert!(
+        lines[0].starts_with("CODE") && lines[0].contains("EXPIRES"),
+        "{table}"
+    );
+    for cell in ["SPRING-25", "15% off", "2099-12-31", "0/3", "any"] {
+        assert!(lines[1].contains(cell), "`{cell}` in {table}");
+    }
+
+    // A closed month with a plan in it: produced once, then counted as already there.
+    let last = Month::of(Utc::now()).previous();
+    let mut tx = store.begin().await.expect("tx");
+    let period = guildhall::domain::billing::PlanPeriod {
+        project: uuid::Uuid::new_v4(),
+        project_name: "web".to_owned(),
+        plan: guildhall::domain::billing::PlanSpec {
+            tier: "starter".to_owned(),
+            storage_gb: 10,
+            environments: 1,
+            licenses: 2,
+        },
+        monthly_price: 900,
+        from: last.start(),
+        to: None,
+        ended_by_delete: false,
+    };
+    let org = guildhall::domain::ids::OrgId(uuid::Uuid::new_v4());
+    tx.open_plan_period(org, &period).await.expect("period");
+    tx.commit_bookkeeping().await.expect("commit");
+    let month = last.to_string();
+    let first = run(&["invoices", "generate", "--month", &month]);
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("1 invoice(s) produced, 0 already there"),
+        "{first:?}"
+    );
+    let second = run(&["invoices", "generate", "--month", &month]);
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("0 invoice(s) produced, 1 already there"),
+        "{second:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -648,3 +734,90 @@ async fn serve_invoices_the_previous_month_by_itself_at_start() {
         (4900, 4900, "INV-000001")
     );
 }
+
+both_stores!(
+    async fn the_upcoming_invoice_shows_the_month_so_far_and_projected_and_is_what_the_run_produces(app) {
+        use guildhall::domain::billing::prorate;
+        let mut ada = app.user("Ada").await;
+        let mut dev = app.user("Dev").await;
+        let mut stranger = app.user("Stranger").await;
+        let org = app.org(&ada, "Acme").await;
+        let slug = org["slug"].as_str().expect("slug").to_owned();
+        app.add(&ada, &slug, &dev, &["developer"]).await.expect(201);
+        project(&app, &ada, &slug, "web").await;
+        put(&app, &format!("/api/v1/orgs/{slug}/projects/web/plan"), &ada.token, json!({ "tier": "pro" })).await.expect(200);
+        let far = (app.clock.now() + Duration::days(400)).date_naive();
+        voucher(&app, "UPTEN", VoucherValue::Percent(10), far, 10).await;
+        app.post(&format!("/api/v1/orgs/{slug}/billing/vouchers"), &ada.token, json!({ "code": "UPTEN" })).await.expect(201);
+
+        let path = format!("/api/v1/orgs/{slug}/billing/invoices/upcoming");
+        let now = app.clock.now();
+        let month = Month::of(now);
+        let dim = month.days();
+        let today = now.date_naive();
+        let left = (month.next().first_day() - today).num_days();
+        let up = app.get(&path, &ada.token).await.expect(200).body;
+        assert_eq!(up["month"], month.to_string());
+        assert_eq!(up["currency"], "EUR");
+        assert_eq!(up["through"], today.to_string());
+        assert_eq!(up["days_in_month"], dim);
+        // The project moved to pro today: today is billed at pro, and the rest of the month too.
+        let so_far = prorate(4900, 1, dim);
+        let projected = prorate(4900, left, dim);
+        assert_eq!(up["so_far"]["subtotal"], so_far, "{up:#}");
+        assert_eq!(up["so_far"]["total"], so_far - prorate(so_far, 10, 100));
+        assert_eq!(up["projected"]["subtotal"], projected, "{up:#}");
+        assert_eq!(up["projected"]["total"], projected - prorate(projected, 10, 100));
+        assert_eq!(up["projected"]["lines"][1]["code"], "UPTEN");
+        assert!(up.get("number").is_none() && up.get("id").is_none(), "not numbered: {up}");
+
+        // Reading it stores nothing and uses no voucher.
+        assert_eq!(app.get(&path, &ada.token).await.expect(200).body, up);
+        let list = app.get(&format!("/api/v1/orgs/{slug}/billing/invoices"), &ada.token).await.expect(200).body;
+        assert_eq!(list["items"], json!([]));
+        let billing = app.get(&format!("/api/v1/orgs/{slug}/billing"), &ada.token).await.expect(200).body;
+        assert_eq!(billing["vouchers"][0]["code"], "UPTEN");
+
+        // R8: without billing.read, 403; outside the organization, the same 404 as no organization.
+        app.get(&path, &dev.token).await.expect_problem(403, "forbidden");
+        app.get(&path, &stranger.token).await.expect_problem(404, "org_not_found");
+
+        // Once the month is over, the run produces what was projected.
+        close_month(&app, month);
+        assert_eq!(generate(&app, month).await, 1);
+        relog(&app, &mut ada).await;
+        let list = app.get(&format!("/api/v1/orgs/{slug}/billing/invoices"), &ada.token).await.expect(200).body;
+        let inv = &list["items"][0];
+        assert_eq!(inv["subtotal"], up["projected"]["subtotal"]);
+        assert_eq!(inv["total"], up["projected"]["total"]);
+        assert_eq!(inv["lines"], up["projected"]["lines"]);
+        // The next month starts over, with the voucher used.
+        let next = app.get(&path, &ada.token).await.expect(200).body;
+        assert_eq!(next["month"], month.next().to_string());
+        assert_eq!(next["projected"]["subtotal"], 4900);
+        assert_eq!(next["projected"]["total"], 4900, "the voucher went to the closed month");
+        relog(&app, &mut dev).await;
+        relog(&app, &mut stranger).await;
+    }
+);
+
+both_stores!(
+    async fn the_plan_catalog_lists_every_tier_with_its_prices_and_limits(app) {
+        let ada = app.user("Ada").await;
+        let plans = app.get("/api/v1/plans", &ada.token).await.expect(200).body;
+        let items = plans["items"].as_array().expect("items");
+        let catalog = Catalog::default();
+        let names: Vec<&str> = items.iter().map(|t| t["name"].as_str().expect("name")).collect();
+        assert_eq!(names, catalog.tiers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>());
+        assert_eq!(plans["next_cursor"], Value::Null);
+        let pro = items.iter().find(|t| t["name"] == "pro").expect("pro");
+        assert_eq!(pro["currency"], "EUR");
+        assert_eq!(pro["monthly_price"], 4900);
+        assert_eq!(pro["included"], json!({ "storage_gb": 50, "environments": 3, "licenses": 5 }));
+        assert_eq!(pro["limits"], json!({ "storage_gb": 500, "environments": 10, "licenses": 25 }));
+        assert_eq!(pro["unit_prices"], json!({ "storage_gb": 20, "environments": 400, "licenses": 250 }));
+        let defaults: Vec<&str> = items.iter().filter(|t| t["default"] == true).map(|t| t["name"].as_str().expect("n")).collect();
+        assert_eq!(defaults, ["free"]);
+        app.get("/api/v1/plans", "").await.expect_problem(401, "unauthenticated");
+    }
+);

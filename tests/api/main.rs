@@ -9,6 +9,7 @@ mod billing;
 mod binary;
 mod check;
 mod concurrency;
+mod guidance;
 mod invitations;
 mod members;
 mod meta;

@@ -78,7 +78,7 @@ both_stores!(
         app.delete(&format!("/api/v1/orgs/{slug}/members/{}", bob.id), &ada.token).await.expect_problem(404, "member_not_found");
         let log = app.audit(&ada, slug).await;
         assert_eq!(log[0]["action"], "member.removed");
-        assert_eq!(log[0]["target"], json!({ "type": "member", "id": bob.id }));
+        assert_eq!(log[0]["target"], json!({ "type": "member", "id": bob.id, "name": bob.email }));
     }
 );
 

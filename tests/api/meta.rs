@@ -71,6 +71,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/orgs/{org}/billing/invoices"),
     ("get", "/api/v1/orgs/{org}/billing/invoices/{id}"),
     ("get", "/api/v1/orgs/{org}/billing/invoices/{id}/pdf"),
+    ("get", "/api/v1/orgs/{org}/billing/invoices/upcoming"),
+    ("get", "/api/v1/plans"),
     ("post", "/api/v1/orgs/{org}/billing/vouchers"),
     ("post", "/api/v1/check"),
     ("post", "/api/v1/check/batch"),

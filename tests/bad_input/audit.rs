@@ -53,15 +53,18 @@ both_stores!(
             for cursor in cursors {
                 cases.push(audit(&format!("cursor={cursor}")).invalid("cursor"));
             }
-            for actor in ["not-a-uuid", "42", "", &w.owner.email, "%00"] {
-                cases.push(audit(&format!("actor={}", enc(actor))).expect(400, "validation_failed"));
+            // An email is a valid actor (issue 13); what is neither an id nor an email is not.
+            for actor in ["not-a-uuid", "42", "", "%00", "ada@", "@example.com"] {
+                cases.push(audit(&format!("actor={}", enc(actor))).invalid("actor"));
             }
-            for action in ["nope", "ORG.CREATED", "org.created ", "org.*", "", "member"] {
+            // `org.*` is a family and `plan.change` a former name: both valid.
+            for action in ["nope", "ORG.CREATED", "org.created ", "nope.*", "org.", "*", "", "member"] {
                 cases.push(audit(&format!("action={}", enc(action))).invalid("action"));
             }
-            for time in ["yesterday", "2024-01-01", "1700000000", "2024-13-01T00:00:00Z", "2024-01-01 00:00:00", ""] {
-                cases.push(audit(&format!("since={}", enc(time))).expect(400, "validation_failed"));
-                cases.push(audit(&format!("until={}", enc(time))).expect(400, "validation_failed"));
+            // A bare day (`2024-01-01`) is valid, from its start.
+            for time in ["yesterday", "2024-13-01", "1700000000", "2024-13-01T00:00:00Z", "2024-01-01 00:00:00", ""] {
+                cases.push(audit(&format!("since={}", enc(time))).invalid("since"));
+                cases.push(audit(&format!("until={}", enc(time))).invalid("until"));
             }
             cases.push(audit("limit=10&limit=20").expect(400, "validation_failed"));
             cases.push(audit("action=org.created&action=member.added").expect(400, "validation_failed"));

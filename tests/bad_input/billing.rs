@@ -39,9 +39,10 @@ both_stores!(
         let create = |code: &'static str, days: i64, uses: i64, org: Option<OrgRef>| {
             let store = store.clone();
             async move {
-                guildhall::service::billing::create_voucher(&*store, code, VoucherValue::Amount(500), (now + Duration::days(days)).date_naive(), uses, org.as_ref(), now).await.expect("voucher");
+                guildhall::service::billing::create_voucher(&*store, code, VoucherValue::Amount(500), (now + Duration::days(days)).date_naive(), uses, org.as_ref(), &guildhall::service::billing::Operator { account: "test-operator", now: now.min(now + Duration::days(days)) }).await.expect("voucher");
             }
         };
+        // Made while it was still valid: a voucher is never created already past.
         create("EXPIRED1", -1, 5, None).await;
         create("RIVALONLY", 30, 5, Some(OrgRef::parse(&w.rival.id))).await;
         create("ONCE", 30, 1, None).await;

@@ -292,13 +292,13 @@ fn parse_response(raw: &[u8]) -> Resp {
         .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
     let mut headers = reqwest::header::HeaderMap::new();
     for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            if let (Ok(k), Ok(v)) = (
+        if let Some((k, v)) = l.split_once(':')
+            && let (Ok(k), Ok(v)) = (
                 reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()),
                 reqwest::header::HeaderValue::from_str(v.trim()),
-            ) {
-                headers.append(k, v);
-            }
+            )
+        {
+            headers.append(k, v);
         }
     }
     let body = match content_length(head.as_bytes()) {

@@ -125,7 +125,7 @@ impl Lib {
 fn refusal(e: &DomainError) -> Refusal {
     match e {
         DomainError::Forbidden(_) => code::FORBIDDEN,
-        DomainError::RoleNotGrantable(_) => code::NOT_GRANTABLE,
+        DomainError::RoleNotGrantable { .. } => code::NOT_GRANTABLE,
         DomainError::OwnRoles => code::OWN_ROLES,
         DomainError::OwnerIsFixed => code::OWNER_IS_FIXED,
         DomainError::OwnerNeedsTransfer => code::OWNER_NEEDS_TRANSFER,

@@ -214,10 +214,10 @@ impl Model {
 
     /// The server's decision on `req`, as SPEC and the rules say it must be.
     pub fn decide(&self, req: &Request) -> Result<Accepted, Refusal> {
-        if let Cred::Token(t) = req.actor().cred {
-            if !self.tokens[t].alive {
-                return Err(UNAUTHENTICATED);
-            }
+        if let Cred::Token(t) = req.actor().cred
+            && !self.tokens[t].alive
+        {
+            return Err(UNAUTHENTICATED);
         }
         let perms_of = |r: Role| self.org.perms_of(r);
         match req {
@@ -344,10 +344,10 @@ impl Model {
                 }
                 let id = self.org.custom_by_name(key).ok_or(ROLE_NOT_FOUND)?;
                 let before = &self.org.custom[&id];
-                if let Some(n) = name {
-                    if self.org.custom_by_name(n).is_some_and(|other| other != id) {
-                        return Err(ROLE_NAME_TAKEN);
-                    }
+                if let Some(n) = name
+                    && self.org.custom_by_name(n).is_some_and(|other| other != id)
+                {
+                    return Err(ROLE_NAME_TAKEN);
                 }
                 let new_name = name
                     .as_deref()

@@ -750,13 +750,13 @@ async fn check_token(
             "token {id} should carry {limit:?}, carries {token:#}"
         ));
     }
-    if let Some(p) = perms {
-        if !held.contains(p) {
-            return Err(format!(
-                "R6: token {id} carries {:?}, which its maker did not hold",
-                p.minus(held).names()
-            ));
-        }
+    if let Some(p) = perms
+        && !held.contains(p)
+    {
+        return Err(format!(
+            "R6: token {id} carries {:?}, which its maker did not hold",
+            p.minus(held).names()
+        ));
     }
     Ok(())
 }

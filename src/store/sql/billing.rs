@@ -209,6 +209,14 @@ impl<DB: Backend> BillingTx for SqlTx<DB> {
         read_count(&row)
     }
 
+    async fn count_invoices(&mut self, month: &str) -> StoreResult<u64> {
+        let row = query("SELECT COUNT(*) AS n FROM invoices WHERE month = $1")
+            .bind(month)
+            .fetch_one(self)
+            .await?;
+        read_count(&row)
+    }
+
     async fn billing_profile(&mut self, org: OrgId) -> StoreResult<Option<BillingProfile>> {
         query("SELECT profile FROM billing_profiles WHERE org_id = $1")
             .bind(org.0)
@@ -244,6 +252,18 @@ impl<DB: Backend> BillingTx for SqlTx<DB> {
         query(&sql)
             .bind(code)
             .map_optional(self, voucher_from)
+            .await
+    }
+
+    async fn vouchers(&mut self, after: Option<&str>, limit: u32) -> StoreResult<Vec<Voucher>> {
+        let sql = format!(
+            "SELECT {VOUCHER_COLS} FROM vouchers WHERE ($1 IS NULL OR code > $1) \
+             ORDER BY code LIMIT $2"
+        );
+        query(&sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .map_all(self, voucher_from)
             .await
     }
 

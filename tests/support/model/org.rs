@@ -255,10 +255,10 @@ impl Org {
             out.push(("direct", None, *r));
         }
         for g in self.groups.values() {
-            if g.members.contains(&user) {
-                if let Some(r) = g.projects.get(project) {
-                    out.push(("group", Some(g.name.clone()), *r));
-                }
+            if g.members.contains(&user)
+                && let Some(r) = g.projects.get(project)
+            {
+                out.push(("group", Some(g.name.clone()), *r));
             }
         }
         out

@@ -159,10 +159,10 @@ impl Inner {
     /// Replaces `org`'s grants (`None`: it is gone).
     fn put(&mut self, org: OrgId, grants: Option<OrgGrants>) {
         let slot = self.slots.get(&org).copied();
-        if let Some(slot) = slot {
-            if let Some((_, old)) = self.orgs[slot.0 as usize].take() {
-                self.forget(slot, &old);
-            }
+        if let Some(slot) = slot
+            && let Some((_, old)) = self.orgs[slot.0 as usize].take()
+        {
+            self.forget(slot, &old);
         }
         match grants {
             Some(g) => {

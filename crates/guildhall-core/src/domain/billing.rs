@@ -310,7 +310,7 @@ pub fn luhn(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether `text` holds something that looks like a full card number: a run of 13 to 19 digits
@@ -606,11 +606,19 @@ impl PlanPeriod {
 
     /// The dates of `month` it is billed for: `(first, last)` inclusive and the day count.
     pub fn days_in(&self, month: Month) -> Option<(NaiveDate, NaiveDate, i64)> {
+        self.days_before(month, month.next().first_day())
+    }
+
+    /// The dates of `month` before `until` it is billed for, as `days_in`.
+    pub fn days_before(
+        &self,
+        month: Month,
+        until: NaiveDate,
+    ) -> Option<(NaiveDate, NaiveDate, i64)> {
         let (first, end) = self.billed_dates();
         let from = first.max(month.first_day());
-        let end = end.map_or(month.next().first_day(), |e| {
-            e.min(month.next().first_day())
-        });
+        let until = until.min(month.next().first_day());
+        let end = end.map_or(until, |e| e.min(until));
         let days = (end - from).num_days();
         (days > 0).then(|| (from, end - Duration::days(1), days))
     }
@@ -754,6 +762,49 @@ pub fn compute_invoice(
     periods: &[PlanPeriod],
     vouchers: &[(String, VoucherValue)],
 ) -> InvoiceDraft {
+    compute_invoice_before(month, month.next().first_day(), periods, vouchers)
+}
+
+/// The month not yet invoiced, seen on `today`: what its days so far (today included) cost, and
+/// what the whole month will cost if every plan stays as it is. Neither is numbered or stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpcomingInvoice {
+    /// The month.
+    pub month: Month,
+    /// The last day counted in `so_far`.
+    pub through: NaiveDate,
+    /// From the month's first day through `through`.
+    pub so_far: InvoiceDraft,
+    /// The whole month, every current plan kept to its end.
+    pub projected: InvoiceDraft,
+}
+
+/// Computes the upcoming invoice of the month `today` falls in, by the same rule as
+/// `compute_invoice` (the vouchers waiting for the next invoice are applied to both figures).
+pub fn compute_upcoming(
+    today: NaiveDate,
+    periods: &[PlanPeriod],
+    vouchers: &[(String, VoucherValue)],
+) -> UpcomingInvoice {
+    let month = Month {
+        year: today.year(),
+        month: today.month(),
+    };
+    UpcomingInvoice {
+        month,
+        through: today,
+        so_far: compute_invoice_before(month, today + Duration::days(1), periods, vouchers),
+        projected: compute_invoice(month, periods, vouchers),
+    }
+}
+
+/// `compute_invoice` counting only the days of `month` before `until`.
+fn compute_invoice_before(
+    month: Month,
+    until: NaiveDate,
+    periods: &[PlanPeriod],
+    vouchers: &[(String, VoucherValue)],
+) -> InvoiceDraft {
     let dim = month.days();
     let mut sorted: Vec<&PlanPeriod> = periods.iter().collect();
     sorted.sort_by(|a, b| {
@@ -766,7 +817,7 @@ pub fn compute_invoice(
     let mut lines = Vec::new();
     let mut subtotal: i64 = 0;
     for p in sorted {
-        let Some((first, last, days)) = p.days_in(month) else {
+        let Some((first, last, days)) = p.days_before(month, until) else {
             continue;
         };
         let amount = prorate(p.monthly_price, days, dim);
@@ -1151,5 +1202,78 @@ mod tests {
         assert_eq!(d.lines[1].amount, -490);
         assert_eq!(d.lines[2].amount, -4000);
         assert_eq!(d.total, 410);
+    }
+
+    #[test]
+    fn the_upcoming_invoice_counts_today_so_far_and_the_whole_month_projected() {
+        let m = Month::parse("2026-12").expect("m");
+        let plan = |tier: &str| PlanSpec {
+            tier: tier.to_owned(),
+            storage_gb: 10,
+            environments: 1,
+            licenses: 2,
+        };
+        let at = |day: u32| {
+            Utc.from_utc_datetime(
+                &NaiveDate::from_ymd_opt(2026, 12, day)
+                    .expect("day")
+                    .and_hms_opt(9, 0, 0)
+                    .expect("time"),
+            )
+        };
+        // `web` was on starter from before the month and moved to pro on the 5th; `api` was
+        // created on the 3rd and deleted on the 4th (both days billed).
+        let web = uuid::Uuid::from_u128(1);
+        let periods = [
+            PlanPeriod {
+                project: web,
+                project_name: "web".to_owned(),
+                plan: plan("starter"),
+                monthly_price: 3100,
+                from: m.previous().start(),
+                to: Some(at(5)),
+                ended_by_delete: false,
+            },
+            PlanPeriod {
+                project: web,
+                project_name: "web".to_owned(),
+                plan: plan("pro"),
+                monthly_price: 6200,
+                from: at(5),
+                to: None,
+                ended_by_delete: false,
+            },
+            PlanPeriod {
+                project: uuid::Uuid::from_u128(2),
+                project_name: "api".to_owned(),
+                plan: plan("starter"),
+                monthly_price: 3100,
+                from: at(3),
+                to: Some(at(4)),
+                ended_by_delete: true,
+            },
+        ];
+        let today = NaiveDate::from_ymd_opt(2026, 12, 10).expect("today");
+        let u = compute_upcoming(
+            today,
+            &periods,
+            &[("P".to_owned(), VoucherValue::Percent(50))],
+        );
+        assert_eq!(u.month, m);
+        assert_eq!(u.through, today);
+        // So far: api 2 days (200), web 4 days starter (400) and 6 days pro (1200).
+        let so_far: Vec<i64> = u.so_far.lines.iter().map(|l| l.amount).collect();
+        assert_eq!(so_far, vec![200, 400, 1200, -900]);
+        assert_eq!((u.so_far.subtotal, u.so_far.total), (1800, 900));
+        // Projected: pro to the 31st (27 days, 5400); what ended stays as it was.
+        let projected: Vec<i64> = u.projected.lines.iter().map(|l| l.amount).collect();
+        assert_eq!(projected, vec![200, 400, 5400, -3000]);
+        assert_eq!(
+            u.projected,
+            compute_invoice(m, &periods, &[("P".to_owned(), VoucherValue::Percent(50))])
+        );
+        // On the first day only that day counts.
+        let first = compute_upcoming(m.first_day(), &periods, &[]);
+        assert_eq!(first.so_far.subtotal, 100);
     }
 }

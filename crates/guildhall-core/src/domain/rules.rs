@@ -87,23 +87,28 @@ impl RoleChange {
 /// the actor holds every permission the role carries. Members without `members.manage` assign
 /// nothing but `member`, which carries only `org.read`.
 pub fn r6_may_grant(actor: &ActorFacts, role: &AssignedRole) -> Result<(), DomainError> {
-    let refuse = || Err(DomainError::RoleNotGrantable(role.name().to_owned()));
+    let refuse = |who| {
+        Err(DomainError::RoleNotGrantable {
+            role: role.name().to_owned(),
+            who,
+        })
+    };
     if role.is(BuiltinRole::Owner) {
         return Err(DomainError::OwnerNeedsTransfer);
     }
     if !actor.permissions.contains(Permission::MembersManage) && !role.is(BuiltinRole::Member) {
-        return refuse();
+        return refuse("only members with `members.manage` (owner, admin, manager) assign roles");
     }
     if role.is(BuiltinRole::Admin)
         && !(actor.member.is_owner() || actor.member.holds(BuiltinRole::Admin))
     {
-        return refuse();
+        return refuse("only the owner or an admin may");
     }
     if role.is(BuiltinRole::Billing) && !actor.member.is_owner() {
-        return refuse();
+        return refuse("only the owner may");
     }
     if !actor.permissions.is_superset(role.permissions()) {
-        return refuse();
+        return refuse("only someone who holds every permission it carries may");
     }
     Ok(())
 }
@@ -165,10 +170,11 @@ pub fn r6_add_member(actor: &ActorFacts, roles: &[AssignedRole]) -> Result<(), D
     Ok(())
 }
 
-/// R4: the owner cannot leave; any other member can.
-pub fn r4_leave(member: &MemberFacts) -> Result<(), DomainError> {
+/// R4: the owner cannot leave (a personal organization's, not even by a transfer); any other
+/// member can.
+pub fn r4_leave(member: &MemberFacts, personal: bool) -> Result<(), DomainError> {
     if member.is_owner() {
-        Err(DomainError::OwnerCannotLeave)
+        Err(DomainError::OwnerCannotLeave { personal })
     } else {
         Ok(())
     }
@@ -584,11 +590,11 @@ mod tests {
         assert!(r6_change_roles(&actor(&[Admin]), &target, vec![B(Admin)]).is_ok());
         assert!(matches!(
             r6_change_roles(&actor(&[Admin]), &target, vec![B(Billing)]),
-            Err(DomainError::RoleNotGrantable(_))
+            Err(DomainError::RoleNotGrantable { .. })
         ));
         assert!(matches!(
             r6_change_roles(&actor(&[Manager]), &target, vec![B(Admin)]),
-            Err(DomainError::RoleNotGrantable(_))
+            Err(DomainError::RoleNotGrantable { .. })
         ));
         assert!(r6_change_roles(&actor(&[Manager]), &target, vec![B(Developer)]).is_ok());
     }
@@ -709,10 +715,10 @@ mod tests {
     #[test]
     fn r4_owner_cannot_leave_others_can() {
         assert!(matches!(
-            r4_leave(&member(&[Owner])),
-            Err(DomainError::OwnerCannotLeave)
+            r4_leave(&member(&[Owner]), false),
+            Err(DomainError::OwnerCannotLeave { personal: false })
         ));
-        assert!(r4_leave(&member(&[Admin, Billing])).is_ok());
+        assert!(r4_leave(&member(&[Admin, Billing]), false).is_ok());
     }
 
     #[test]
