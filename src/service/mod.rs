@@ -428,7 +428,8 @@ mod tests {
         ];
         for (c, named, want) in cases {
             match lost_race(conflict(c), named) {
-                Error::Domain(e) => assert_eq!(e.to_string(), want, "{c:?}"),
+                // What follows the refusal is advice on what to do next; the refusal is fixed.
+                Error::Domain(e) => assert!(e.to_string().starts_with(want), "{c:?}: {e}"),
                 other => panic!("{c:?}: {other:?}"),
             }
         }
