@@ -52,5 +52,8 @@ cargo check -p guildhall-core --lib --locked --quiet
 # Benches are left out: `cargo bench` runs them (harness = false would run them here too).
 cargo test --workspace --lib --bins --tests --locked "$@"
 
+# The web console in Debian's Chromium (playwright-core, axe-core, screenshots; about a minute).
+scripts/console-tests.sh
+
 # The API against its own OpenAPI document, over a real server (about two minutes).
 scripts/schemathesis.sh

@@ -44,8 +44,12 @@ static SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
 /// costs about 2 us a request on its own (it boxes a clone of the inner service and splits and
 /// rebuilds the request to extract its arguments), as much as the check itself.
 pub fn wrap(routes: Router) -> Router {
+    layers(routes.fallback(not_found))
+}
+
+/// [`wrap`] for routes that bring their own fallback (the console answers unknown pages).
+pub fn layers(routes: Router) -> Router {
     routes
-        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // One `layer` call: each one boxes every route again, and a boxed route costs an
         // allocation for its clone and one for its future on every request.
@@ -249,7 +253,8 @@ impl RouteMetrics {
     }
 }
 
-async fn not_found() -> Response {
+/// The API's answer to an unknown route.
+pub async fn not_found() -> Response {
     ApiError::edge(StatusCode::NOT_FOUND, "route_not_found", "no such route").into_response()
 }
 

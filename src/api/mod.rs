@@ -67,9 +67,12 @@ pub struct Shared {
     pub public_url: Option<String>,
 }
 
-/// The whole HTTP application: API, OpenAPI document, health and metrics, with the security
-/// headers, request ids, body limit and metrics layers.
+/// The whole HTTP application: API, OpenAPI document, health and metrics, and the web console,
+/// with the security headers, request ids, body limit and metrics layers.
 pub fn router(state: AppState) -> Router {
     let (api, _) = openapi::routes().split_for_parts();
-    middleware::wrap(api.with_state(state))
+    let app = api
+        .merge(crate::console::routes())
+        .fallback(crate::console::fallback);
+    middleware::layers(app.with_state(state))
 }

@@ -98,6 +98,11 @@ impl From<Vec<FieldError>> for ApiError {
     }
 }
 
+/// The HTTP status a refusal answers with (the console's pages answer with it too).
+pub fn status_of(e: &DomainError) -> StatusCode {
+    describe(e).0
+}
+
 /// The status and stable code of each refusal.
 fn describe(e: &DomainError) -> (StatusCode, &'static str) {
     use DomainError as E;

@@ -302,6 +302,32 @@ pub async fn my_invitations(
     }))
 }
 
+/// The invitation `token` opens, for the page its mail links to (the token is the proof: no
+/// sign-in needed). Answered, revoked and unknown tokens are `invitation_not_found` alike; an
+/// expired one `invitation_expired` (R9).
+pub async fn invitation_by_token(gh: &Guildhall, token: &str) -> Result<InvitationView> {
+    let now = gh.clock.now();
+    let mut tx = gh.store.read().await?;
+    let inv = tx
+        .invitation_by_hash(&TokenHash::of(token.trim()).0)
+        .await?
+        .ok_or(DomainError::InvitationNotFound)?;
+    r9_answerable(&inv, now)?;
+    let org = tx
+        .org_by_id(inv.org)
+        .await?
+        .ok_or(DomainError::InvitationNotFound)?;
+    let custom = tx.custom_roles(inv.org).await?;
+    let invited_by = inviter(&mut *tx, &mut HashMap::new(), inv.invited_by).await?;
+    Ok(InvitationView {
+        state: inv.state_at(now),
+        roles: role_names(&inv.roles, &custom),
+        org: org.org,
+        invitation: inv,
+        invited_by,
+    })
+}
+
 /// R9: accepts the invitation whose token is `token`, once. The signed-in addressee joins with
 /// the invitation's roles; a person without an account creates it with the invitation's email
 /// (and their personal organization, R2), joins and is signed in, in one transaction. Unknown, used, declined,
