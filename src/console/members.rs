@@ -111,7 +111,10 @@ async fn render(
                     @let owner = m.roles.iter().any(|r| r.is(BuiltinRole::Owner));
                     @let me = m.user.id == who.user.id;
                     tr {
-                        td { strong { (m.user.name) } br; span.muted { (m.user.email) } }
+                        td {
+                            a href={ "/orgs/" (o.slug) "/members/" (uid) } { strong { (m.user.name) } }
+                            br; span.muted { (m.user.email) }
+                        }
                         td { @for r in &m.roles { span.chip { (r.name()) } " " } }
                         td { @if m.groups.is_empty() { span.muted { "none" } } @for g in &m.groups { span.chip.group { (g) } " " } }
                         td.actions {
@@ -542,4 +545,87 @@ async fn invitation_action(s: &AppState, ctx: Ctx, slug: &str, id: &str, resend:
             Err(page) => page,
         },
     }
+}
+
+/// `GET /orgs/{slug}/members/{user}`: a member's effective permissions, each with where it comes
+/// from, and the projects they reach (mine, or anyone's with `members.read`).
+pub async fn permissions(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path((slug, user)): Path<(String, String)>,
+) -> Response {
+    let (ctx, access, mine) = match open(&s, ctx, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(who) = ctx.user.clone() else {
+        return not_found(ctx).await;
+    };
+    let Ok(uid) = user.parse::<uuid::Uuid>() else {
+        return not_found(ctx).await;
+    };
+    let org = OrgRef::Id(access.org.org.id);
+    let e = match members::member_permissions(&s.gh, &who, &org, UserId(uid)).await {
+        Ok(e) => e,
+        Err(crate::service::Error::Domain(
+            DomainError::NotFound(_) | DomainError::Forbidden(_),
+        )) => {
+            return not_found(ctx).await;
+        }
+        Err(e) => return crate::api::problem::ApiError::from(e).into_response(),
+    };
+    let source = |kind: &str, name: &str| match kind {
+        "membership" => "membership".to_owned(),
+        "custom_role" => format!("custom role {name}"),
+        "group" => format!("group {name}"),
+        "direct" => "direct".to_owned(),
+        _ => format!("role {name}"),
+    };
+    let o = &access.org.org;
+    let body = html! {
+        h1 { (e.user.name) }
+        p.muted { (e.user.email) }
+        h2 { "Organization permissions" }
+        table.list {
+            caption.visually-hidden { "Permissions of " (e.user.name) }
+            thead { tr { th scope="col" { "Permission" } th scope="col" { "Comes from" } } }
+            tbody {
+                @for g in &e.permissions {
+                    tr {
+                        td { code { (g.permission.as_str()) } }
+                        td { @for src in &g.sources { span.chip { (source(src.kind, &src.role)) } " " } }
+                    }
+                }
+            }
+        }
+        h2 { "Projects" }
+        @if let Some(all) = &e.all_projects {
+            p { "Every project as " strong { (all.role.as_str()) } ", from "
+                @for src in &all.sources { span.chip { (source(src.kind, src.name.as_deref().unwrap_or(""))) } " " } }
+        }
+        @if e.granted.is_empty() {
+            @if e.all_projects.is_none() { p.empty { "No project is open to them." } }
+        } @else {
+            table.list {
+                caption.visually-hidden { "Projects " (e.user.name) " reaches" }
+                thead { tr { th scope="col" { "Project" } th scope="col" { "Role" } th scope="col" { "Comes from" } } }
+                tbody {
+                    @for (_, name, role, sources) in &e.granted {
+                        tr {
+                            td { (name) }
+                            td { (role.as_str()) }
+                            td { @for src in sources { span.chip { (source(src.kind, src.name.as_deref().unwrap_or(""))) " (" (src.role.as_str()) ")" } " " } }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href={ "/orgs/" (o.slug) "/members" } { "Back to the members" } }
+    };
+    let title = format!("{} · {}", e.user.name, o.name);
+    let shell = Shell {
+        title: &title,
+        org: Some(nav(&access, mine, Tab::Members)),
+    };
+    ctx.page(StatusCode::OK, shell, body)
 }

@@ -13,6 +13,7 @@ mod layout;
 mod members;
 mod orgs;
 mod session;
+mod transfer;
 
 use crate::api::AppState;
 use crate::domain::DomainError;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
             "/orgs/{slug}/members/{user}/roles",
             post(members::set_roles),
         )
+        .route("/orgs/{slug}/members/{user}", get(members::permissions))
         .route("/orgs/{slug}/members/{user}/remove", post(members::remove))
         .route(
             "/orgs/{slug}/invitations",
@@ -71,6 +73,13 @@ pub fn routes() -> Router<AppState> {
             "/orgs/{slug}/invitations/{id}/revoke",
             post(members::revoke),
         )
+        .route(
+            "/orgs/{slug}/transfer",
+            get(transfer::page).post(transfer::offer),
+        )
+        .route("/orgs/{slug}/transfer/accept", post(transfer::accept))
+        .route("/orgs/{slug}/transfer/decline", post(transfer::decline))
+        .route("/orgs/{slug}/transfer/cancel", post(transfer::cancel))
         .route("/invitations", get(invitations::mine))
         .route(
             "/invitations/accept",
