@@ -12,7 +12,11 @@
 //! 2. list my organizations (`GET /api/v1/orgs`) for a user in a handful of organizations;
 //! 3. list the members of the 1,000-member organization, first page of 100;
 //! 4. change a member's roles (`PATCH /api/v1/orgs/{org}/members/{user}`), walking over all the
-//!    members, `member` -> `developer` on one pass and back on the next, so every request writes.
+//!    members, `member` -> `developer` on one pass and back on the next, so every request writes;
+//! 5. the web console beside the API for the same rows (issue 14): the members page of the large
+//!    organization (`GET /orgs/{org}/members`, its first 50 members, with a cookie session)
+//!    against `GET /api/v1/orgs/{org}/members?limit=50`, and the Organizations page of a user in
+//!    200 organizations (`GET /orgs`, the first 100) against `GET /api/v1/orgs?limit=100`.
 //!
 //! Every non-2xx answer counts as an error; the run fails if there is any.
 //!
@@ -22,7 +26,8 @@
 //! - `GUILDHALL_BENCH_CONNECTIONS` (default 16): concurrent connections, one request at a time each;
 //! - `GUILDHALL_BENCH_ORG_SIZE` (default 1000): members of the large organization, owner included;
 //! - `GUILDHALL_BENCH_STORES` (default `sqlite,postgres`);
-//! - `GUILDHALL_BENCH_SCENARIOS` (default all: `sign-in,my-orgs,members,change-roles`);
+//! - `GUILDHALL_BENCH_SCENARIOS` (default all: `sign-in,my-orgs,members,change-roles,
+//!   api-members-50,console-members,api-orgs-100,console-orgs`);
 //! - `GUILDHALL_BENCH_KEEP=1`: keep each store's database afterwards (its URL is printed), to
 //!   inspect query plans;
 //! - `GUILDHALL_BENCH_WHATIF_INDEX=1`: after loading, add an index on `member_roles (org_id,
@@ -49,6 +54,11 @@ const PASSWORD: &str = "correct horse battery staple";
 const READER_ORGS: usize = 5;
 /// Page size of the member listing.
 const PAGE: usize = 100;
+/// Organizations the busy user owns, for the Organizations page.
+const BUSY_ORGS: usize = 200;
+/// Rows of the console's pages: members shown per page, organizations on `/orgs`.
+const CONSOLE_MEMBERS: usize = 50;
+const CONSOLE_ORGS: usize = 100;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum StoreKind {
@@ -129,7 +139,16 @@ fn settings() -> anyhow::Result<Settings> {
             })
             .collect::<anyhow::Result<_>>()?,
     };
-    let all = ["sign-in", "my-orgs", "members", "change-roles"];
+    let all = [
+        "sign-in",
+        "my-orgs",
+        "members",
+        "change-roles",
+        "api-members-50",
+        "console-members",
+        "api-orgs-100",
+        "console-orgs",
+    ];
     let scenarios: Vec<String> = match env_var("GUILDHALL_BENCH_SCENARIOS") {
         None => all.iter().map(|s| (*s).to_owned()).collect(),
         Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
@@ -343,6 +362,41 @@ fn main() -> anyhow::Result<()> {
          (anything else running competed with it)."
     );
     println!();
+    // The console against the API for the same rows: a page's cost is the time it holds the
+    // server, so the ratio of requests per second (API over console) is the cost ratio.
+    let pairs = [
+        ("console-members", "console members page", "API members"),
+        ("console-orgs", "console Organizations page", "API my orgs"),
+    ];
+    let mut header = false;
+    for store in &s.stores {
+        for (_, console, api) in pairs {
+            let find = |prefix: &str| {
+                rows.iter()
+                    .find(|r| r.store == *store && r.scenario.starts_with(prefix))
+            };
+            if let (Some(c), Some(a)) = (find(console), find(api)) {
+                if !header {
+                    println!(
+                        "| store | page | cost vs the API (rps ratio) | p99 page ms | p99 API ms |"
+                    );
+                    println!("|---|---|---:|---:|---:|");
+                    header = true;
+                }
+                println!(
+                    "| {} | {} | {:.2}x | {:.2} | {:.2} |",
+                    store.name(),
+                    console,
+                    a.rps / c.rps.max(f64::MIN_POSITIVE),
+                    c.p99_ms,
+                    a.p99_ms
+                );
+            }
+        }
+    }
+    if header {
+        println!();
+    }
     eprintln!("bench finished in {:.1} s", started.elapsed().as_secs_f64());
     let errors: u64 = rows.iter().map(|r| r.errors).sum();
     ensure!(
@@ -497,6 +551,8 @@ struct World {
     owner_token: String,
     big_org: String,
     reader_token: String,
+    /// A user owning `BUSY_ORGS` organizations.
+    busy_token: String,
     /// The big organization's members but its owner: (user id, email).
     members: Vec<(String, String)>,
 }
@@ -649,6 +705,28 @@ async fn setup(tag: &str, addr: SocketAddr, s: &Settings) -> anyhow::Result<Worl
         add_member(&client, &base, &owner_token, &org, reader_email, roles).await?;
     }
 
+    let busy_email = "busy@bench.example";
+    sign_up(&client, &base, busy_email, "Bench Busy").await?;
+    let busy_token = sign_in(&client, &base, busy_email).await?;
+    {
+        let (client, base, token) = (client.clone(), base.clone(), busy_token.clone());
+        for_each_concurrently(
+            tag,
+            "creating the busy user's organizations",
+            BUSY_ORGS,
+            s.connections,
+            move |i| {
+                let (client, base, token) = (client.clone(), base.clone(), token.clone());
+                async move {
+                    create_org(&client, &base, &token, &format!("Bench Busy {i:03}"))
+                        .await
+                        .map(drop)
+                }
+            },
+        )
+        .await?;
+    }
+
     let n = s.org_size - 1;
     let members: Arc<Vec<(Mutex<String>, String)>> = Arc::new(
         (0..n)
@@ -739,6 +817,7 @@ async fn setup(tag: &str, addr: SocketAddr, s: &Settings) -> anyhow::Result<Worl
         owner_token,
         big_org,
         reader_token,
+        busy_token,
         members,
     })
 }
@@ -802,6 +881,55 @@ async fn scenarios(
                         c.patch(format!("{base}/api/v1/orgs/{org}/members/{}", m[nth(i)].0))
                             .bearer_auth(&token)
                             .json(&json!({ "roles": [role] }))
+                    }),
+                )
+            }
+            "api-members-50" => {
+                let (token, org) = (w.owner_token.clone(), w.big_org.clone());
+                (
+                    format!(
+                        "API members (GET /api/v1/orgs/{{org}}/members?limit={CONSOLE_MEMBERS})"
+                    ),
+                    Arc::new(move |c, _| {
+                        c.get(format!(
+                            "{base}/api/v1/orgs/{org}/members?limit={CONSOLE_MEMBERS}"
+                        ))
+                        .bearer_auth(&token)
+                    }),
+                )
+            }
+            "console-members" => {
+                let (token, org) = (w.owner_token.clone(), w.big_org.clone());
+                (
+                    format!(
+                        "console members page (GET /orgs/{{org}}/members, {CONSOLE_MEMBERS} rows)"
+                    ),
+                    Arc::new(move |c, _| {
+                        c.get(format!("{base}/orgs/{org}/members"))
+                            .header("cookie", format!("gh_session={token}"))
+                    }),
+                )
+            }
+            "api-orgs-100" => {
+                let token = w.busy_token.clone();
+                (
+                    format!(
+                        "API my orgs (GET /api/v1/orgs?limit={CONSOLE_ORGS}, {} orgs)",
+                        BUSY_ORGS + 1
+                    ),
+                    Arc::new(move |c, _| {
+                        c.get(format!("{base}/api/v1/orgs?limit={CONSOLE_ORGS}"))
+                            .bearer_auth(&token)
+                    }),
+                )
+            }
+            "console-orgs" => {
+                let token = w.busy_token.clone();
+                (
+                    format!("console Organizations page (GET /orgs, {CONSOLE_ORGS} rows)"),
+                    Arc::new(move |c, _| {
+                        c.get(format!("{base}/orgs"))
+                            .header("cookie", format!("gh_session={token}"))
                     }),
                 )
             }
