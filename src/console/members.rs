@@ -77,24 +77,28 @@ async fn render(
     cursor: Option<&str>,
     state: FormState<'_>,
 ) -> Response {
-    let (ctx, access, mine) = match open(s, ctx, slug).await {
-        Ok(x) => x,
+    let who = match ctx.require_user() {
+        Ok(w) => w.clone(),
         Err(r) => return r,
     };
-    let p = access.actor.permissions;
-    if !p.contains(Permission::MembersRead) {
-        return not_found(ctx).await;
-    }
-    let Some(who) = ctx.user.clone() else {
-        return not_found(ctx).await;
-    };
     let from = cursor.and_then(|c| decode_after(c).ok());
-    let org = OrgRef::Id(access.org.org.id);
-    let page = match members::list_members(&s.gh, &who, &org, from.as_ref(), PAGE).await {
-        Ok(p) => p,
+    // One read for the organization, the page and its roles; the switcher is a second.
+    let found = members::members_page(&s.gh, &who, &OrgRef::parse(slug), from.as_ref(), PAGE).await;
+    let (access, page, all_roles) = match found {
+        Ok(x) => x,
+        Err(crate::service::Error::Domain(
+            DomainError::NotFound(_) | DomainError::Forbidden(_),
+        )) => {
+            return not_found(ctx).await;
+        }
         Err(e) => return crate::api::problem::ApiError::from(e).into_response(),
     };
-    let offered = grantable(s, &ctx, &access).await;
+    let mine = super::orgs::mine(s, &who).await;
+    let p = access.actor.permissions;
+    let offered: Vec<AssignedRole> = all_roles
+        .into_iter()
+        .filter(|r| r6_may_grant(&access.actor, r).is_ok())
+        .collect();
     let manage = p.contains(Permission::MembersManage);
     let invite = p.contains(Permission::MembersInvite);
     let i_own = access.org.owner.id == who.user.id;

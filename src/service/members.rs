@@ -1,6 +1,8 @@
 //! Members: list, add a registered user, change roles (R3, R6), remove, effective permissions.
 
-use super::{Guildhall, OrgRef, Page, Principal, Result, after, org_access, orgs::names, roles};
+use super::{
+    Guildhall, OrgAccess, OrgRef, Page, Principal, Result, after, org_access, orgs::names, roles,
+};
 use super::{Named, lost_race};
 use crate::authz::eval::{self, Grant, OrgWideReach, ProjectSource, explain, explain_org_reach};
 use crate::domain::DomainError;
@@ -55,6 +57,38 @@ pub async fn list_members(
     let mut tx = gh.store.read().await?;
     let access = org_access(&mut *tx, who, org, false).await?;
     access.actor.require(Permission::MembersRead)?;
+    members_in(&mut *tx, &access, from, limit).await
+}
+
+/// What a members page shows, read in one transaction: the organization as the caller sees it,
+/// a page of its members (`members.read`), and every role of the organization, built-in then
+/// custom (the console offers those R6 lets the caller grant).
+pub async fn members_page(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    from: Option<&After>,
+    limit: u32,
+) -> Result<(OrgAccess, Page<Member, After>, Vec<AssignedRole>)> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    access.actor.require(Permission::MembersRead)?;
+    let page = members_in(&mut *tx, &access, from, limit).await?;
+    let custom = tx.custom_roles(access.org.org.id).await?;
+    let roles = crate::domain::permission::BuiltinRole::ALL
+        .iter()
+        .map(|b| AssignedRole::Builtin(*b))
+        .chain(custom.into_iter().map(AssignedRole::Custom))
+        .collect();
+    Ok((access, page, roles))
+}
+
+async fn members_in(
+    tx: &mut dyn crate::store::Tx,
+    access: &OrgAccess,
+    from: Option<&After>,
+    limit: u32,
+) -> Result<Page<Member, After>> {
     let org_id = access.org.org.id;
     let rows = tx.members(org_id, from, limit + 1).await?;
     let mut places: std::collections::HashMap<UserId, Vec<String>> =
