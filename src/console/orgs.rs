@@ -64,12 +64,17 @@ pub fn nav<'a>(access: &'a OrgAccess, mine: Vec<(String, String)>, tab: Tab) -> 
 #[derive(Deserialize, Default)]
 pub struct Search {
     q: Option<String>,
+    cursor: Option<String>,
 }
+
+/// Organizations shown per page of `/orgs`.
+const PAGE: u32 = 100;
 
 /// What the Organizations page shows beside the list: the create form's state, and a refusal
 /// on one row.
 #[derive(Default)]
 struct ListState<'a> {
+    cursor: Option<&'a str>,
     name: &'a str,
     create_error: Option<&'a Refusal>,
     row_error: Option<(&'a str, &'a str)>,
@@ -87,12 +92,19 @@ async fn list_page(
         Err(r) => return r,
     };
     let filter = Some(q).filter(|q| !q.is_empty());
-    let rows = match orgs::list_my_orgs(&s.gh, &who, filter, None, 100).await {
-        Ok(page) => page.items,
+    let from = state
+        .cursor
+        .and_then(|c| crate::api::cursor::decode_after(c).ok());
+    let page = match orgs::list_my_orgs(&s.gh, &who, filter, from.as_ref(), PAGE).await {
+        Ok(page) => page,
         Err(e) => return crate::api::problem::ApiError::from(e).into_response(),
     };
-    let mut rows = rows;
-    rows.sort_by_key(|(o, _)| !o.org.personal);
+    let next = page.next.as_ref().map(crate::api::cursor::encode_after);
+    let mut rows = page.items;
+    // Personal first on the first page; later pages keep the order of names.
+    if from.is_none() {
+        rows.sort_by_key(|(o, _)| !o.org.personal);
+    }
     let body = html! {
         h1 { "Organizations" }
         form.search role="search" method="get" action="/orgs" {
@@ -135,6 +147,9 @@ async fn list_page(
                 }
             }
         }
+        @if let Some(next) = &next {
+            p { a href={ "/orgs?cursor=" (next) @if !q.is_empty() { "&q=" (super::layout::urlencode(q)) } } { "Next page" } }
+        }
         section.panel aria-labelledby="create-title" {
             h2 #create-title { "Create an organization" }
             (form_error(state.create_error.and_then(|r| r.general(&["name"]))))
@@ -164,8 +179,12 @@ pub fn confirm(ctx: &Ctx, action: &str, verb: &str, question: &str) -> Markup {
 
 /// `GET /orgs`.
 pub async fn list(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Search>) -> Response {
-    let q = q.q.unwrap_or_default();
-    list_page(&s, ctx, q.trim(), ListState::default(), StatusCode::OK).await
+    let state = ListState {
+        cursor: q.cursor.as_deref(),
+        ..ListState::default()
+    };
+    let text = q.q.clone().unwrap_or_default();
+    list_page(&s, ctx, text.trim(), state, StatusCode::OK).await
 }
 
 /// `POST /orgs`: create; I become the owner (R1: names and slugs are unique).
@@ -189,7 +208,7 @@ pub async fn create(State(s): State<AppState>, Post(ctx, f): Post) -> Response {
                 let state = ListState {
                     name: &name,
                     create_error: Some(&r),
-                    row_error: None,
+                    ..ListState::default()
                 };
                 list_page(&s, ctx, "", state, r.status).await
             }

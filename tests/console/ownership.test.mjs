@@ -136,3 +136,49 @@ test('the switcher lists my organizations personal first; the navigation shows o
   await owner.context.close();
   await dev.context.close();
 });
+
+test('signing in works by keyboard alone, with a visible focus ring', async () => {
+  const { context, page } = await visitor(b);
+  const me = email('Bea');
+  await signUp(page, server.base, 'Bea', me);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${server.base}/signin`);
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => ({
+    text: document.activeElement.textContent,
+    outline: getComputedStyle(document.activeElement).outlineStyle,
+  }));
+  assert.equal(first.text, 'Skip to content', 'the skip link comes first');
+  assert.notEqual(first.outline, 'none', 'focus is visible');
+  for (let i = 0; i < 12; i += 1) {
+    if (await page.evaluate(() => document.activeElement.name) === 'email') break;
+    await page.keyboard.press('Tab');
+  }
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'email');
+  assert.notEqual(await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle), 'none');
+  await page.keyboard.type(me);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${server.base}/orgs`);
+  await context.close();
+});
+
+test('the Organizations page pages past 100 organizations', async () => {
+  const { context, page } = await visitor(b);
+  const me = email('Cal');
+  await signUp(page, server.base, 'Cal', me);
+  for (let i = 0; i < 101; i += 1) {
+    const r = await api(me, 'POST', '/orgs', { name: `Paged ${process.pid} ${String(i).padStart(3, '0')}` });
+    assert.equal(r.status, 201);
+  }
+  await page.goto(`${server.base}/orgs`);
+  const first = await page.getByRole('row').filter({ hasText: `Paged ${process.pid}` }).count();
+  assert.equal(first, 99, 'the personal organization and 99 others on the first page');
+  await page.getByRole('link', { name: 'Next page' }).click();
+  const rest = await page.getByRole('row').filter({ hasText: `Paged ${process.pid}` }).allInnerTexts();
+  assert.equal(rest.length, 2);
+  assert.match(rest[1], /Paged \d+ 100/);
+  assert.equal(await page.getByRole('link', { name: 'Next page' }).count(), 0);
+  await context.close();
+});
