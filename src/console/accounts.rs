@@ -133,15 +133,12 @@ pub async fn signup(State(s): State<AppState>, Post(ctx, f): Post) -> Response {
     let result = match (parsed_email, parsed_name, password) {
         (Some(email), Some(name), Some(password)) => {
             let signup = users::SignUp {
-                email: email.clone(),
+                email,
                 password,
                 name,
             };
             match users::sign_up(&s.gh, signup, ctx.ip.clone()).await {
-                Ok(_) => {
-                    let secret = SecretString::from(f.raw("new_password").to_owned());
-                    sessions::sign_in(&s.gh, email, secret, ctx.ip.clone()).await
-                }
+                Ok(user) => sessions::open_for_new_account(&s.gh, &user, ctx.ip.clone()).await,
                 Err(e) => Err(e),
             }
         }

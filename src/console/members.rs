@@ -304,10 +304,7 @@ async fn form_refused(
     f: &Fields,
     e: crate::service::Error,
 ) -> Response {
-    if matches!(
-        &e,
-        crate::service::Error::Domain(DomainError::NotFound(crate::domain::error::Kind::Org))
-    ) {
+    if super::org_missing(&e) {
         return not_found(ctx).await;
     }
     match refusal(e) {
@@ -385,10 +382,7 @@ async fn row_refused(
     user: &str,
     e: crate::service::Error,
 ) -> Response {
-    if matches!(
-        &e,
-        crate::service::Error::Domain(DomainError::NotFound(crate::domain::error::Kind::Org))
-    ) {
+    if super::org_missing(&e) {
         return not_found(ctx).await;
     }
     match refusal(e) {

@@ -124,6 +124,15 @@ pub async fn not_found(ctx: Ctx) -> Response {
     ctx.page(StatusCode::NOT_FOUND, Shell::plain("Page not found"), body)
 }
 
+/// Whether `e` says the organization is missing or not mine (R12): answered with the 404 page,
+/// not as a refusal on the form.
+pub fn org_missing(e: &service::Error) -> bool {
+    matches!(
+        e,
+        service::Error::Domain(DomainError::NotFound(crate::domain::error::Kind::Org))
+    )
+}
+
 /// A refusal in words, and the field it concerns when it concerns one.
 pub struct Refusal {
     /// The field, as the form names it.
@@ -197,10 +206,12 @@ fn label(field: &str) -> String {
     l
 }
 
-/// `s` with a capital and a full stop; API-flavoured hints (`POST …`) are left to the API.
+/// `s` with a capital and a full stop, without the API's backticks; API-flavoured hints
+/// (`POST …`) are left to the API.
 fn sentence(s: &str) -> String {
     let s = s.split(" (POST").next().unwrap_or(s);
-    let mut out = s.trim().to_owned();
+    // The API quotes names in backticks; a page shows them plainly.
+    let mut out = s.trim().replace('`', "");
     if let Some(first) = out.get(0..1) {
         out = first.to_uppercase() + &out[1..];
     }

@@ -6,7 +6,6 @@ use super::session::{Ctx, Post};
 use super::{Refusal, not_found, refusal};
 use crate::api::AppState;
 use crate::domain::DomainError;
-use crate::domain::error::Kind;
 use crate::domain::names::{OrgName, Slug};
 use crate::domain::permission::Permission;
 use crate::service::{OrgAccess, OrgRef, Principal, orgs, projects};
@@ -328,10 +327,7 @@ pub async fn delete(
 }
 
 async fn row_refused(s: &AppState, ctx: Ctx, slug: &str, e: crate::service::Error) -> Response {
-    if matches!(
-        &e,
-        crate::service::Error::Domain(DomainError::NotFound(Kind::Org))
-    ) {
+    if super::org_missing(&e) {
         return not_found(ctx).await;
     }
     match refusal(e) {

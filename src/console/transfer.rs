@@ -154,24 +154,44 @@ pub async fn offer(
     .await
 }
 
+/// The receiver's and the owner's answers to a pending offer.
+#[derive(Clone, Copy)]
+enum Answer {
+    Accept,
+    Decline,
+    Cancel,
+}
+
+async fn answer(s: &AppState, slug: &str, ctx: Ctx, answer: Answer) -> Response {
+    let who = match ctx.require_user() {
+        Ok(w) => w.clone(),
+        Err(r) => return r,
+    };
+    let org = OrgRef::parse(slug);
+    let (result, message) = match answer {
+        Answer::Accept => (
+            transfer::accept_transfer(&s.gh, &who, &org).await,
+            "You are now the owner.",
+        ),
+        Answer::Decline => (
+            transfer::decline_transfer(&s.gh, &who, &org).await,
+            "You declined the ownership offer.",
+        ),
+        Answer::Cancel => (
+            transfer::cancel_transfer(&s.gh, &who, &org).await,
+            "The ownership offer is cancelled.",
+        ),
+    };
+    answered(s, ctx, slug, result.map(|()| message.to_owned())).await
+}
+
 /// `POST /orgs/{slug}/transfer/accept`.
 pub async fn accept(
     State(s): State<AppState>,
     Path(slug): Path<String>,
     Post(ctx, _): Post,
 ) -> Response {
-    let who = match ctx.require_user() {
-        Ok(w) => w.clone(),
-        Err(r) => return r,
-    };
-    let result = transfer::accept_transfer(&s.gh, &who, &OrgRef::parse(&slug)).await;
-    answered(
-        &s,
-        ctx,
-        &slug,
-        result.map(|()| "You are now the owner.".to_owned()),
-    )
-    .await
+    answer(&s, &slug, ctx, Answer::Accept).await
 }
 
 /// `POST /orgs/{slug}/transfer/decline`.
@@ -180,18 +200,7 @@ pub async fn decline(
     Path(slug): Path<String>,
     Post(ctx, _): Post,
 ) -> Response {
-    let who = match ctx.require_user() {
-        Ok(w) => w.clone(),
-        Err(r) => return r,
-    };
-    let result = transfer::decline_transfer(&s.gh, &who, &OrgRef::parse(&slug)).await;
-    answered(
-        &s,
-        ctx,
-        &slug,
-        result.map(|()| "You declined the ownership offer.".to_owned()),
-    )
-    .await
+    answer(&s, &slug, ctx, Answer::Decline).await
 }
 
 /// `POST /orgs/{slug}/transfer/cancel`.
@@ -200,18 +209,7 @@ pub async fn cancel(
     Path(slug): Path<String>,
     Post(ctx, _): Post,
 ) -> Response {
-    let who = match ctx.require_user() {
-        Ok(w) => w.clone(),
-        Err(r) => return r,
-    };
-    let result = transfer::cancel_transfer(&s.gh, &who, &OrgRef::parse(&slug)).await;
-    answered(
-        &s,
-        ctx,
-        &slug,
-        result.map(|()| "The ownership offer is cancelled.".to_owned()),
-    )
-    .await
+    answer(&s, &slug, ctx, Answer::Cancel).await
 }
 
 async fn answered(

@@ -78,6 +78,26 @@ pub async fn sign_in(
     Ok(session)
 }
 
+/// Signs in the account just made by signing up, without checking the password it was made
+/// with a second time (the console's sign-up; the API's answers the user and lets the client
+/// sign in).
+pub(crate) async fn open_for_new_account(
+    gh: &Guildhall,
+    user: &crate::domain::model::User,
+    ip: Option<String>,
+) -> Result<NewSession> {
+    let mut tx = gh.store.begin().await?;
+    let actor = Actor {
+        user: Some(user.id),
+        token: None,
+        ip,
+        now: gh.clock.now(),
+    };
+    let (session, event) = new_session(gh, &mut *tx, &actor).await?;
+    gh.commit(tx, vec![event]).await?;
+    Ok(session)
+}
+
 /// Stores a new session for `actor`'s user in `tx`, with the audit event to commit with it:
 /// after a sign-in, and for the account made by accepting an invitation (in its transaction).
 pub(crate) async fn new_session(
