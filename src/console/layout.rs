@@ -44,6 +44,8 @@ pub enum Tab {
     Members,
     /// `/orgs/{slug}/invitations`.
     Invitations,
+    /// `/orgs/{slug}/billing`.
+    Billing,
     /// `/orgs/{slug}/transfer`.
     Transfer,
     /// `/orgs/{slug}/settings`.
@@ -132,6 +134,12 @@ fn org_nav(org: &OrgNav<'_>) -> Markup {
             p.contains(Permission::MembersInvite),
         ),
         (
+            Tab::Billing,
+            "billing",
+            "Billing",
+            p.contains(Permission::BillingRead),
+        ),
+        (
             Tab::Settings,
             "settings",
             "Settings",
@@ -156,7 +164,29 @@ pub fn csrf(ctx: &Ctx) -> Markup {
 
 /// A labelled input with its error, if any, next to it.
 pub fn field(label: &str, name: &str, kind: &str, value: &str, error: Option<&str>) -> Markup {
-    let id = format!("f-{name}");
+    input(label, name, kind, value, error, true)
+}
+
+/// A labelled input that may be left empty.
+pub fn optional_field(
+    label: &str,
+    name: &str,
+    kind: &str,
+    value: &str,
+    error: Option<&str>,
+) -> Markup {
+    input(label, name, kind, value, error, false)
+}
+
+fn input(
+    label: &str,
+    name: &str,
+    kind: &str,
+    value: &str,
+    error: Option<&str>,
+    required: bool,
+) -> Markup {
+    let id = format!("f-{}", name.replace('.', "-"));
     let err_id = format!("{id}-error");
     html! {
         div.field {
@@ -165,7 +195,7 @@ pub fn field(label: &str, name: &str, kind: &str, value: &str, error: Option<&st
                 autocomplete=(autocomplete(name, kind))
                 aria-invalid=[error.map(|_| "true")]
                 aria-describedby=[error.map(|_| err_id.as_str())]
-                required;
+                required[required];
             @if let Some(e) = error {
                 p.error #(err_id) { (e) }
             }
@@ -179,6 +209,12 @@ fn autocomplete(name: &str, kind: &str) -> &'static str {
         ("password", _) => "current-password",
         ("new_password", _) => "new-password",
         ("name", _) => "name",
+        ("address.line1", _) => "address-line1",
+        ("address.line2", _) => "address-line2",
+        ("address.postal_code", _) => "postal-code",
+        ("address.city", _) => "address-level2",
+        ("address.region", _) => "address-level1",
+        ("address.country", _) => "country",
         _ => "off",
     }
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 mod accounts;
+mod billing;
 mod invitations;
 mod layout;
 mod members;
@@ -80,6 +81,12 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/transfer/accept", post(transfer::accept))
         .route("/orgs/{slug}/transfer/decline", post(transfer::decline))
         .route("/orgs/{slug}/transfer/cancel", post(transfer::cancel))
+        .route(
+            "/orgs/{slug}/billing",
+            get(billing::page).post(billing::save),
+        )
+        .route("/orgs/{slug}/billing/vouchers", post(billing::redeem))
+        .route("/orgs/{slug}/billing/invoices/{id}/pdf", get(billing::pdf))
         .route("/invitations", get(invitations::mine))
         .route(
             "/invitations/accept",
@@ -188,6 +195,15 @@ pub fn refusal(e: service::Error) -> Result<Refusal, Response> {
             (Some("email".to_owned()), sentence(&e.to_string()))
         }
         E::InvalidCredentials => (None, "Email or password is wrong.".to_owned()),
+        E::CardNumberRefused(f) => (
+            Some(f.clone()),
+            "This looks like a full card number: give only the brand, the last four digits and the expiry."
+                .to_owned(),
+        ),
+        E::VatInvalid(_) => (Some("vat_number".to_owned()), sentence(&e.to_string())),
+        E::VoucherInvalid(_) | E::VoucherAlreadyRedeemed => {
+            (Some("code".to_owned()), sentence(&e.to_string()))
+        }
         _ => (None, sentence(&e.to_string())),
     };
     Ok(Refusal {
@@ -199,6 +215,22 @@ pub fn refusal(e: service::Error) -> Result<Refusal, Response> {
 
 /// A field's label in a sentence.
 fn label(field: &str) -> String {
+    let known = match field {
+        "address.line1" => "Address line 1",
+        "address.line2" => "Address line 2",
+        "address.postal_code" => "Postal code",
+        "address.city" => "City",
+        "address.region" => "Region",
+        "address.country" => "Country",
+        "payment_method.brand" => "Brand",
+        "payment_method.last4" => "Last four digits",
+        "payment_method.exp_month" => "Expiry month",
+        "payment_method.exp_year" => "Expiry year",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_owned();
+    }
     let mut l = field.replace('_', " ");
     if let Some(first) = l.get(0..1) {
         l = first.to_uppercase() + &l[1..];

@@ -53,6 +53,7 @@ export async function startServer() {
   return {
     base,
     mailDir,
+    dataDir: join(dir, 'data'),
     log: () => log,
     async stop() {
       child.kill('SIGTERM');
