@@ -1,7 +1,7 @@
 //! Load benchmark of the API over real loopback HTTP, on SQLite and on PostgreSQL in one run.
 //!
 //! `cargo bench --bench api` (release build). For each store it starts the real server in this
-//! process (`guildhall::server::build` + `axum::serve` on `127.0.0.1:0`, on its own tokio
+//! process (`guildhall::server::build` + `guildhall::connections::serve` on `127.0.0.1:0`, on its own tokio
 //! runtime), loads an organization of 1,000 members through the API, then drives each scenario
 //! from a second runtime with a fixed number of keep-alive connections for a fixed time, after a
 //! short warm-up, and prints one table: requests, requests per second, p50 / p99 latency, errors.
@@ -479,16 +479,12 @@ async fn start_server(
         .await
         .context("binding 127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(
-            listener,
-            guildhall::api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        {
-            eprintln!("server stopped: {e}");
-        }
-    });
+    tokio::spawn(guildhall::connections::serve(
+        listener,
+        guildhall::api::router(state),
+        config.limits(),
+        std::future::pending(),
+    ));
     Ok(addr)
 }
 

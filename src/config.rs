@@ -49,9 +49,35 @@ pub struct ServeConfig {
     /// safety net behind PostgreSQL's notifications, and the only path on SQLite.
     #[arg(long, env = "GUILDHALL_INDEX_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub index_poll: std::time::Duration,
+    /// How long a client has to send a request's head; also how long an idle kept-alive
+    /// connection stays open. Slow or silent clients are cut off after it.
+    #[arg(long, env = "GUILDHALL_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: std::time::Duration,
+    /// The largest request head (request line and headers) accepted, in bytes; larger ones get
+    /// 431. At least 8192.
+    #[arg(long, env = "GUILDHALL_MAX_HEADER_BYTES", default_value_t = 32 * 1024, value_parser = clap::value_parser!(u32).range(8192..))]
+    pub max_header_bytes: u32,
+    /// How many connections one client address may hold open at once (behind a proxy, every
+    /// client shares the proxy's address: raise it there).
+    #[arg(long, env = "GUILDHALL_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_address: u32,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take before the remaining
+    /// connections are cut and `serve` exits.
+    #[arg(long, env = "GUILDHALL_SHUTDOWN_DEADLINE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_deadline: std::time::Duration,
 }
 
 impl ServeConfig {
+    /// The listener's limits.
+    pub fn limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            header_read_timeout: self.header_read_timeout,
+            max_header_bytes: self.max_header_bytes as usize,
+            max_connections_per_address: self.max_connections_per_address as usize,
+            shutdown_deadline: self.shutdown_deadline,
+        }
+    }
+
     /// The data directory, resolved.
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| {
@@ -118,6 +144,10 @@ impl StoreConfig {
             index_poll: std::time::Duration::from_secs(1),
             mail_retry_first: std::time::Duration::from_secs(1),
             mail_attempts: 8,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            max_header_bytes: 32 * 1024,
+            max_connections_per_address: 256,
+            shutdown_deadline: std::time::Duration::from_secs(30),
         }
     }
 }

@@ -10,6 +10,7 @@ pub use guildhall_core::{authz, domain};
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod ids;
 pub mod mail;

@@ -8,7 +8,6 @@ use crate::service::Guildhall;
 use anyhow::Context as _;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret as _;
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 /// The process-wide metrics registry (a recorder can be installed only once per process).
@@ -194,13 +193,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
              services ask it)"
         );
     }
-    axum::serve(
-        listener,
-        api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await
-    .context("serving")
+    crate::connections::serve(listener, api::router(state), config.limits(), shutdown()).await;
+    Ok(())
 }
 
 async fn shutdown() {

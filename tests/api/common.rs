@@ -318,14 +318,13 @@ pub async fn spawn_with_args(
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            guildhall::api::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("server");
-    });
+    // The listener of `serve` itself, with its connection limits; it runs until the test ends.
+    tokio::spawn(guildhall::connections::serve(
+        listener,
+        guildhall::api::router(state),
+        config.limits(),
+        std::future::pending(),
+    ));
     addr
 }
 

@@ -9,6 +9,7 @@ mod billing;
 mod binary;
 mod check;
 mod concurrency;
+mod connections;
 mod guidance;
 mod invitations;
 mod members;
