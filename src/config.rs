@@ -65,9 +65,25 @@ pub struct ServeConfig {
     /// connections are cut and `serve` exits.
     #[arg(long, env = "GUILDHALL_SHUTDOWN_DEADLINE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_deadline: std::time::Duration,
+    /// How long a request waits for a free database connection before it is answered 503
+    /// `store_unavailable` (also what it waits for an unreachable database).
+    #[arg(long, env = "GUILDHALL_DATABASE_ACQUIRE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub database_acquire_timeout: std::time::Duration,
+    /// How long `serve` waits at start for a PostgreSQL that cannot be reached yet, retrying
+    /// with back-off and logging why, before it gives up.
+    #[arg(long, env = "GUILDHALL_DATABASE_WAIT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub database_wait: std::time::Duration,
 }
 
 impl ServeConfig {
+    /// How the store is opened.
+    pub fn open_options(&self) -> crate::store::OpenOptions {
+        crate::store::OpenOptions {
+            acquire_timeout: self.database_acquire_timeout,
+            wait: self.database_wait,
+        }
+    }
+
     /// The listener's limits.
     pub fn limits(&self) -> crate::connections::Limits {
         crate::connections::Limits {
@@ -148,6 +164,8 @@ impl StoreConfig {
             max_header_bytes: 32 * 1024,
             max_connections_per_address: 256,
             shutdown_deadline: std::time::Duration::from_secs(30),
+            database_acquire_timeout: std::time::Duration::from_secs(2),
+            database_wait: std::time::Duration::ZERO,
         }
     }
 }

@@ -105,7 +105,7 @@ pub async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn crate::s
             )
         })?;
     }
-    crate::store::open(url.expose_secret())
+    crate::store::open_with(url.expose_secret(), &config.open_options())
         .await
         .context("opening the database; check --database-url")
 }

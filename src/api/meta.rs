@@ -6,6 +6,7 @@ use super::openapi::Unavailable;
 use super::problem::ApiError;
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::AssignedRole;
+use crate::store::StoreError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -40,16 +41,32 @@ pub async fn healthz() -> Json<serde_json::Value> {
 #[utoipa::path(get, path = "/readyz", tag = "meta",
     responses((status = 200, description = "ready"), (status = 503, response = Unavailable)))]
 pub async fn readyz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    match s.gh.store.ping().await {
-        Ok(()) => Ok(Json(
+    // A load balancer asks often and waits little: the answer comes within a second, whatever
+    // the database does.
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(1), s.gh.store.ping()).await;
+    match ping {
+        Ok(Ok(())) => Ok(Json(
             serde_json::json!({ "status": "ok", "database": s.gh.store.backend() }),
         )),
-        Err(e) => {
+        Ok(Err(StoreError::StorageFull)) => Err(ApiError::edge(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_full",
+            "the database's disk is full: writes fail until space is freed",
+        )),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::edge(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database_unavailable",
                 "the database does not answer",
+            ))
+        }
+        Err(_) => {
+            tracing::warn!("readiness check: the database did not answer within 1 s");
+            Err(ApiError::edge(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database did not answer within a second",
             ))
         }
     }

@@ -181,6 +181,8 @@ fn describe_store(e: &StoreError) -> Option<(StatusCode, &'static str)> {
         StoreError::Conflict(_) => Some((StatusCode::CONFLICT, "conflict")),
         StoreError::Busy => Some((StatusCode::SERVICE_UNAVAILABLE, "busy")),
         StoreError::ShuttingDown => Some((StatusCode::SERVICE_UNAVAILABLE, "shutting_down")),
+        StoreError::Unavailable(_) => Some((StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")),
+        StoreError::StorageFull => Some((StatusCode::INSUFFICIENT_STORAGE, "storage_full")),
         _ => None,
     }
 }
@@ -241,9 +243,27 @@ impl IntoResponse for ApiError {
                         StoreError::Conflict(_) => {
                             "a concurrent change got there first; read again and retry".to_owned()
                         }
+                        // The driver's words stay in the log: they may name hosts and ports.
+                        StoreError::Unavailable(why) => {
+                            tracing::warn!(error = %why, "the database is unavailable");
+                            "the database is unavailable for a moment; retry after the \
+                             Retry-After delay"
+                                .to_owned()
+                        }
+                        StoreError::StorageFull => {
+                            tracing::error!("the database's disk is full; free space on it");
+                            "the server's storage is full: nothing can be saved until its \
+                             operator frees space; reads still work"
+                                .to_owned()
+                        }
                         other => other.to_string(),
                     };
-                    let retry_after = matches!(e, StoreError::Busy).then_some(1);
+                    let retry_after = match e {
+                        StoreError::Busy => Some(1),
+                        StoreError::Unavailable(_) => Some(2),
+                        StoreError::StorageFull => Some(30),
+                        _ => None,
+                    };
                     (problem(status, code, detail), retry_after)
                 }
                 None => (internal(&ErrorChain(&e)), None),
@@ -481,6 +501,8 @@ mod tests {
             StoreError::Conflict(Constraint::InvitationPending),
             StoreError::Busy,
             StoreError::ShuttingDown,
+            StoreError::Unavailable("connection refused".to_owned()),
+            StoreError::StorageFull,
         ];
         for e in store {
             let (status, code) = describe_store(&e).expect("a 4xx or 503");

@@ -1,6 +1,7 @@
 //! Database errors as the store's, mapped once for both backends: a violated key becomes
 //! `Conflict` with the [`Constraint`] its name stands for, a foreign key `Conflict(ForeignKey)`,
-//! lock contention `Busy`, anything else `Db`.
+//! lock contention `Busy`, an unreachable database or an exhausted pool `Unavailable`, a full
+//! disk `StorageFull`, anything else `Db`.
 //!
 //! PostgreSQL names the violated constraint (`DatabaseError::constraint`; for a unique index,
 //! the index's name). SQLite does not: its result code says which kind of constraint failed
@@ -117,6 +118,34 @@ mod sqlstate {
     pub const FOREIGN_KEY_VIOLATION: &str = "23503";
     pub const SERIALIZATION_FAILURE: &str = "40001";
     pub const DEADLOCK_DETECTED: &str = "40P01";
+    /// `disk_full`.
+    pub const DISK_FULL: &str = "53100";
+    /// `admin_shutdown`, `crash_shutdown`, `cannot_connect_now`: the server is going down or
+    /// still starting.
+    pub const SHUTTING_DOWN: [&str; 3] = ["57P01", "57P02", "57P03"];
+}
+
+/// What both backends' drivers say when the database is out of reach: it refused or dropped
+/// the connection, the pool found no connection within its acquire timeout, or the pool is
+/// closed.
+fn unreachable(e: &sqlx::Error) -> Option<StoreError> {
+    use std::error::Error as _;
+    match e {
+        sqlx::Error::PoolTimedOut => Some(StoreError::Unavailable(
+            "no database connection became free within the acquire timeout".to_owned(),
+        )),
+        sqlx::Error::PoolClosed => Some(StoreError::ShuttingDown),
+        sqlx::Error::Io(io) => Some(StoreError::Unavailable(io.to_string())),
+        sqlx::Error::Tls(t) => Some(StoreError::Unavailable(t.to_string())),
+        sqlx::Error::Protocol(p) => Some(StoreError::Unavailable(p.clone())),
+        sqlx::Error::WorkerCrashed => Some(StoreError::Unavailable(
+            "the database connection's worker stopped".to_owned(),
+        )),
+        _ => e
+            .source()
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .map(|io| StoreError::Unavailable(io.to_string())),
+    }
 }
 
 /// A PostgreSQL error as the store's.
@@ -133,10 +162,14 @@ pub(super) fn from_postgres(e: sqlx::Error) -> StoreError {
             Some(sqlstate::SERIALIZATION_FAILURE | sqlstate::DEADLOCK_DETECTED) => {
                 return StoreError::Busy;
             }
+            Some(sqlstate::DISK_FULL) => return StoreError::StorageFull,
+            Some(code) if sqlstate::SHUTTING_DOWN.contains(&code) || code.starts_with("08") => {
+                return StoreError::Unavailable(db.message().to_owned());
+            }
             _ => {}
         }
     }
-    StoreError::Db(e)
+    unreachable(&e).unwrap_or(StoreError::Db(e))
 }
 
 /// SQLite's result codes the store tells apart (<https://www.sqlite.org/rescode.html>); sqlx
@@ -150,6 +183,8 @@ mod rescode {
     pub const CONSTRAINT_PRIMARYKEY: i32 = 1555;
     /// `SQLITE_CONSTRAINT_UNIQUE`.
     pub const CONSTRAINT_UNIQUE: i32 = 2067;
+    /// `SQLITE_FULL`, the primary code.
+    pub const FULL: i32 = 13;
 }
 
 /// A SQLite error as the store's.
@@ -163,10 +198,14 @@ pub(super) fn from_sqlite(e: sqlx::Error) -> StoreError {
             rescode::CONSTRAINT_FOREIGNKEY => return StoreError::Conflict(Constraint::ForeignKey),
             // Every kind of busy (plain, recovery, snapshot, timeout): the caller may retry.
             c if c & 0xff == rescode::BUSY => return StoreError::Busy,
+            c if c & 0xff == rescode::FULL => {
+                super::sqlite::storage_full_seen();
+                return StoreError::StorageFull;
+            }
             _ => {}
         }
     }
-    StoreError::Db(e)
+    unreachable(&e).unwrap_or(StoreError::Db(e))
 }
 
 /// The key a SQLite unique violation is about, from the key its message names.

@@ -88,6 +88,13 @@ pub enum StoreError {
     /// The runtime dropped the work before it ran: the process is shutting down.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// The database cannot be reached (refused, reset, timed out, restarting) or every pooled
+    /// connection stayed busy for the whole acquire timeout; the caller may retry shortly.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The disk holding the database is full: nothing can be written until space is freed.
+    #[error("the database's disk is full")]
+    StorageFull,
 }
 
 /// Result of a store call.
@@ -535,10 +542,33 @@ pub trait Tx: Send + billing::BillingTx {
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and applies its migrations.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    open_with(url, &OpenOptions::default()).await
+}
+
+/// How a store is opened.
+#[derive(Clone, Copy, Debug)]
+pub struct OpenOptions {
+    /// How long a request waits for a pooled connection before it is answered 503.
+    pub acquire_timeout: std::time::Duration,
+    /// How long opening waits for a database that cannot be reached yet (PostgreSQL).
+    pub wait: std::time::Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            acquire_timeout: std::time::Duration::from_secs(2),
+            wait: std::time::Duration::ZERO,
+        }
+    }
+}
+
+/// [`open`], with `opts`.
+pub async fn open_with(url: &str, opts: &OpenOptions) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url).await?))
+        Ok(Arc::new(PgStore::connect_with(url, opts).await?))
     } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(SqliteStore::connect_with(url, opts).await?))
     } else {
         anyhow::bail!("unsupported database URL; use `sqlite://PATH` or `postgres://USER@HOST/DB`")
     }

@@ -72,15 +72,58 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to `url` and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, &super::OpenOptions::default()).await
+    }
+
+    /// `connect`, with the pool's acquire timeout from `opts`; a database that cannot be
+    /// reached yet is tried again with back-off for up to `opts.wait`, saying why each time.
+    pub async fn connect_with(url: &str, opts: &super::OpenOptions) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url).map_err(StoreError::Db)?;
+        wait_for_database(&options, opts.wait).await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(opts.acquire_timeout)
             .connect_with(options)
             .await
-            .map_err(StoreError::Db)?;
+            .map_err(Postgres::db_err)?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
+    }
+}
+
+/// Connects once, directly (a pool would answer only "timed out" and hide why), until it works
+/// or `wait` has passed; each failure is logged with its cause and the next delay (0.5 s,
+/// doubling, at most 5 s). An error that retrying cannot fix (bad password, unknown database)
+/// is returned at once.
+async fn wait_for_database(options: &PgConnectOptions, wait: Duration) -> Result<(), StoreError> {
+    use sqlx::Connection as _;
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match PgConnection::connect_with(options).await {
+            Ok(conn) => {
+                let _ = conn.close().await;
+                return Ok(());
+            }
+            Err(e) => {
+                let e = Postgres::db_err(e);
+                let retryable = matches!(e, StoreError::Unavailable(_));
+                let waited = started.elapsed();
+                if !retryable || waited >= wait {
+                    return Err(e);
+                }
+                let delay_now = delay.min(wait - waited);
+                tracing::warn!(
+                    error = %e,
+                    retry_in_ms = delay_now.as_millis() as u64,
+                    waited_s = waited.as_secs(),
+                    gives_up_after_s = wait.as_secs(),
+                    "PostgreSQL cannot be reached yet; retrying"
+                );
+                tokio::time::sleep(delay_now).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
     }
 }
 

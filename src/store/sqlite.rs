@@ -10,9 +10,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row as _, Sqlite, SqlitePool};
+use sqlx::{Connection as _, Row as _, Sqlite, SqlitePool};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The queries of `sql/` on SQLite.
@@ -74,9 +75,24 @@ pub struct SqliteStore {
     file: Option<PathBuf>,
 }
 
+/// Whether a write of this process found the disk full since the last write that worked: until
+/// one works again, readiness says so and writes a probe row to learn when it does. One flag for
+/// the process (errors are mapped without knowing their store); a process serves one database.
+static STORAGE_FULL: AtomicBool = AtomicBool::new(false);
+
+/// Notes that a write found the disk full.
+pub(super) fn storage_full_seen() {
+    STORAGE_FULL.store(true, Ordering::Relaxed);
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, &super::OpenOptions::default()).await
+    }
+
+    /// `connect`, with the pool's acquire timeout from `opts`.
+    pub async fn connect_with(url: &str, opts: &super::OpenOptions) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(StoreError::Db)?;
         let file = options.get_filename().to_path_buf();
         let options = options
@@ -87,6 +103,26 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(opts.acquire_timeout)
+            // A connection whose COMMIT or ROLLBACK failed (a full disk makes SQLite roll the
+            // transaction back itself, so the driver's own ROLLBACK fails too) still counts a
+            // transaction: it would refuse every later BEGIN. It is closed, never handed out
+            // again. The ping first lets the driver finish a rollback it queued on drop.
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    if !conn.is_in_transaction() {
+                        return Ok(true);
+                    }
+                    conn.ping().await?;
+                    let clean = !conn.is_in_transaction();
+                    if !clean {
+                        tracing::warn!(
+                            "closing a database connection left inside a failed transaction"
+                        );
+                    }
+                    Ok(clean)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(StoreError::Db)?;
@@ -134,6 +170,18 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(Sqlite::db_err)?;
+        if STORAGE_FULL.load(Ordering::Relaxed) {
+            // Only a write tells whether space came back.
+            sqlx::query(
+                "INSERT INTO store_probe (id, at) VALUES (1, datetime('now')) \
+                 ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            )
+            .execute(&self.pool)
+            .await
+            .map_err(Sqlite::db_err)?;
+            STORAGE_FULL.store(false, Ordering::Relaxed);
+            tracing::info!("the database's disk has space again: writes work");
+        }
         Ok(())
     }
 

@@ -16,6 +16,7 @@ mod members;
 mod meta;
 mod openapi;
 mod orgs;
+mod outages;
 mod passwords;
 mod projects;
 mod roles;
