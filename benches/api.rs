@@ -471,6 +471,9 @@ async fn start_server(
         &dir,
         "--database-url",
         database_url,
+        // The bench signs a thousand people up from one address.
+        "--signups-per-address",
+        "1000000",
     ])
     .context("server configuration")?
     .serve;

@@ -73,6 +73,17 @@ pub struct ServeConfig {
     /// with back-off and logging why, before it gives up.
     #[arg(long, env = "GUILDHALL_DATABASE_WAIT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub database_wait: std::time::Duration,
+    /// How many accounts one client address may sign up an hour (each costs a password hash and
+    /// an organization); more get 429.
+    #[arg(long, env = "GUILDHALL_SIGNUPS_PER_ADDRESS", default_value_t = 20)]
+    pub signups_per_address: u32,
+    /// How many "forgot password" requests one client address may make an hour; more get 429.
+    #[arg(
+        long,
+        env = "GUILDHALL_PASSWORD_RESETS_PER_ADDRESS",
+        default_value_t = 10
+    )]
+    pub password_resets_per_address: u32,
 }
 
 impl ServeConfig {
@@ -166,6 +177,8 @@ impl StoreConfig {
             shutdown_deadline: std::time::Duration::from_secs(30),
             database_acquire_timeout: std::time::Duration::from_secs(2),
             database_wait: std::time::Duration::ZERO,
+            signups_per_address: 20,
+            password_resets_per_address: 10,
         }
     }
 }

@@ -80,6 +80,10 @@ pub async fn build_with_clock(
         mailer: Arc::new(mailer(config)?),
         public_url: public_url(config),
         plans,
+        address_limits: crate::service::AddressLimits {
+            signups_per_hour: config.signups_per_address,
+            resets_per_hour: config.password_resets_per_address,
+        },
     };
     Ok(AppState::new(crate::api::Shared {
         gh,

@@ -118,7 +118,7 @@ problem_answers! {
     /// 422: well-formed input that a billing rule refuses.
     Unprocessable = "well-formed but refused (`plan_limit_exceeded`, `vat_invalid`, `card_number_refused`, `voucher_invalid`, …)";
     /// 429: too many failed attempts.
-    TooManyRequests = "too many failed attempts (`too_many_attempts`); retry after `Retry-After` seconds",
+    TooManyRequests = "too many attempts (`too_many_attempts`); retry after `Retry-After` seconds",
         |a: ResponseBuilder| a.header("Retry-After", integer_header("seconds to wait"));
     /// 500: an internal error; the detail quotes the request id the log has the cause under.
     InternalError = "internal error (`internal`), quoting its `request_id`";

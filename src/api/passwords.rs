@@ -2,7 +2,7 @@
 
 use super::AppState;
 use super::extract::{AppJson, ClientIp};
-use super::openapi::{Gone, NotFound};
+use super::openapi::{Gone, NotFound, TooManyRequests};
 use super::problem::ApiError;
 use crate::domain::names::{Email, Password};
 use crate::service::passwords;
@@ -36,16 +36,17 @@ pub struct AcceptedRequestDto {}
 
 /// Ask for a password reset link. Always 202 with `{}`, whether or not an account has this
 /// email; if one has, it is mailed a link valid 24 hours (at most one a minute; a new link
-/// replaces the old one).
+/// replaces the old one). An address asking more than 10 times an hour gets 429
+/// `too_many_attempts` with `Retry-After`, whatever the email.
 #[utoipa::path(post, path = "/api/v1/password/forgot", tag = "accounts", request_body = ForgotPasswordRequest,
-    responses((status = 202, body = AcceptedRequestDto)))]
+    responses((status = 202, body = AcceptedRequestDto), (status = 429, response = TooManyRequests)))]
 pub async fn forgot_password(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
     AppJson(req): AppJson<ForgotPasswordRequest>,
 ) -> Result<(StatusCode, Json<AcceptedRequestDto>), ApiError> {
     let email = Email::parse(&req.email).map_err(|e| ApiError::from(vec![e]))?;
-    passwords::forgot_password(&s.gh, email, ip);
+    passwords::forgot_password(&s.gh, email, ip).await?;
     Ok((StatusCode::ACCEPTED, Json(AcceptedRequestDto {})))
 }
 

@@ -12,9 +12,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use secrecy::{ExposeSecret as _, SecretString};
 
-/// Sign up: creates the account and its personal organization, owned by the new user (R2).
+/// Sign up: creates the account and its personal organization, owned by the new user (R2). An
+/// address signing up more than 10 times an hour gets 429 `too_many_attempts` with
+/// `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = SignUpRequest,
-    responses((status = 201, body = UserDto), (status = 409, response = Conflict)))]
+    responses((status = 201, body = UserDto), (status = 409, response = Conflict), (status = 429, response = TooManyRequests)))]
 pub async fn sign_up(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,

@@ -193,13 +193,19 @@ pub async fn forgot_page(ctx: Ctx) -> Response {
 /// `POST /password/forgot`: the same answer whether the account exists or not.
 pub async fn forgot(State(s): State<AppState>, Post(ctx, f): Post) -> Response {
     match Email::parse(f.get("email")) {
-        Ok(email) => {
-            passwords::forgot_password(&s.gh, email, ctx.ip.clone());
-            ctx.redirect(
+        Ok(email) => match passwords::forgot_password(&s.gh, email, ctx.ip.clone()).await {
+            Ok(()) => ctx.redirect(
                 "/signin",
                 Some("If an account has this email, a link to set a new password is on its way."),
-            )
-        }
+            ),
+            Err(e) => match super::refusal(e) {
+                Ok(r) => {
+                    let body = forgot_form(&ctx, f.get("email"), Some(&r.message));
+                    ctx.page(r.status, Shell::plain("Forgot your password?"), body)
+                }
+                Err(page) => page,
+            },
+        },
         Err(e) => {
             let message = format!("Email {}.", e.reason);
             let body = forgot_form(&ctx, f.get("email"), Some(&message));

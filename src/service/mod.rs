@@ -13,6 +13,8 @@ pub mod passwords;
 pub mod projects;
 pub mod roles;
 pub mod sessions;
+mod throttle;
+pub use throttle::AddressLimits;
 pub mod tokens;
 pub mod transfer;
 pub mod users;
@@ -130,6 +132,8 @@ pub struct Guildhall {
     pub public_url: String,
     /// The plan catalog (tiers, limits, prices).
     pub plans: Arc<crate::domain::billing::Catalog>,
+    /// How often one address may sign up and ask for password resets.
+    pub address_limits: AddressLimits,
 }
 
 impl Guildhall {

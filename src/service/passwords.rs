@@ -19,14 +19,17 @@ use serde_json::json;
 /// "Forgot password": answered at once and alike whether or not an account has this email. The
 /// work (and the mail, only when the account exists) happens in the background, so neither the
 /// answer nor its timing tells whether the account exists. A new link replaces the old one; at
-/// most one is mailed per account per minute, so the route cannot flood a mailbox.
-pub fn forgot_password(gh: &Guildhall, email: Email, ip: Option<String>) {
+/// most one is mailed per account per minute, so the route cannot flood a mailbox; an address
+/// asking too often is refused (429) whatever the email.
+pub async fn forgot_password(gh: &Guildhall, email: Email, ip: Option<String>) -> Result<()> {
+    super::throttle::reset_request(gh, ip.as_deref()).await?;
     let gh = gh.clone();
     tokio::spawn(async move {
         if let Err(e) = issue_reset(&gh, &email, ip).await {
             tracing::warn!(error = %e, "could not issue a password reset link");
         }
     });
+    Ok(())
 }
 
 async fn issue_reset(gh: &Guildhall, email: &Email, ip: Option<String>) -> Result<()> {

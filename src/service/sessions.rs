@@ -5,9 +5,6 @@ use crate::domain::DomainError;
 use crate::domain::audit::{Action, Actor, AuditEvent};
 use crate::domain::ids::SessionId;
 use crate::domain::names::Email;
-use crate::domain::rules::{
-    FREE_FAILURES_PER_ADDRESS, FREE_FAILURES_PER_EMAIL, next_failure_count, signin_wait,
-};
 use crate::ids::NewId as _;
 use crate::secret::{TokenHash, TokenKind, new_token};
 use chrono::{DateTime, Utc};
@@ -22,8 +19,8 @@ pub struct NewSession {
 }
 
 /// Signs in. An unknown email, an account without a password and a wrong password are answered
-/// alike, after the same argon2 work. After repeated failures for one email or one address the
-/// next attempts are refused with a wait (429) before any password is checked.
+/// alike, after the same argon2 work. After repeated failures (`throttle::signin_keys`) the next
+/// attempts are refused with a wait (429) before any password is checked.
 pub async fn sign_in(
     gh: &Guildhall,
     email: Email,
@@ -31,20 +28,10 @@ pub async fn sign_in(
     ip: Option<String>,
 ) -> Result<NewSession> {
     let now = gh.clock.now();
-    let keys = throttle_keys(&email, ip.as_deref());
+    let keys = super::throttle::signin_keys(&email, ip.as_deref());
 
     let mut read = gh.store.read().await?;
-    for (key, free) in &keys {
-        if let Some((failures, last)) = read.signin_failures(key).await?
-            && let Some(wait) = signin_wait(failures, last, *free, now)
-        {
-            let secs = u64::try_from(wait.num_milliseconds().max(0) / 1000 + 1).unwrap_or(1);
-            return Err(DomainError::TooManyAttempts {
-                retry_after_secs: secs,
-            }
-            .into());
-        }
-    }
+    super::throttle::check(&mut *read, &keys, now).await?;
     let found = read.user_by_email(&email.key()).await?;
     drop(read);
 
@@ -57,11 +44,7 @@ pub async fn sign_in(
 
     let mut tx = gh.store.begin().await?;
     let Some(user) = user.filter(|_| ok) else {
-        for (key, _) in &keys {
-            let last = tx.signin_failures(key).await?;
-            let count = next_failure_count(last.map_or(0, |l| l.0), last.map(|l| l.1), now);
-            tx.set_signin_failures(key, count, now).await?;
-        }
+        super::throttle::count(&mut *tx, &keys, now).await?;
         tx.commit_bookkeeping().await?;
         tracing::info!(client.ip = ip.as_deref().unwrap_or("-"), "sign-in failed");
         return Err(DomainError::InvalidCredentials.into());
@@ -184,14 +167,4 @@ pub async fn authenticate(gh: &Guildhall, bearer: &str, ip: Option<String>) -> R
         credential,
         ip,
     })
-}
-
-/// The throttle keys of an attempt, each with its free failures: the email first, then the
-/// client's address.
-fn throttle_keys(email: &Email, ip: Option<&str>) -> Vec<(String, u32)> {
-    let mut keys = vec![(format!("email:{}", email.key()), FREE_FAILURES_PER_EMAIL)];
-    if let Some(ip) = ip {
-        keys.push((format!("ip:{ip}"), FREE_FAILURES_PER_ADDRESS));
-    }
-    keys
 }

@@ -26,6 +26,7 @@ pub struct SignUp {
 /// R2: creates the account and its personal organization, owned by the new user, in one
 /// transaction.
 pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Result<User> {
+    super::throttle::sign_up(gh, ip.as_deref()).await?;
     // Hash before taking the write lock: it is the slow part.
     let hash = gh.hasher.hash(input.password).await?;
     let now = gh.clock.now();

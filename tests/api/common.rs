@@ -307,6 +307,14 @@ pub async fn spawn_with_args(
             SERVICE_TOKEN,
         ]
         .into_iter()
+        // Every test signs its people up from 127.0.0.1: no per-address limit unless the test
+        // sets one (the throttles' own tests).
+        .chain(
+            ["--signups-per-address", "--password-resets-per-address"]
+                .into_iter()
+                .filter(|flag| !extra.contains(flag))
+                .flat_map(|flag| [flag, "1000000"]),
+        )
         .chain(extra.iter().copied()),
     )
     .expect("config")

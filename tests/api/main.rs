@@ -21,4 +21,5 @@ mod passwords;
 mod projects;
 mod roles;
 mod smtp;
+mod throttle;
 mod transfer;

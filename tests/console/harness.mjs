@@ -27,7 +27,9 @@ export async function startServer() {
   const mailDir = join(dir, 'mail');
   const child = spawn(
     bin,
-    ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'), '--mail-dir', mailDir],
+    ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'), '--mail-dir', mailDir,
+      // Every test signs its people up from 127.0.0.1.
+      '--signups-per-address', '100000', '--password-resets-per-address', '100000'],
     { env: { ...process.env, NO_COLOR: '1', GUILDHALL_LOG: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';

@@ -107,8 +107,9 @@ pub enum DomainError {
     /// Sign-in failed; an unknown email and a wrong password are answered alike.
     #[error("email or password is wrong; check both, or set a new password at /password/forgot")]
     InvalidCredentials,
-    /// Too many failed sign-ins for this email or address.
-    #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
+    /// Too many attempts: failed sign-ins for this account or from this address, or sign-ups or
+    /// password-reset requests from this address.
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts {
         /// Seconds until the next attempt is considered.
         retry_after_secs: u64,

@@ -416,42 +416,76 @@ pub fn r7_roles_after_transfer() -> (Vec<AssignedRole>, Vec<AssignedRole>) {
     )
 }
 
-/// Failures allowed before sign-ins are slowed down, per email.
-pub const FREE_FAILURES_PER_EMAIL: u32 = 5;
-/// Failures allowed before sign-ins are slowed down, per client address (higher: many people can
-/// share one address).
-pub const FREE_FAILURES_PER_ADDRESS: u32 = 20;
-/// After this long without a failure, the count starts again.
-pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
-/// The longest wait ever asked for.
-pub const MAX_SIGNIN_DELAY: Duration = Duration::minutes(15);
+/// A throttle on one key: `free` events within `window` cost nothing; each further one doubles
+/// the wait before the next is even considered (1 s, 2 s, 4 s … at most [`MAX_WAIT`]). A key
+/// whose last event is older than `window` starts again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// Events allowed before waits begin.
+    pub free: u32,
+    /// How long an event is remembered after the key's last one.
+    pub window: Duration,
+}
 
-/// Sign-in throttling: after `free` failures, each further failure doubles the wait before the
-/// next attempt is even considered (1 s, 2 s, 4 s … at most 15 minutes). Returns how long the
-/// caller must still wait, if at all. Failures older than the window are forgotten.
-pub fn signin_wait(
-    failures: u32,
-    last_failure: DateTime<Utc>,
-    free: u32,
+/// Sign-in failures per (account, address): the attacker's own key. Five, then waits; an
+/// attacker at one address gets about 30 password evaluations per account per hour.
+pub const SIGNIN_PER_ACCOUNT_AND_ADDRESS: Limit = Limit {
+    free: 5,
+    window: Duration::minutes(15),
+};
+/// Sign-in failures per address, whatever the account: stops one address spraying passwords
+/// over many accounts; high, because many honest people can share one address.
+pub const SIGNIN_PER_ADDRESS: Limit = Limit {
+    free: 100,
+    window: Duration::minutes(15),
+};
+/// Sign-in failures per account, from every address: the ceiling of an attack spread over many
+/// addresses (about 60 evaluations an hour). Well above what one address can reach, so an
+/// attack from elsewhere never locks the real user out.
+pub const SIGNIN_PER_ACCOUNT: Limit = Limit {
+    free: 50,
+    window: Duration::hours(1),
+};
+
+impl Limit {
+    /// `free` events an hour (sign-ups, password-reset requests per address: the server's
+    /// configuration says how many).
+    pub const fn per_hour(free: u32) -> Limit {
+        Limit {
+            free,
+            window: Duration::hours(1),
+        }
+    }
+}
+/// The longest wait ever asked for.
+pub const MAX_WAIT: Duration = Duration::minutes(15);
+
+/// How long the caller must still wait before the next event on a key holding `count` events,
+/// the last at `last`; `None`: go ahead.
+pub fn throttle_wait(
+    count: u32,
+    last: DateTime<Utc>,
+    limit: Limit,
     now: DateTime<Utc>,
 ) -> Option<Duration> {
-    if failures < free || now - last_failure > FAILURE_WINDOW {
+    if count < limit.free || now - last > limit.window {
         return None;
     }
-    let doublings = (failures - free).min(20);
-    let delay = Duration::seconds(1_i64 << doublings).min(MAX_SIGNIN_DELAY);
-    let until = last_failure + delay;
+    let doublings = (count - limit.free).min(20);
+    let delay = Duration::seconds(1_i64 << doublings).min(MAX_WAIT);
+    let until = last + delay;
     (until > now).then(|| until - now)
 }
 
-/// The failure count to store after one more failure at `now`.
-pub fn next_failure_count(
-    failures: u32,
-    last_failure: Option<DateTime<Utc>>,
+/// The count to store after one more event at `now`.
+pub fn next_count(
+    count: u32,
+    last: Option<DateTime<Utc>>,
+    limit: Limit,
     now: DateTime<Utc>,
 ) -> u32 {
-    match last_failure {
-        Some(last) if now - last <= FAILURE_WINDOW => failures.saturating_add(1),
+    match last {
+        Some(last) if now - last <= limit.window => count.saturating_add(1),
         _ => 1,
     }
 }
@@ -739,18 +773,54 @@ mod tests {
     }
 
     #[test]
-    fn signin_waits_double_after_the_free_failures_and_are_forgotten_later() {
+    fn throttle_waits_double_after_the_free_events_and_are_forgotten_later() {
         let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("valid time");
-        assert_eq!(signin_wait(4, t0, 5, t0), None);
-        assert_eq!(signin_wait(5, t0, 5, t0), Some(Duration::seconds(1)));
-        assert_eq!(signin_wait(8, t0, 5, t0), Some(Duration::seconds(8)));
-        assert_eq!(signin_wait(40, t0, 5, t0), Some(MAX_SIGNIN_DELAY));
-        assert_eq!(signin_wait(8, t0, 5, t0 + Duration::seconds(9)), None);
-        assert_eq!(signin_wait(40, t0, 5, t0 + Duration::minutes(16)), None);
+        let l = SIGNIN_PER_ACCOUNT_AND_ADDRESS;
+        assert_eq!(throttle_wait(4, t0, l, t0), None);
+        assert_eq!(throttle_wait(5, t0, l, t0), Some(Duration::seconds(1)));
+        assert_eq!(throttle_wait(8, t0, l, t0), Some(Duration::seconds(8)));
+        assert_eq!(throttle_wait(40, t0, l, t0), Some(MAX_WAIT));
+        assert_eq!(throttle_wait(8, t0, l, t0 + Duration::seconds(9)), None);
+        assert_eq!(throttle_wait(40, t0, l, t0 + Duration::minutes(16)), None);
+        assert_eq!(next_count(7, Some(t0), l, t0 + Duration::minutes(20)), 1);
+        assert_eq!(next_count(7, Some(t0), l, t0), 8);
+        // The per-account window is an hour: 20 minutes later it still counts.
         assert_eq!(
-            next_failure_count(7, Some(t0), t0 + Duration::minutes(20)),
-            1
+            next_count(7, Some(t0), SIGNIN_PER_ACCOUNT, t0 + Duration::minutes(20)),
+            8
         );
-        assert_eq!(next_failure_count(7, Some(t0), t0), 8);
+    }
+
+    /// An attacker at one address trying as fast as allowed gets a bounded number of password
+    /// evaluations an hour, and never brings the account's own key to its ceiling.
+    #[test]
+    fn one_address_alone_never_reaches_the_account_ceiling() {
+        let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("valid time");
+        let (mut pair, mut account): (Option<(u32, DateTime<Utc>)>, Option<(u32, DateTime<Utc>)>) =
+            (None, None);
+        let mut evaluated = 0;
+        let mut t = t0;
+        while t < t0 + Duration::hours(1) {
+            let blocked = [
+                (pair, SIGNIN_PER_ACCOUNT_AND_ADDRESS),
+                (account, SIGNIN_PER_ACCOUNT),
+            ]
+            .iter()
+            .any(|(k, l)| k.is_some_and(|(c, last)| throttle_wait(c, last, *l, t).is_some()));
+            if !blocked {
+                evaluated += 1;
+                let bump = |k: Option<(u32, DateTime<Utc>)>, l| {
+                    Some((next_count(k.map_or(0, |k| k.0), k.map(|k| k.1), l, t), t))
+                };
+                pair = bump(pair, SIGNIN_PER_ACCOUNT_AND_ADDRESS);
+                account = bump(account, SIGNIN_PER_ACCOUNT);
+            }
+            t += Duration::milliseconds(100);
+        }
+        assert!(evaluated <= 40, "{evaluated} evaluations in an hour");
+        assert!(
+            account.is_some_and(|(c, _)| c < SIGNIN_PER_ACCOUNT.free),
+            "{account:?}"
+        );
     }
 }
