@@ -56,8 +56,78 @@ pub fn layers(routes: Router) -> Router {
         .layer(
             tower::ServiceBuilder::new()
                 .layer(EdgeLayer(Arc::new(RouteMetrics::default())))
+                .layer(RevisionLayer)
                 .layer(DefaultBodyLimit::max(super::BODY_LIMIT)),
         )
+}
+
+/// The header naming the revision a write committed.
+static GUILDHALL_REVISION: HeaderName = HeaderName::from_static("guildhall-revision");
+
+/// Adds [`Revision`] around each route.
+#[derive(Clone)]
+struct RevisionLayer;
+
+impl<S> Layer<S> for RevisionLayer {
+    type Service = Revision<S>;
+
+    fn layer(&self, inner: S) -> Revision<S> {
+        Revision { inner }
+    }
+}
+
+/// Runs the request with a place for the revision it commits (`service::revision`), and puts
+/// it in the `Guildhall-Revision` header of the answer when grants changed.
+#[derive(Clone)]
+struct Revision<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for Revision<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RevisionFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        RevisionFuture {
+            answer: crate::service::revision::COMMITTED
+                .scope(std::cell::Cell::new(0), self.inner.call(req)),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The inner answer, given the revision it committed.
+    struct RevisionFuture<F> {
+        #[pin]
+        answer: tokio::task::futures::TaskLocalFuture<std::cell::Cell<u64>, F>,
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for RevisionFuture<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let Ok(mut response) = std::task::ready!(this.answer.as_mut().poll(cx));
+        let revision = this
+            .answer
+            .take_value()
+            .map_or(0, std::cell::Cell::into_inner);
+        if revision > 0 {
+            response
+                .headers_mut()
+                .insert(GUILDHALL_REVISION.clone(), HeaderValue::from(revision));
+        }
+        Poll::Ready(Ok(response))
+    }
 }
 
 /// Adds [`Edge`] around each route.

@@ -11,6 +11,7 @@ pub mod members;
 pub mod orgs;
 pub mod passwords;
 pub mod projects;
+pub mod revision;
 pub mod roles;
 pub mod sessions;
 mod throttle;
@@ -142,6 +143,9 @@ impl Guildhall {
     pub async fn commit(&self, mut tx: Box<dyn Tx>, events: Vec<AuditEvent>) -> Result<Committed> {
         let events = labelled(&mut *tx, events).await?;
         let committed = tx.commit(events).await?;
+        if let Some(revision) = committed.revision {
+            revision::note(revision);
+        }
         if committed.revision.is_some()
             && let Err(e) = self.authz.catch_up().await
         {

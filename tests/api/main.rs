@@ -19,6 +19,7 @@ mod orgs;
 mod outages;
 mod passwords;
 mod projects;
+mod revision;
 mod roles;
 mod smtp;
 mod throttle;

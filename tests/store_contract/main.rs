@@ -183,6 +183,8 @@ const CASES: &[Case] = &[
     unique("invoices_org_month_uq", "invoices(org_id, month)", Conflict(C::InvoiceMonth)),
     unique("invoices_number_uq", "invoices(number)", OTHER),
     unique("invoice_counter_pkey", "invoice_counter(id)", ONE_ROW),
+    // 0011: the readiness probe's one row.
+    unique("store_probe_pkey", "store_probe(id)", ONE_ROW),
 ];
 
 // ---------------------------------------------------------------------------------------------
