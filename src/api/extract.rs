@@ -6,6 +6,7 @@ use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::service::{Principal, sessions};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -59,18 +60,176 @@ fn client_ip(parts: &Parts) -> Option<String> {
         .map(|c| c.0.ip().to_string())
 }
 
-/// A JSON body. Malformed JSON, wrong types, unknown fields (R14) and oversized bodies become
-/// problem documents instead of axum's plain-text rejections.
+/// A JSON body. Malformed JSON, wrong types, unknown fields, a key given twice in any object
+/// (R14) and oversized bodies become problem documents instead of axum's plain-text rejections.
 pub struct AppJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(unsupported_media_type());
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| body_rejection(r.status(), r.body_text()))?;
+        if let Some(path) = repeated_key(&bytes) {
+            return Err(key_given_twice(&path));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(AppJson(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// Whether the request says its body is JSON: `application/json` or `application/…+json`, with
+/// any parameters (axum's own test, which its `Json` runs).
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == "application"
+                && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+        })
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::edge(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as `Content-Type: application/json`",
+    )
+}
+
+/// The body could not be read: over the limit (413), or cut off.
+fn body_rejection(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::edge(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the request body is over the {} byte limit",
+                super::BODY_LIMIT
+            ),
+        )
+    } else {
+        ApiError::edge(status, "bad_request", text)
+    }
+}
+
+/// R14: a key given twice in one object is refused, naming it, whichever route the body is for:
+/// typed fields would keep the last copy silently where a request goes through a
+/// `serde_json::Value` (as billing bodies do, to be searched for card numbers), and a map field
+/// anywhere would too.
+fn key_given_twice(path: &str) -> ApiError {
+    ApiError::from(vec![FieldError::new(
+        path,
+        "is given twice; give each key once",
+    )])
+}
+
+/// Where the first key given twice in one object of `bytes` is, as a path like serde's
+/// (`name`, `address.city`, `checks[1].user`): nested objects count. `None` when no object
+/// repeats a key, or when `bytes` is not JSON (the typed parse then says what is wrong with
+/// it). One walk of the text, keeping no value: this is the one duplicate check, for every JSON
+/// body ([`AppJson`], and so `BillingJson`, which reads its body through it).
+pub fn repeated_key(bytes: &[u8]) -> Option<String> {
+    use serde::de::DeserializeSeed as _;
+    let mut found = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // An error is either the repeat (recorded in `found`) or text that is not JSON.
+    let _walked = KeyWalk {
+        path: String::new(),
+        found: &mut found,
+    }
+    .deserialize(&mut de);
+    found
+}
+
+/// Walks one JSON value, checking each object's keys; `path` is where the value sits.
+struct KeyWalk<'a> {
+    path: String,
+    found: &'a mut Option<String>,
+}
+
+impl KeyWalk<'_> {
+    fn at(&mut self, path: String) -> KeyWalk<'_> {
+        KeyWalk {
+            path,
+            found: &mut *self.found,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyWalk<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyWalk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        loop {
+            let path = format!("{}[{i}]", self.path);
+            if seq.next_element_seed(self.at(path))?.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if !seen.insert(key) {
+                *self.found = Some(path);
+                return Err(serde::de::Error::custom("a key is given twice"));
+            }
+            map.next_value_seed(self.at(path))?;
+        }
+        Ok(())
     }
 }
 
@@ -90,20 +249,8 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "malformed_json",
             format!("the request body is not valid JSON: {}", serde_cause(e)),
         ),
-        JsonRejection::MissingJsonContentType(_) => ApiError::edge(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as `Content-Type: application/json`",
-        ),
-        _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::edge(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "the request body is over the {} byte limit",
-                super::BODY_LIMIT
-            ),
-        ),
-        _ => ApiError::edge(r.status(), "bad_request", r.body_text()),
+        JsonRejection::MissingJsonContentType(_) => unsupported_media_type(),
+        _ => body_rejection(r.status(), r.body_text()),
     }
 }
 
