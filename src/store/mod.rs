@@ -246,6 +246,10 @@ pub trait Tx: Send + billing::BillingTx {
     // Organizations.
     /// Inserts an organization.
     async fn insert_org(&mut self, org: &Org, name_key: &str) -> StoreResult<()>;
+    /// Inserts an organization unless its name or slug is taken (R1), even by a transaction
+    /// that commits meanwhile; false, changing nothing, when it is. Any other failure is an
+    /// error as for `insert_org`.
+    async fn insert_org_unless_taken(&mut self, org: &Org, name_key: &str) -> StoreResult<bool>;
     /// An organization by id or slug, with its owner.
     async fn org_by_id(&mut self, id: OrgId) -> StoreResult<Option<OrgWithOwner>>;
     /// Whether an organization already has this name key (R1).

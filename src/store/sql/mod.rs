@@ -326,6 +326,10 @@ impl<DB: Backend> Tx for SqlTx<DB> {
         orgs::insert(self, org, name_key).await
     }
 
+    async fn insert_org_unless_taken(&mut self, org: &Org, name_key: &str) -> StoreResult<bool> {
+        orgs::insert_unless_taken(self, org, name_key).await
+    }
+
     async fn org_by_id(&mut self, id: OrgId) -> StoreResult<Option<OrgWithOwner>> {
         orgs::by_id(self, id).await
     }
