@@ -85,7 +85,9 @@ pub(crate) async fn create_account(
     let local = user.email.split('@').next().unwrap_or("user");
     let slugs = Slug::derive(local).candidates(user.id.0);
     let (Some(own_name), Some(own_slug)) = (names.last(), slugs.last()) else {
-        return Err(Error::Internal("no personal organization name or slug".into()));
+        return Err(Error::Internal(
+            "no personal organization name or slug".into(),
+        ));
     };
     let free_name = orgs::free_name(tx, &names).await?;
     let free_name = free_name.as_ref().unwrap_or(own_name);

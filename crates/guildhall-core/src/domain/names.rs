@@ -357,13 +357,24 @@ mod tests {
         let names = OrgName::personal(&long, id);
         assert_eq!(names.len(), 3);
         for n in &names {
-            assert!(n.as_str().chars().count() <= MAX_NAME_CHARS, "{}", n.as_str());
+            assert!(
+                n.as_str().chars().count() <= MAX_NAME_CHARS,
+                "{}",
+                n.as_str()
+            );
             assert!(n.as_str().ends_with(')'), "{}", n.as_str());
         }
-        assert!(names[2].as_str().ends_with("0190c0de-0000-7000-8000-00003f9c2a1b)"));
+        assert!(
+            names[2]
+                .as_str()
+                .ends_with("0190c0de-0000-7000-8000-00003f9c2a1b)")
+        );
         // Two accounts made in the same millisecond differ in their short suffix.
         let other = user("0190c0de-0000-7000-8000-0000aa55aa55");
-        assert_ne!(OrgName::personal(&sam, other)[1], OrgName::personal(&sam, id)[1]);
+        assert_ne!(
+            OrgName::personal(&sam, other)[1],
+            OrgName::personal(&sam, id)[1]
+        );
     }
 
     #[test]
@@ -376,7 +387,11 @@ mod tests {
             .collect();
         assert_eq!(
             slugs,
-            ["sam", "sam-3f9c2a1b", "sam-0190c0de00007000800000003f9c2a1b"]
+            [
+                "sam",
+                "sam-3f9c2a1b",
+                "sam-0190c0de00007000800000003f9c2a1b"
+            ]
         );
         let long = Slug::derive(&"ab-".repeat(40));
         let slugs = long.candidates(id);
@@ -384,7 +399,11 @@ mod tests {
         for s in &slugs {
             assert!(Slug::parse(s.as_str()).is_ok(), "{}", s.as_str());
         }
-        assert!(slugs[2].as_str().ends_with("-0190c0de00007000800000003f9c2a1b"));
+        assert!(
+            slugs[2]
+                .as_str()
+                .ends_with("-0190c0de00007000800000003f9c2a1b")
+        );
     }
 
     #[test]
