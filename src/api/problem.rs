@@ -127,6 +127,7 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::OwnRoles => (StatusCode::FORBIDDEN, "cannot_change_own_roles"),
         E::SessionRequired => (StatusCode::FORBIDDEN, "session_required"),
         E::TokenLimited => (StatusCode::FORBIDDEN, "token_limited"),
+        E::TooManyTokens(_) => (StatusCode::CONFLICT, "token_limit_reached"),
         E::Invalid(_) => (StatusCode::BAD_REQUEST, "validation_failed"),
         E::OrgNameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
         E::SlugTaken(_) => (StatusCode::CONFLICT, "slug_taken"),
@@ -368,6 +369,7 @@ mod tests {
             },
             E::SessionRequired,
             E::TokenLimited,
+            E::TooManyTokens(100),
             E::BuiltinRoleFixed("admin".into()),
             E::NotImplemented("webhooks"),
             E::PlanLimit {
@@ -432,6 +434,7 @@ mod tests {
             | E::RoleInUse { .. }
             | E::SessionRequired
             | E::TokenLimited
+            | E::TooManyTokens(_)
             | E::BuiltinRoleFixed(_)
             | E::NotImplemented(_)
             | E::PlanLimit { .. }

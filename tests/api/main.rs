@@ -19,4 +19,5 @@ mod passwords;
 mod projects;
 mod roles;
 mod smtp;
+mod tokens;
 mod transfer;
