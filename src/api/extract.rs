@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 /// The authenticated caller: a bearer session or API token (R12 starts here: no token, no
@@ -135,37 +136,63 @@ fn key_given_twice(path: &str) -> ApiError {
 /// Where the first key given twice in one object of `bytes` is, as a path like serde's
 /// (`name`, `address.city`, `checks[1].user`): nested objects count. `None` when no object
 /// repeats a key, or when `bytes` is not JSON (the typed parse then says what is wrong with
-/// it). One walk of the text, keeping no value: this is the one duplicate check, for every JSON
-/// body ([`AppJson`], and so `BillingJson`, which reads its body through it).
+/// it). One walk of the text that keeps no value and borrows the keys it compares (the check
+/// API's bodies come through here too), building the path only for a repeat: this is the one
+/// duplicate check, for every JSON body ([`AppJson`], and so `BillingJson`, which reads its
+/// body through it).
 pub fn repeated_key(bytes: &[u8]) -> Option<String> {
     use serde::de::DeserializeSeed as _;
-    let mut found = None;
+    let (mut path, mut found) = (Vec::new(), None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     // An error is either the repeat (recorded in `found`) or text that is not JSON.
     let _walked = KeyWalk {
-        path: String::new(),
+        path: &mut path,
         found: &mut found,
     }
     .deserialize(&mut de);
     found
 }
 
-/// Walks one JSON value, checking each object's keys; `path` is where the value sits.
-struct KeyWalk<'a> {
-    path: String,
+/// One step from a JSON value into a part of it.
+enum Step<'de> {
+    /// A member of an object.
+    Key(Cow<'de, str>),
+    /// An element of an array.
+    Index(usize),
+}
+
+/// `[a, 0, b]` as `a[0].b`.
+fn rendered(path: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Walks one JSON value, checking each object's keys; `path` leads to the value.
+struct KeyWalk<'a, 'de> {
+    path: &'a mut Vec<Step<'de>>,
     found: &'a mut Option<String>,
 }
 
-impl KeyWalk<'_> {
-    fn at(&mut self, path: String) -> KeyWalk<'_> {
+impl<'de> KeyWalk<'_, 'de> {
+    fn inner(&mut self) -> KeyWalk<'_, 'de> {
         KeyWalk {
-            path,
+            path: &mut *self.path,
             found: &mut *self.found,
         }
     }
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for KeyWalk<'_> {
+impl<'de> serde::de::DeserializeSeed<'de> for KeyWalk<'_, 'de> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -173,7 +200,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for KeyWalk<'_> {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for KeyWalk<'_> {
+impl<'de> serde::de::Visitor<'de> for KeyWalk<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -205,31 +232,61 @@ impl<'de> serde::de::Visitor<'de> for KeyWalk<'_> {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        let mut i = 0usize;
-        loop {
-            let path = format!("{}[{i}]", self.path);
-            if seq.next_element_seed(self.at(path))?.is_none() {
-                return Ok(());
+        for i in 0.. {
+            self.path.push(Step::Index(i));
+            let more = seq.next_element_seed(self.inner())?.is_some();
+            self.path.pop();
+            if !more {
+                break;
             }
-            i += 1;
         }
+        Ok(())
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let mut seen = std::collections::HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() {
-                key.clone()
-            } else {
-                format!("{}.{key}", self.path)
-            };
-            if !seen.insert(key) {
-                *self.found = Some(path);
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            let repeated = !seen.insert(key.clone());
+            self.path.push(Step::Key(key));
+            if repeated {
+                *self.found = Some(rendered(self.path));
                 return Err(serde::de::Error::custom("a key is given twice"));
             }
-            map.next_value_seed(self.at(path))?;
+            map.next_value_seed(self.inner())?;
+            self.path.pop();
         }
         Ok(())
+    }
+}
+
+/// An object's key, borrowed from the body unless it holds escapes.
+struct KeyText;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyText {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyText {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
     }
 }
 
@@ -416,5 +473,45 @@ impl FromRequestParts<AppState> for MaybeAuth {
         }
         let Auth(who) = Auth::from_request_parts(parts, state).await?;
         Ok(MaybeAuth(Some(who)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repeated_key;
+
+    #[test]
+    fn r14_a_key_given_twice_is_found_with_its_path_wherever_it_is() {
+        let found = |text: &str| repeated_key(text.as_bytes());
+        assert_eq!(found(r#"{"a":1,"b":2}"#), None);
+        assert_eq!(found(r#"{"a":1,"a":2}"#).as_deref(), Some("a"));
+        assert_eq!(
+            found(r#"{"a":{"b":1,"c":{"d":1,"d":2}}}"#).as_deref(),
+            Some("a.c.d")
+        );
+        assert_eq!(
+            found(r#"{"l":[{"x":1},{"x":1,"y":2,"x":3}]}"#).as_deref(),
+            Some("l[1].x")
+        );
+        assert_eq!(
+            found(r#"[[],[{"k":0,"k":0}]]"#).as_deref(),
+            Some("[1][0].k")
+        );
+        // The same key in sibling objects, or in different cases, is no repeat.
+        assert_eq!(found(r#"[{"k":0},{"k":0,"K":1}]"#), None);
+        // An escaped key is the same key as its plain spelling.
+        assert_eq!(
+            found(r#"{"name":1,"n\u0061me":2}"#).as_deref(),
+            Some("name")
+        );
+        // Not JSON, or not one document: the typed parse says what is wrong.
+        for bad in ["", "{", r#"{"a":1,"b"#, "[1,]", "nope", r#"{"a":"\ud800"}"#] {
+            assert_eq!(found(bad), None, "{bad}");
+        }
+        // Nesting deeper than serde_json goes is not a repeat either.
+        assert_eq!(
+            found(&format!("{}{}", "[".repeat(5_000), "]".repeat(5_000))),
+            None
+        );
     }
 }
