@@ -41,6 +41,12 @@ pub struct ServeConfig {
     /// How long a sign-in session lasts, e.g. `7d`, `12h`.
     #[arg(long, env = "GUILDHALL_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
     pub session_ttl: std::time::Duration,
+    /// How many days an API token made without `expires_at` lasts.
+    #[arg(long, env = "GUILDHALL_TOKEN_DEFAULT_DAYS", default_value_t = 90)]
+    pub token_default_days: u32,
+    /// The most days ahead an API token's `expires_at` may be (at most 36500).
+    #[arg(long, env = "GUILDHALL_TOKEN_MAX_DAYS", default_value_t = 365)]
+    pub token_max_days: u32,
     /// A plan catalog file (TOML) replacing the built-in tiers and prices; see README "Plans and
     /// billing".
     #[arg(long, env = "GUILDHALL_PLANS")]
@@ -130,6 +136,18 @@ impl ServeConfig {
         }
     }
 
+    /// How long API tokens live, checked: the default at least a day and at most the maximum.
+    pub fn token_lifetime(&self) -> anyhow::Result<crate::domain::rules::TokenLifetime> {
+        crate::domain::rules::TokenLifetime::new(self.token_default_days, self.token_max_days)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}; check --token-default-days ({}) and --token-max-days ({})",
+                    self.token_default_days,
+                    self.token_max_days
+                )
+            })
+    }
+
     /// The database URL, resolved: the one given, or `guildhall.db` in the data directory.
     pub fn database_url(&self) -> SecretString {
         self.database_url.clone().unwrap_or_else(|| {
@@ -167,6 +185,8 @@ impl StoreConfig {
             service_token: None,
             public_url: None,
             session_ttl: std::time::Duration::from_secs(7 * 24 * 3600),
+            token_default_days: 90,
+            token_max_days: 365,
             plans: self.plans.clone(),
             index_poll: std::time::Duration::from_secs(1),
             mail_retry_first: std::time::Duration::from_secs(1),

@@ -58,6 +58,7 @@ pub async fn build_with_clock(
     clock: Arc<dyn crate::clock::Clock>,
 ) -> anyhow::Result<AppState> {
     let plans = Arc::new(config.catalog()?);
+    let token_lifetime = config.token_lifetime()?;
     let store = open_store(config).await?;
     let started = std::time::Instant::now();
     let authz = crate::service::index::LiveIndex::load(store.clone())
@@ -76,6 +77,7 @@ pub async fn build_with_clock(
         clock,
         session_ttl: chrono::Duration::from_std(config.session_ttl)
             .context("--session-ttl is too long")?,
+        token_lifetime,
         authz,
         mailer: Arc::new(mailer(config)?),
         public_url: public_url(config),

@@ -177,7 +177,8 @@ pub struct CreateTokenRequest {
     pub org: Option<String>,
     /// Limit it to these permissions (R6: only ones you hold).
     pub permissions: Option<Vec<String>>,
-    /// When it stops working.
+    /// When it stops working: in the future, at most the server's maximum ahead (365 days
+    /// unless configured); left out, the server's default (90 days unless configured).
     pub expires_at: Option<DateTime<Utc>>,
     /// `["check"]` lets the token ask the check API about organizations where you hold
     /// `members.read`.

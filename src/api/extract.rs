@@ -5,11 +5,13 @@ use super::AppState;
 use super::problem::ApiError;
 use crate::domain::FieldError;
 use crate::service::{Principal, sessions};
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 /// The authenticated caller: a bearer session or API token (R12 starts here: no token, no
@@ -59,18 +61,232 @@ fn client_ip(parts: &Parts) -> Option<String> {
         .map(|c| c.0.ip().to_string())
 }
 
-/// A JSON body. Malformed JSON, wrong types, unknown fields (R14) and oversized bodies become
-/// problem documents instead of axum's plain-text rejections.
+/// A JSON body. Malformed JSON, wrong types, unknown fields, a key given twice in any object
+/// (R14) and oversized bodies become problem documents instead of axum's plain-text rejections.
 pub struct AppJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(unsupported_media_type());
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| body_rejection(r.status(), r.body_text()))?;
+        if let Some(path) = repeated_key(&bytes) {
+            return Err(key_given_twice(&path));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(AppJson(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// Whether the request says its body is JSON: `application/json` or `application/…+json`, with
+/// any parameters (axum's own test, which its `Json` runs).
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == "application"
+                && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+        })
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::edge(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as `Content-Type: application/json`",
+    )
+}
+
+/// The body could not be read: over the limit (413), or cut off.
+fn body_rejection(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::edge(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the request body is over the {} byte limit",
+                super::BODY_LIMIT
+            ),
+        )
+    } else {
+        ApiError::edge(status, "bad_request", text)
+    }
+}
+
+/// R14: a key given twice in one object is refused, naming it, whichever route the body is for:
+/// typed fields would keep the last copy silently where a request goes through a
+/// `serde_json::Value` (as billing bodies do, to be searched for card numbers), and a map field
+/// anywhere would too.
+fn key_given_twice(path: &str) -> ApiError {
+    ApiError::from(vec![FieldError::new(
+        path,
+        "is given twice; give each key once",
+    )])
+}
+
+/// Where the first key given twice in one object of `bytes` is, as a path like serde's
+/// (`name`, `address.city`, `checks[1].user`): nested objects count. `None` when no object
+/// repeats a key, or when `bytes` is not JSON (the typed parse then says what is wrong with
+/// it). One walk of the text that keeps no value and borrows the keys it compares (the check
+/// API's bodies come through here too), building the path only for a repeat: this is the one
+/// duplicate check, for every JSON body ([`AppJson`], and so `BillingJson`, which reads its
+/// body through it).
+pub fn repeated_key(bytes: &[u8]) -> Option<String> {
+    use serde::de::DeserializeSeed as _;
+    let (mut path, mut found) = (Vec::new(), None);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // An error is either the repeat (recorded in `found`) or text that is not JSON.
+    let _walked = KeyWalk {
+        path: &mut path,
+        found: &mut found,
+    }
+    .deserialize(&mut de);
+    found
+}
+
+/// One step from a JSON value into a part of it.
+enum Step<'de> {
+    /// A member of an object.
+    Key(Cow<'de, str>),
+    /// An element of an array.
+    Index(usize),
+}
+
+/// `[a, 0, b]` as `a[0].b`.
+fn rendered(path: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Walks one JSON value, checking each object's keys; `path` leads to the value.
+struct KeyWalk<'a, 'de> {
+    path: &'a mut Vec<Step<'de>>,
+    found: &'a mut Option<String>,
+}
+
+impl<'de> KeyWalk<'_, 'de> {
+    fn inner(&mut self) -> KeyWalk<'_, 'de> {
+        KeyWalk {
+            path: &mut *self.path,
+            found: &mut *self.found,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyWalk<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyWalk<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        for i in 0.. {
+            self.path.push(Step::Index(i));
+            let more = seq.next_element_seed(self.inner())?.is_some();
+            self.path.pop();
+            if !more {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            let repeated = !seen.insert(key.clone());
+            self.path.push(Step::Key(key));
+            if repeated {
+                *self.found = Some(rendered(self.path));
+                return Err(serde::de::Error::custom("a key is given twice"));
+            }
+            map.next_value_seed(self.inner())?;
+            self.path.pop();
+        }
+        Ok(())
+    }
+}
+
+/// An object's key, borrowed from the body unless it holds escapes.
+struct KeyText;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyText {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyText {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
     }
 }
 
@@ -90,20 +306,8 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "malformed_json",
             format!("the request body is not valid JSON: {}", serde_cause(e)),
         ),
-        JsonRejection::MissingJsonContentType(_) => ApiError::edge(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as `Content-Type: application/json`",
-        ),
-        _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::edge(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "the request body is over the {} byte limit",
-                super::BODY_LIMIT
-            ),
-        ),
-        _ => ApiError::edge(r.status(), "bad_request", r.body_text()),
+        JsonRejection::MissingJsonContentType(_) => unsupported_media_type(),
+        _ => body_rejection(r.status(), r.body_text()),
     }
 }
 
@@ -269,5 +473,45 @@ impl FromRequestParts<AppState> for MaybeAuth {
         }
         let Auth(who) = Auth::from_request_parts(parts, state).await?;
         Ok(MaybeAuth(Some(who)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repeated_key;
+
+    #[test]
+    fn r14_a_key_given_twice_is_found_with_its_path_wherever_it_is() {
+        let found = |text: &str| repeated_key(text.as_bytes());
+        assert_eq!(found(r#"{"a":1,"b":2}"#), None);
+        assert_eq!(found(r#"{"a":1,"a":2}"#).as_deref(), Some("a"));
+        assert_eq!(
+            found(r#"{"a":{"b":1,"c":{"d":1,"d":2}}}"#).as_deref(),
+            Some("a.c.d")
+        );
+        assert_eq!(
+            found(r#"{"l":[{"x":1},{"x":1,"y":2,"x":3}]}"#).as_deref(),
+            Some("l[1].x")
+        );
+        assert_eq!(
+            found(r#"[[],[{"k":0,"k":0}]]"#).as_deref(),
+            Some("[1][0].k")
+        );
+        // The same key in sibling objects, or in different cases, is no repeat.
+        assert_eq!(found(r#"[{"k":0},{"k":0,"K":1}]"#), None);
+        // An escaped key is the same key as its plain spelling.
+        assert_eq!(
+            found(r#"{"name":1,"n\u0061me":2}"#).as_deref(),
+            Some("name")
+        );
+        // Not JSON, or not one document: the typed parse says what is wrong.
+        for bad in ["", "{", r#"{"a":1,"b"#, "[1,]", "nope", r#"{"a":"\ud800"}"#] {
+            assert_eq!(found(bad), None, "{bad}");
+        }
+        // Nesting deeper than serde_json goes is not a repeat either.
+        assert_eq!(
+            found(&format!("{}{}", "[".repeat(5_000), "]".repeat(5_000))),
+            None
+        );
     }
 }

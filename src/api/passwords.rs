@@ -50,16 +50,28 @@ pub async fn forgot_password(
     Ok((StatusCode::ACCEPTED, Json(AcceptedRequestDto {})))
 }
 
+/// What setting a password ended: every session and every API token of the account.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordSetDto {
+    /// What happened, for a person.
+    pub message: &'static str,
+    /// Sign-in sessions ended.
+    pub sessions_ended: u64,
+    /// API tokens revoked.
+    pub tokens_revoked: u64,
+}
+
 /// Set a password with the token of a set-password or reset link (single use, 24 hours). Every
-/// session of the account ends. Unknown or used token: 404 `password_token_not_found`; expired:
-/// 410 `password_token_expired`.
+/// session of the account ends and every API token is revoked, in the same transaction; the
+/// answer says how many, and the account is mailed so. Unknown or used token: 404
+/// `password_token_not_found`; expired: 410 `password_token_expired`.
 #[utoipa::path(post, path = "/api/v1/password/set", tag = "accounts", request_body = SetPasswordRequest,
-    responses((status = 204), (status = 404, response = NotFound), (status = 410, response = Gone)))]
+    responses((status = 200, body = PasswordSetDto), (status = 404, response = NotFound), (status = 410, response = Gone)))]
 pub async fn set_password(
     State(s): State<AppState>,
     ClientIp(ip): ClientIp,
     AppJson(req): AppJson<SetPasswordRequest>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<PasswordSetDto>, ApiError> {
     let mut errors = Vec::new();
     let token = req.token.trim();
     if token.is_empty() || token.len() > 200 {
@@ -74,6 +86,12 @@ pub async fn set_password(
     let Some(password) = password.filter(|_| errors.is_empty()) else {
         return Err(errors.into());
     };
-    passwords::set_password(&s.gh, token, password, ip).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let ended = passwords::set_password(&s.gh, token, password, ip).await?;
+    Ok(Json(PasswordSetDto {
+        message: "your password is set; your sessions and API tokens were ended: sign in again \
+                  with the new password (POST /api/v1/sessions) and create new API tokens \
+                  where you need them",
+        sessions_ended: ended.sessions_ended,
+        tokens_revoked: ended.tokens_revoked,
+    }))
 }

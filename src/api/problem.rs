@@ -127,6 +127,7 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::OwnRoles => (StatusCode::FORBIDDEN, "cannot_change_own_roles"),
         E::SessionRequired => (StatusCode::FORBIDDEN, "session_required"),
         E::TokenLimited => (StatusCode::FORBIDDEN, "token_limited"),
+        E::TooManyTokens(_) => (StatusCode::CONFLICT, "token_limit_reached"),
         E::Invalid(_) => (StatusCode::BAD_REQUEST, "validation_failed"),
         E::OrgNameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
         E::SlugTaken(_) => (StatusCode::CONFLICT, "slug_taken"),
@@ -388,6 +389,7 @@ mod tests {
             },
             E::SessionRequired,
             E::TokenLimited,
+            E::TooManyTokens(100),
             E::BuiltinRoleFixed("admin".into()),
             E::NotImplemented("webhooks"),
             E::PlanLimit {
@@ -452,6 +454,7 @@ mod tests {
             | E::RoleInUse { .. }
             | E::SessionRequired
             | E::TokenLimited
+            | E::TooManyTokens(_)
             | E::BuiltinRoleFixed(_)
             | E::NotImplemented(_)
             | E::PlanLimit { .. }

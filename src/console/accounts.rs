@@ -252,9 +252,10 @@ pub async fn set_password(State(s): State<AppState>, Post(ctx, f): Post) -> Resp
         Err(e) => Err(crate::domain::DomainError::Invalid(vec![e]).into()),
     };
     match result {
-        Ok(()) => ctx
-            .forget_session()
-            .redirect("/signin", Some("Your password is set. Sign in with it.")),
+        Ok(_) => ctx.forget_session().redirect(
+            "/signin",
+            Some("Your password is set. Your sessions and API tokens were ended: sign in with the new password."),
+        ),
         Err(e) => match refusal(e) {
             Ok(r) => {
                 let body = set_form(&ctx, &token, Some(&r));

@@ -125,6 +125,8 @@ pub struct Guildhall {
     pub clock: Arc<dyn Clock>,
     /// How long a sign-in session lasts.
     pub session_ttl: chrono::Duration,
+    /// How long API tokens live: by default, and at most.
+    pub token_lifetime: crate::domain::rules::TokenLifetime,
     /// The in-memory grant index the check API answers from.
     pub authz: Arc<index::LiveIndex>,
     /// Where outgoing mail goes.

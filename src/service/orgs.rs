@@ -60,15 +60,21 @@ pub async fn create_org(
     if tx.org_name_taken(&name.key()).await? {
         return Err(DomainError::OrgNameTaken(name.as_str().to_owned()).into());
     }
+    let id = OrgId::new();
     let slug = match slug {
         Some(s) if tx.slug_taken(s.as_str()).await? => {
             return Err(DomainError::SlugTaken(s.as_str().to_owned()).into());
         }
         Some(s) => s,
-        None => free_slug(&mut *tx, Slug::derive(name.as_str())).await?,
+        None => {
+            let derived = Slug::derive(name.as_str());
+            free_slug(&mut *tx, &derived.candidates(id.0))
+                .await?
+                .ok_or_else(|| DomainError::SlugTaken(derived.as_str().to_owned()))?
+        }
     };
     let org = Org {
-        id: OrgId::new(),
+        id,
         name: name.as_str().to_owned(),
         slug: slug.as_str().to_owned(),
         personal: false,
@@ -227,35 +233,26 @@ pub async fn leave_org(gh: &Guildhall, who: &Principal, org: &OrgRef) -> Result<
     Ok(())
 }
 
-/// `base`, or `base-2`, `base-3`… whichever slug is free (R1).
-pub(super) async fn free_slug(tx: &mut dyn Tx, base: Slug) -> Result<Slug> {
-    if !tx.slug_taken(base.as_str()).await? {
-        return Ok(base);
-    }
-    for n in 2..1000 {
-        let candidate = base.with_suffix(n);
-        if !tx.slug_taken(candidate.as_str()).await? {
-            return Ok(candidate);
+/// R1: the first of `candidates` no organization has as its slug, at one read each; `None`
+/// when all are taken.
+pub(super) async fn free_slug(tx: &mut dyn Tx, candidates: &[Slug]) -> Result<Option<Slug>> {
+    for slug in candidates {
+        if !tx.slug_taken(slug.as_str()).await? {
+            return Ok(Some(slug.clone()));
         }
     }
-    Err(DomainError::SlugTaken(base.as_str().to_owned()).into())
+    Ok(None)
 }
 
-/// `base`, or `base 2`, `base 3`… whichever organization name is free (R1), cut to fit.
-pub(super) async fn free_name(tx: &mut dyn Tx, base: &str) -> Result<OrgName> {
-    let base: String = base.chars().take(90).collect();
-    for n in 1..1000 {
-        let candidate = if n == 1 {
-            base.clone()
-        } else {
-            format!("{base} {n}")
-        };
-        let name = OrgName::parse(&candidate).map_err(|e| DomainError::Invalid(vec![e]))?;
+/// R1: the first of `candidates` no organization is named (case-insensitively), at one read
+/// each; `None` when all are taken.
+pub(super) async fn free_name(tx: &mut dyn Tx, candidates: &[OrgName]) -> Result<Option<OrgName>> {
+    for name in candidates {
         if !tx.org_name_taken(&name.key()).await? {
-            return Ok(name);
+            return Ok(Some(name.clone()));
         }
     }
-    Err(DomainError::OrgNameTaken(base).into())
+    Ok(None)
 }
 
 /// The wire names of roles, for answers and audit data.

@@ -1,7 +1,7 @@
 //! Passwords by one-time link: the set-password link of an account someone registered (R10) and
 //! the "forgot password" reset link. Links are random, stored only hashed, single use, valid 24
-//! hours, at most one live per account. Setting a password ends every session of the account,
-//! so a reset also logs out whoever had taken it over.
+//! hours, at most one live per account. Setting a password ends every session of the account
+//! and revokes every API token, so a reset also locks out whoever had taken it over.
 
 use super::{Guildhall, Result};
 use crate::domain::DomainError;
@@ -79,6 +79,10 @@ pub(crate) async fn issue(
     Ok(())
 }
 
+/// What every password link mail says setting the password does.
+const ENDS: &str =
+    "Setting the password ends every session of your account and revokes all its API tokens.";
+
 /// Mails a password link: `{public_url}/password/set?token=…`.
 pub(crate) async fn mail_link(
     gh: &Guildhall,
@@ -111,27 +115,42 @@ pub(crate) async fn mail_link(
             to: user.email.clone(),
             subject,
             text: format!(
-                "Hello {},\n\n{intro} within 24 hours, once, at:\n{link}\n\nIf you did not expect this mail, ignore it.\n",
+                "Hello {},\n\n{intro} within 24 hours, once, at:\n{link}\n\n{ENDS}\n\nIf you did not expect this mail, ignore it.\n",
                 user.name
             ),
             html: format!(
-                "<p>Hello {},</p><p>{} <a href=\"{}\">here</a> within 24 hours, once.</p><p>If you did not expect this mail, ignore it.</p>",
+                "<p>Hello {},</p><p>{} <a href=\"{}\">here</a> within 24 hours, once.</p><p>{}</p><p>If you did not expect this mail, ignore it.</p>",
                 html_escape(&user.name),
                 html_escape(&intro),
-                html_escape(&link)
+                html_escape(&link),
+                html_escape(ENDS)
             ),
         })
         .await;
 }
 
+/// What setting a password ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordSet {
+    /// Sign-in sessions ended (the console's and the API's).
+    pub sessions_ended: u64,
+    /// Personal API tokens revoked.
+    pub tokens_revoked: u64,
+}
+
 /// R10: sets the password of the account a link was made for. The link then dies with every
-/// other link of the account, and every session of the account ends.
+/// other link of the account; every session of the account ends and every API token is
+/// revoked (SPEC §5), in the same transaction, so whoever had taken the account over, with its
+/// old password or a token minted with it, is out at once. The account is mailed what ended.
+///
+/// This is the only way a password is set: there is no change-password route, so no session
+/// of the caller's own is kept.
 pub async fn set_password(
     gh: &Guildhall,
     token: &str,
     password: Password,
     ip: Option<String>,
-) -> Result<()> {
+) -> Result<PasswordSet> {
     // Hash before taking the write lock: it is the slow part.
     let hash = gh.hasher.hash(password).await?;
     let now = gh.clock.now();
@@ -146,18 +165,68 @@ pub async fn set_password(
         .await?
         .filter(|u| u.disabled_at.is_none())
         .ok_or(DomainError::PasswordLinkNotFound)?;
+    // A token being minted for this account waits for this commit, or this for it (then the
+    // new token is revoked below).
+    tx.lock_user(user.id).await?;
     tx.set_password_hash(user.id, &hash).await?;
     tx.delete_password_links(user.id).await?;
-    tx.delete_sessions_of(user.id).await?;
+    let ended = PasswordSet {
+        sessions_ended: tx.delete_sessions_of(user.id).await?,
+        tokens_revoked: tx.delete_tokens_of(user.id).await?,
+    };
     let actor = Actor {
         user: Some(user.id),
         token: None,
         ip,
         now,
     };
-    let event = AuditEvent::new(&actor, Action::PasswordSet, "user", user.id)
-        .with_data(json!({ "purpose": link.purpose.as_str(), "sessions_ended": true }));
+    let event = AuditEvent::new(&actor, Action::PasswordSet, "user", user.id).with_data(json!({
+        "purpose": link.purpose.as_str(),
+        "sessions_ended": ended.sessions_ended,
+        "tokens_revoked": ended.tokens_revoked,
+    }));
     gh.commit(tx, vec![event]).await?;
-    tracing::info!(user.id = %user.id, "password set by link");
-    Ok(())
+    tracing::info!(
+        user.id = %user.id,
+        sessions_ended = ended.sessions_ended,
+        tokens_revoked = ended.tokens_revoked,
+        "password set by link"
+    );
+    mail_password_set(gh, &user, ended, now).await;
+    Ok(ended)
+}
+
+/// Tells the account its password was set and what that ended, with what to do if it was not
+/// them.
+async fn mail_password_set(
+    gh: &Guildhall,
+    user: &User,
+    ended: PasswordSet,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let what = format!(
+        "Your sessions and API tokens were ended ({} session(s) signed out, {} API token(s) \
+         revoked): sign in again with the new password, and create new API tokens where you \
+         need them.",
+        ended.sessions_ended, ended.tokens_revoked
+    );
+    let forgot = format!("{}/password/forgot", gh.public_url);
+    let when = crate::mail::when(now);
+    gh.mailer
+        .send(Mail {
+            to: user.email.clone(),
+            subject: "Your Guildhall password was set".to_owned(),
+            text: format!(
+                "Hello {},\n\nThe password of your Guildhall account was set on {when}.\n\n{what}\n\nIf it was not you, ask for a new password at once at:\n{forgot}\n",
+                user.name
+            ),
+            html: format!(
+                "<p>Hello {},</p><p>The password of your Guildhall account was set on {}.</p><p>{}</p><p>If it was not you, ask for a new password at once <a href=\"{}\">here</a>.</p>",
+                html_escape(&user.name),
+                html_escape(&when),
+                html_escape(&what),
+                html_escape(&forgot)
+            ),
+        })
+        .await;
 }

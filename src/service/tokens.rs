@@ -1,7 +1,7 @@
 //! Personal access tokens: shown once, stored hashed, optionally limited to one organization and
 //! to a subset of the owner's permissions (R6), expiring, revocable.
 
-use super::{Guildhall, OrgRef, Principal, Result, org_access};
+use super::{Credential, Guildhall, OrgRef, Page, Principal, Result, after, org_access};
 use crate::authz::eval;
 use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
@@ -9,10 +9,11 @@ use crate::domain::error::Kind;
 use crate::domain::ids::TokenId;
 use crate::domain::model::ApiToken;
 use crate::domain::permission::PermSet;
-use crate::domain::rules::{r6_mint_token, r6_revoke_token, r6_token_permissions};
+use crate::domain::rules::{r6_mint_token, r6_revoke_token, r6_token_permissions, token_room};
 use crate::ids::NewId as _;
 use crate::secret::{TokenKind, new_token};
-use chrono::{DateTime, Utc};
+use crate::store::After;
+use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -25,28 +26,71 @@ pub struct NewTokenInput {
     pub org: Option<OrgRef>,
     /// The permissions it is limited to.
     pub permissions: Option<PermSet>,
-    /// When it stops working.
+    /// When it stops working; the server's default lifetime when not given.
     pub expires_at: Option<DateTime<Utc>>,
     /// Whether it may ask the check API.
     pub can_check: bool,
 }
 
-/// The caller's tokens, newest first.
-pub async fn list_tokens(gh: &Guildhall, who: &Principal) -> Result<Vec<ApiToken>> {
+/// A page of the caller's tokens, newest first (by `created_at`, then id), expired ones
+/// included until they are revoked.
+pub async fn list_tokens(
+    gh: &Guildhall,
+    who: &Principal,
+    from: Option<&After>,
+    limit: u32,
+) -> Result<Page<ApiToken, After>> {
+    let from = from.map(position).transpose()?;
     let mut tx = gh.store.read().await?;
-    Ok(tx.tokens_of(who.user.id).await?)
+    let rows = tx.tokens_page(who.user.id, from, limit + 1).await?;
+    Ok(Page::from_rows(rows, limit, |t| {
+        after(
+            t.created_at.to_rfc3339_opts(SecondsFormat::Nanos, true),
+            t.id.0,
+        )
+    }))
+}
+
+/// The listing position a cursor holds: a token's `created_at` and id.
+fn position(a: &After) -> Result<(DateTime<Utc>, uuid::Uuid)> {
+    let at = DateTime::parse_from_rfc3339(&a.key).map_err(|_| {
+        DomainError::invalid(
+            "cursor",
+            "is not a cursor this server gave out; start again without it",
+        )
+    })?;
+    Ok((at.with_timezone(&Utc), a.id))
 }
 
 /// R6: makes a token carrying at most what the caller holds where it applies. Only a sign-in
-/// session makes tokens, so a leaked token cannot mint longer-lived ones.
+/// session makes tokens, so a leaked token cannot mint longer-lived ones. Every token expires:
+/// when asked (within the server's maximum), else after the server's default (SPEC §5). An
+/// account holds at most `MAX_LIVE_TOKENS` live ones.
 pub async fn create_token(
     gh: &Guildhall,
     who: &Principal,
     input: NewTokenInput,
 ) -> Result<(ApiToken, SecretString)> {
     let now = gh.clock.now();
-    r6_mint_token(who.token().is_none(), input.expires_at, now)?;
+    let expires_at = r6_mint_token(
+        who.token().is_none(),
+        input.expires_at,
+        now,
+        gh.token_lifetime,
+    )?;
     let mut tx = gh.store.begin().await?;
+    // One account's token changes and password sets run one at a time (PostgreSQL; SQLite's
+    // write lock already does it): the count below holds until the insert, and a token cannot
+    // be minted by a session that a password set has just ended.
+    if !tx.lock_user(who.user.id).await? {
+        return Err(DomainError::Unauthenticated.into());
+    }
+    if let Credential::Session(session) = who.credential
+        && !tx.session_exists(session).await?
+    {
+        return Err(DomainError::Unauthenticated.into());
+    }
+    token_room(tx.count_live_tokens(who.user.id, now).await?)?;
     let (org, held) = match &input.org {
         Some(org) => {
             let access = org_access(&mut *tx, who, org, false).await?;
@@ -68,7 +112,7 @@ pub async fn create_token(
         org,
         permissions: input.permissions,
         created_at: now,
-        expires_at: input.expires_at,
+        expires_at: Some(expires_at),
         can_check: input.can_check,
     };
     tx.insert_token(&token, &secret.hash.0).await?;
@@ -93,10 +137,8 @@ pub async fn revoke_token(gh: &Guildhall, who: &Principal, id: TokenId) -> Resul
     r6_revoke_token(who.token().map(|t| t.id), id)?;
     let mut tx = gh.store.begin().await?;
     let token = tx
-        .tokens_of(who.user.id)
+        .token_by_id(who.user.id, id)
         .await?
-        .into_iter()
-        .find(|t| t.id == id)
         .ok_or(DomainError::NotFound(Kind::Token))?;
     tx.delete_token(who.user.id, id).await?;
     let mut event = AuditEvent::new(

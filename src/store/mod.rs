@@ -226,6 +226,12 @@ pub trait Tx: Send + billing::BillingTx {
     async fn session_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
     /// Ends a session.
     async fn delete_session(&mut self, id: SessionId) -> StoreResult<()>;
+    /// Whether a session still exists (it may have been ended since the request's read).
+    async fn session_exists(&mut self, id: SessionId) -> StoreResult<bool>;
+    /// Locks a user's row until commit (PostgreSQL `FOR UPDATE`; SQLite already holds the
+    /// database's write lock), so changes to one account's credentials run one at a time; false
+    /// when there is no such user.
+    async fn lock_user(&mut self, user: UserId) -> StoreResult<bool>;
 
     // Sign-in throttling.
     /// Failures recorded for a key, and when the last one was.
@@ -245,14 +251,30 @@ pub trait Tx: Send + billing::BillingTx {
     async fn insert_token(&mut self, token: &ApiToken, hash: &[u8]) -> StoreResult<()>;
     /// A token and its owner by the hash of its secret.
     async fn token_by_hash(&mut self, hash: &[u8]) -> StoreResult<Option<(ApiToken, User)>>;
-    /// A user's tokens, newest first.
-    async fn tokens_of(&mut self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+    /// A page of a user's tokens, newest first: those made before `after` (a token's
+    /// `created_at` and id), at most `limit`.
+    async fn tokens_page(
+        &mut self,
+        user: UserId,
+        after: Option<(DateTime<Utc>, uuid::Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApiToken>>;
+    /// One of a user's tokens by id.
+    async fn token_by_id(&mut self, user: UserId, id: TokenId) -> StoreResult<Option<ApiToken>>;
+    /// How many of a user's tokens are live: not expired at `now` (revoked ones are gone).
+    async fn count_live_tokens(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Revokes every token of a user; how many there were.
+    async fn delete_tokens_of(&mut self, user: UserId) -> StoreResult<u64>;
     /// Deletes one of a user's tokens; false when there was none.
     async fn delete_token(&mut self, user: UserId, id: TokenId) -> StoreResult<bool>;
 
     // Organizations.
     /// Inserts an organization.
     async fn insert_org(&mut self, org: &Org, name_key: &str) -> StoreResult<()>;
+    /// Inserts an organization unless its name or slug is taken (R1), even by a transaction
+    /// that commits meanwhile; false, changing nothing, when it is. Any other failure is an
+    /// error as for `insert_org`.
+    async fn insert_org_unless_taken(&mut self, org: &Org, name_key: &str) -> StoreResult<bool>;
     /// An organization by id or slug, with its owner.
     async fn org_by_id(&mut self, id: OrgId) -> StoreResult<Option<OrgWithOwner>>;
     /// Whether an organization already has this name key (R1).
@@ -536,8 +558,8 @@ pub trait Tx: Send + billing::BillingTx {
     async fn delete_password_links(&mut self, user: UserId) -> StoreResult<()>;
     /// Sets a user's password hash.
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> StoreResult<()>;
-    /// Ends every session of a user.
-    async fn delete_sessions_of(&mut self, user: UserId) -> StoreResult<()>;
+    /// Ends every session of a user; how many there were.
+    async fn delete_sessions_of(&mut self, user: UserId) -> StoreResult<u64>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and applies its migrations.

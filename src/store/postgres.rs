@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 /// The queries of `sql/` on PostgreSQL.
 impl Backend for Postgres {
     const LOCK_ORG: &'static str = "SELECT id FROM orgs WHERE id = $1 FOR UPDATE";
+    /// As `LOCK_ORG`, for a user's row.
+    const LOCK_USER: &'static str = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
     /// Tells the other `serve` processes, at commit, that the grant revision moved.
     const NOTIFY: Option<&'static str> = Some("SELECT pg_notify('guildhall_grants', $1)");
 

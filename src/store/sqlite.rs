@@ -20,6 +20,8 @@ use std::time::Duration;
 impl Backend for Sqlite {
     /// SQLite holds the whole database's write lock from `BEGIN IMMEDIATE`; nothing more to lock.
     const LOCK_ORG: &'static str = "SELECT id FROM orgs WHERE id = $1";
+    /// As `LOCK_ORG`, for a user's row.
+    const LOCK_USER: &'static str = "SELECT id FROM users WHERE id = $1";
     /// One process per SQLite file: nobody else to notify.
     const NOTIFY: Option<&'static str> = None;
 

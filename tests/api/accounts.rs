@@ -108,3 +108,44 @@ both_stores!(
         app.get(&format!("/api/v1/orgs/{slug}/audit"), secret).await.expect_problem(403, "forbidden");
     }
 );
+
+both_stores!(
+    async fn r2_three_hundred_sams_signing_up_at_once_each_get_a_personal_org(app) {
+        // Issue 15: personal organizations were named by probing `Sam (personal)`, `… 2`, …
+        // up to 1,000, and on PostgreSQL two Sams at once could both pick the same free name.
+        // Every sign-up here uses the name `Sam` and an email whose local part is `sam`.
+        const SAMS: usize = 300;
+        let run = crate::common::unique("sams");
+        let mut signing_up = tokio::task::JoinSet::new();
+        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+        for i in 0..SAMS {
+            let (client, url, gate) = (app.client.clone(), app.url("/api/v1/users"), gate.clone());
+            let email = format!("sam@{run}-{i}.example.com");
+            signing_up.spawn(async move {
+                let _turn = gate.acquire_owned().await.expect("gate");
+                let r = client.post(url).json(&json!({ "email": email, "password": PASSWORD, "name": "Sam" })).send().await.expect("sent");
+                let status = r.status().as_u16();
+                let body: serde_json::Value = r.json().await.expect("json");
+                assert_eq!(status, 201, "sign-up {i}: {body:#}");
+                body["id"].as_str().expect("id").parse::<uuid::Uuid>().expect("uuid")
+            });
+        }
+        let ids = signing_up.join_all().await;
+        assert_eq!(ids.len(), SAMS);
+
+        let store = guildhall::store::open(&app.database_url).await.expect("store");
+        let mut tx = store.read().await.expect("read");
+        let (mut names, mut slugs) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+        for id in ids {
+            let orgs = tx.orgs_of(guildhall::domain::ids::UserId(id), None, None, 10).await.expect("orgs");
+            assert_eq!(orgs.len(), 1, "{id}: one organization, the personal one");
+            let org = &orgs[0].0.org;
+            assert!(org.personal);
+            assert!(org.name == "Sam (personal)" || org.name.starts_with("Sam (personal, "), "{}", org.name);
+            assert!(org.slug == "sam" || org.slug.starts_with("sam-"), "{}", org.slug);
+            assert!(names.insert(org.name.to_lowercase()), "{} twice", org.name);
+            assert!(slugs.insert(org.slug.clone()), "{} twice", org.slug);
+        }
+        assert!(names.contains("sam (personal)") && slugs.contains("sam"));
+    }
+);

@@ -23,4 +23,5 @@ mod revision;
 mod roles;
 mod smtp;
 mod throttle;
+mod tokens;
 mod transfer;

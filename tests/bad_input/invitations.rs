@@ -142,7 +142,7 @@ async fn setup(app: &TestApp) -> (World, Tokens) {
         Some(json!({ "token": link_used, "password": "joiner's password" })),
     )
     .await
-    .expect(204);
+    .expect(200);
     (
         w,
         Tokens {

@@ -19,6 +19,7 @@ mod support;
 mod accounts;
 mod audit;
 mod billing;
+mod duplicates;
 mod envelope;
 mod invitations;
 mod members;

@@ -80,6 +80,8 @@ impl<'r, T> Column<'r> for T where
 pub(super) trait Backend: sqlx::Database {
     /// Locks an organization's row until commit; selects its `id` (bound as `$1`).
     const LOCK_ORG: &'static str;
+    /// Locks a user's row until commit; selects its `id` (bound as `$1`).
+    const LOCK_USER: &'static str;
     /// Tells other processes, at commit, that the grant revision moved (bound as `$1`).
     const NOTIFY: Option<&'static str>;
 
@@ -289,6 +291,14 @@ impl<DB: Backend> Tx for SqlTx<DB> {
         users::delete_session(self, id).await
     }
 
+    async fn session_exists(&mut self, id: SessionId) -> StoreResult<bool> {
+        users::session_exists(self, id).await
+    }
+
+    async fn lock_user(&mut self, user: UserId) -> StoreResult<bool> {
+        users::lock(self, user).await
+    }
+
     async fn signin_failures(&mut self, key: &str) -> StoreResult<Option<(u32, DateTime<Utc>)>> {
         users::signin_failures(self, key).await
     }
@@ -314,8 +324,25 @@ impl<DB: Backend> Tx for SqlTx<DB> {
         tokens::by_hash(self, hash).await
     }
 
-    async fn tokens_of(&mut self, user: UserId) -> StoreResult<Vec<ApiToken>> {
-        tokens::of_user(self, user).await
+    async fn tokens_page(
+        &mut self,
+        user: UserId,
+        after: Option<(DateTime<Utc>, uuid::Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApiToken>> {
+        tokens::page(self, user, after, limit).await
+    }
+
+    async fn token_by_id(&mut self, user: UserId, id: TokenId) -> StoreResult<Option<ApiToken>> {
+        tokens::by_id(self, user, id).await
+    }
+
+    async fn count_live_tokens(&mut self, user: UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        tokens::count_live(self, user, now).await
+    }
+
+    async fn delete_tokens_of(&mut self, user: UserId) -> StoreResult<u64> {
+        tokens::delete_of_user(self, user).await
     }
 
     async fn delete_token(&mut self, user: UserId, id: TokenId) -> StoreResult<bool> {
@@ -324,6 +351,10 @@ impl<DB: Backend> Tx for SqlTx<DB> {
 
     async fn insert_org(&mut self, org: &Org, name_key: &str) -> StoreResult<()> {
         orgs::insert(self, org, name_key).await
+    }
+
+    async fn insert_org_unless_taken(&mut self, org: &Org, name_key: &str) -> StoreResult<bool> {
+        orgs::insert_unless_taken(self, org, name_key).await
     }
 
     async fn org_by_id(&mut self, id: OrgId) -> StoreResult<Option<OrgWithOwner>> {
@@ -695,7 +726,7 @@ impl<DB: Backend> Tx for SqlTx<DB> {
         users::set_password_hash(self, user, hash).await
     }
 
-    async fn delete_sessions_of(&mut self, user: UserId) -> StoreResult<()> {
+    async fn delete_sessions_of(&mut self, user: UserId) -> StoreResult<u64> {
         users::delete_sessions_of(self, user).await
     }
 }

@@ -2,7 +2,7 @@
 
 use super::members::{ROLE_JOIN, role_from};
 use super::users::{USER_COLS, user_from};
-use super::{Backend, Row, SqlTx, query};
+use super::{Backend, Row, Sql, SqlTx, query};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::model::{Org, OrgWithOwner};
 use crate::domain::role::AssignedRole;
@@ -33,24 +33,40 @@ fn with_owner<DB: Backend>(row: &Row<DB>) -> StoreResult<OrgWithOwner> {
     })
 }
 
+/// The insert of an organization, as `insert` and `insert_unless_taken` bind it.
+const INSERT_ORG: &str = "INSERT INTO orgs (id, name, name_key, slug, personal, created_at) \
+                          VALUES ($1, $2, $3, $4, $5, $6)";
+
+fn insert_org<'q, DB: Backend>(sql: &'q str, org: &'q Org, name_key: &'q str) -> Sql<'q, DB> {
+    query(sql)
+        .bind(org.id.0)
+        .bind(org.name.as_str())
+        .bind(name_key)
+        .bind(org.slug.as_str())
+        .bind(org.personal)
+        .bind(org.created_at)
+}
+
 pub(super) async fn insert<DB: Backend>(
     tx: &mut SqlTx<DB>,
     org: &Org,
     name_key: &str,
 ) -> StoreResult<()> {
-    query(
-        "INSERT INTO orgs (id, name, name_key, slug, personal, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(org.id.0)
-    .bind(&org.name)
-    .bind(name_key)
-    .bind(&org.slug)
-    .bind(org.personal)
-    .bind(org.created_at)
-    .execute(tx)
-    .await?;
+    insert_org(INSERT_ORG, org, name_key).execute(tx).await?;
     Ok(())
+}
+
+/// `ON CONFLICT DO NOTHING` (no target: any unique key, the name's and the slug's here) waits,
+/// on PostgreSQL, for a concurrent transaction holding the same key and then does nothing if
+/// it committed, so a lost race is a `false` and not an aborted transaction.
+pub(super) async fn insert_unless_taken<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    org: &Org,
+    name_key: &str,
+) -> StoreResult<bool> {
+    let sql = format!("{INSERT_ORG} ON CONFLICT DO NOTHING");
+    let inserted = insert_org(&sql, org, name_key).execute(tx).await?;
+    Ok(inserted > 0)
 }
 
 pub(super) async fn by_id<DB: Backend>(

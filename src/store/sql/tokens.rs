@@ -5,6 +5,7 @@ use super::{Backend, Row, SqlTx, query};
 use crate::domain::ids::{OrgId, TokenId, UserId};
 use crate::domain::model::{ApiToken, User};
 use crate::store::{StoreResult, perms_from_json, perms_to_json};
+use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -63,15 +64,66 @@ pub(super) async fn by_hash<DB: Backend>(
         .await
 }
 
-pub(super) async fn of_user<DB: Backend>(
+pub(super) async fn page<DB: Backend>(
     tx: &mut SqlTx<DB>,
     user: UserId,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u32,
 ) -> StoreResult<Vec<ApiToken>> {
     let sql = format!(
         "SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.user_id = $1 \
-         ORDER BY t.created_at DESC, t.id DESC"
+         AND ($2 IS NULL OR (t.created_at, t.id) < ($2, $3)) \
+         ORDER BY t.created_at DESC, t.id DESC LIMIT $4"
     );
-    query(&sql).bind(user.0).map_all(tx, token_from).await
+    query(&sql)
+        .bind(user.0)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1))
+        .bind(i64::from(limit))
+        .map_all(tx, token_from)
+        .await
+}
+
+pub(super) async fn by_id<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    user: UserId,
+    id: TokenId,
+) -> StoreResult<Option<ApiToken>> {
+    let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.user_id = $1 AND t.id = $2");
+    query(&sql)
+        .bind(user.0)
+        .bind(id.0)
+        .map_optional(tx, token_from)
+        .await
+}
+
+/// Times compare as stored: PostgreSQL's `timestamptz`, and on SQLite the RFC 3339 text sqlx
+/// writes (UTC, a four-digit year, a fraction only as long as needed), which sorts as the
+/// times do.
+pub(super) async fn count_live<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let row = query(
+        "SELECT COUNT(*) AS n FROM api_tokens \
+         WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(user.0)
+    .bind(now)
+    .fetch_one(tx)
+    .await?;
+    super::read_count(&row)
+}
+
+pub(super) async fn delete_of_user<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    user: UserId,
+) -> StoreResult<u64> {
+    query("DELETE FROM api_tokens WHERE user_id = $1")
+        .bind(user.0)
+        .execute(tx)
+        .await
 }
 
 pub(super) async fn delete<DB: Backend>(

@@ -132,12 +132,27 @@ pub(super) async fn delete_session<DB: Backend>(
 pub(super) async fn delete_sessions_of<DB: Backend>(
     tx: &mut SqlTx<DB>,
     user: UserId,
-) -> StoreResult<()> {
+) -> StoreResult<u64> {
     query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user.0)
         .execute(tx)
+        .await
+}
+
+pub(super) async fn session_exists<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    id: SessionId,
+) -> StoreResult<bool> {
+    let row = query("SELECT 1 AS one FROM sessions WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(tx)
         .await?;
-    Ok(())
+    Ok(row.is_some())
+}
+
+pub(super) async fn lock<DB: Backend>(tx: &mut SqlTx<DB>, user: UserId) -> StoreResult<bool> {
+    let row = query(DB::LOCK_USER).bind(user.0).fetch_optional(tx).await?;
+    Ok(row.is_some())
 }
 
 pub(super) async fn signin_failures<DB: Backend>(

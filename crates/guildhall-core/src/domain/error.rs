@@ -226,6 +226,12 @@ pub enum DomainError {
     /// The operation needs a sign-in session rather than an API token.
     #[error("this needs a sign-in session, not an API token; sign in (POST /api/v1/sessions)")]
     SessionRequired,
+    /// SPEC §5: an account holds at most this many live API tokens.
+    #[error(
+        "you already hold {0} live API tokens, the most an account may; revoke some first (list \
+         them with GET /api/v1/tokens, revoke one with DELETE /api/v1/tokens/{{id}})"
+    )]
+    TooManyTokens(u64),
     /// An API token limited to one organization cannot do this.
     #[error(
         "this token is limited to one organization and cannot do this; use a session or an unlimited token"

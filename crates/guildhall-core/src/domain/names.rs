@@ -4,6 +4,7 @@
 //! its own column under a UNIQUE index (SQL `lower()` in SQLite folds only ASCII).
 
 use super::error::FieldError;
+use super::ids::UserId;
 use serde::Serialize;
 
 /// Longest organization, user and role name, in characters.
@@ -58,6 +59,36 @@ impl OrgName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// R1, R2: the names the personal organization of the new account `user`, called `name`,
+    /// may take, best first: `Sam (personal)`; then `Sam (personal, 3f9c2a1b)`, with the last 8
+    /// hex digits of the account's id (random bits of a UUIDv7, where its first ones are the
+    /// time, shared by everyone signing up in the same minute); then the whole id, which no
+    /// other organization holds unless it was named after this account's fresh id. The display
+    /// name is cut to leave room for the suffix. Names are unique server-wide (R1), so they are
+    /// derived from the account rather than probed (`Sam (personal) 2`, `3`, …, which cost a
+    /// query each and ran out at the thousandth Sam).
+    pub fn personal(name: &DisplayName, user: UserId) -> Vec<OrgName> {
+        let id = user.0.hyphenated().to_string();
+        let short = &id[id.len() - 8..];
+        [
+            (String::new(), " (personal)".len()),
+            (format!(", {short}"), " (personal, )".len() + short.len()),
+            (format!(", {id}"), " (personal, )".len() + id.len()),
+        ]
+        .into_iter()
+        .filter_map(|(suffix, room)| {
+            let head = cut(name.as_str(), MAX_NAME_CHARS.saturating_sub(room));
+            OrgName::parse(&format!("{head} (personal{suffix})")).ok()
+        })
+        .collect()
+    }
+}
+
+/// The first `max` characters of `s`, without trailing whitespace.
+fn cut(s: &str, max: usize) -> String {
+    let head: String = s.chars().take(max).collect();
+    head.trim_end().to_owned()
 }
 
 /// A project's or group's name: trimmed, 1–100 characters, unique within its organization,
@@ -163,9 +194,23 @@ impl Slug {
         })
     }
 
-    /// This slug with a numeric suffix, for when the derived one is taken.
-    pub fn with_suffix(&self, n: u32) -> Slug {
-        Slug(format!("{}-{n}", self.0))
+    /// R1: the slugs an organization whose derived slug is this one may take, best first: this
+    /// one, then it with the last 8 hex digits of `id` (random bits of a UUIDv7: the id of the
+    /// new organization, or of the account a personal one is made for), then with all 32. Each
+    /// is cut to fit. Deriving them from a fresh id bounds the search to three reads, where
+    /// probing `acme-2`, `acme-3`, … cost a query each and ran out at `acme-999`.
+    pub fn candidates(&self, id: uuid::Uuid) -> Vec<Slug> {
+        let hex = id.simple().to_string();
+        let short = &hex[hex.len() - 8..];
+        let suffixed = |suffix: &str| {
+            let room = MAX_SLUG_CHARS.saturating_sub(suffix.len() + 1);
+            let head: String = self.0.chars().take(room).collect();
+            Slug::parse(&format!("{}-{suffix}", head.trim_end_matches('-'))).ok()
+        };
+        std::iter::once(Some(self.clone()))
+            .chain([suffixed(short), suffixed(&hex)])
+            .flatten()
+            .collect()
     }
 
     /// The slug.
@@ -286,6 +331,80 @@ impl std::fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(hex: &str) -> UserId {
+        UserId(uuid::Uuid::parse_str(hex).expect("uuid"))
+    }
+
+    #[test]
+    fn r2_personal_org_names_come_from_the_account_and_fit() {
+        let sam = DisplayName::parse("Sam").expect("name");
+        let id = user("0190c0de-0000-7000-8000-00003f9c2a1b");
+        let names: Vec<String> = OrgName::personal(&sam, id)
+            .iter()
+            .map(|n| n.as_str().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Sam (personal)",
+                "Sam (personal, 3f9c2a1b)",
+                "Sam (personal, 0190c0de-0000-7000-8000-00003f9c2a1b)"
+            ]
+        );
+        // A name of the longest length keeps its suffix: the name is cut, not the suffix.
+        let long = DisplayName::parse(&"é".repeat(MAX_NAME_CHARS)).expect("name");
+        let names = OrgName::personal(&long, id);
+        assert_eq!(names.len(), 3);
+        for n in &names {
+            assert!(
+                n.as_str().chars().count() <= MAX_NAME_CHARS,
+                "{}",
+                n.as_str()
+            );
+            assert!(n.as_str().ends_with(')'), "{}", n.as_str());
+        }
+        assert!(
+            names[2]
+                .as_str()
+                .ends_with("0190c0de-0000-7000-8000-00003f9c2a1b)")
+        );
+        // Two accounts made in the same millisecond differ in their short suffix.
+        let other = user("0190c0de-0000-7000-8000-0000aa55aa55");
+        assert_ne!(
+            OrgName::personal(&sam, other)[1],
+            OrgName::personal(&sam, id)[1]
+        );
+    }
+
+    #[test]
+    fn r1_slug_candidates_carry_the_id_and_fit() {
+        let id = uuid::Uuid::parse_str("0190c0de-0000-7000-8000-00003f9c2a1b").expect("uuid");
+        let slugs: Vec<String> = Slug::derive("sam")
+            .candidates(id)
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        assert_eq!(
+            slugs,
+            [
+                "sam",
+                "sam-3f9c2a1b",
+                "sam-0190c0de00007000800000003f9c2a1b"
+            ]
+        );
+        let long = Slug::derive(&"ab-".repeat(40));
+        let slugs = long.candidates(id);
+        assert_eq!(slugs.len(), 3);
+        for s in &slugs {
+            assert!(Slug::parse(s.as_str()).is_ok(), "{}", s.as_str());
+        }
+        assert!(
+            slugs[2]
+                .as_str()
+                .ends_with("-0190c0de00007000800000003f9c2a1b")
+        );
+    }
 
     #[test]
     fn r1_org_names_compare_trimmed_and_case_insensitively() {

@@ -248,21 +248,101 @@ pub fn r6_token_permissions(held: PermSet, requested: PermSet) -> Result<(), Dom
     }
 }
 
-/// API tokens (SPEC §1, "API token"; R6 bounds what they carry): only a sign-in session makes
-/// one, so that a leaked token cannot mint longer-lived ones; and a token's expiry, when it has
-/// one, is in the future.
+/// API tokens (SPEC §5): the most live (unrevoked, unexpired) tokens one account holds at
+/// once, so that a client minting in a loop runs into a wall and not the database.
+pub const MAX_LIVE_TOKENS: u64 = 100;
+
+/// API tokens (SPEC §5: "90 days unless asked otherwise, within a server-set maximum"): how
+/// long a token made without `expires_at` lives, and how far ahead any token's may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenLifetime {
+    /// Days a token made without `expires_at` lives.
+    pub default_days: u32,
+    /// The most days ahead an `expires_at` may be.
+    pub max_days: u32,
+}
+
+impl TokenLifetime {
+    /// The longest maximum a server may set: a hundred years.
+    pub const LONGEST_DAYS: u32 = 36_500;
+
+    /// A lifetime, checked: `1 <= default_days <= max_days <= LONGEST_DAYS`. The error says
+    /// which bound was crossed, for the start-up message.
+    pub fn new(default_days: u32, max_days: u32) -> Result<Self, String> {
+        if default_days == 0 {
+            Err("the default token lifetime must be at least 1 day".to_owned())
+        } else if max_days > Self::LONGEST_DAYS {
+            Err(format!(
+                "the maximum token lifetime must be at most {} days",
+                Self::LONGEST_DAYS
+            ))
+        } else if default_days > max_days {
+            Err(format!(
+                "the default token lifetime ({default_days} days) is longer than the maximum \
+                 ({max_days} days)"
+            ))
+        } else {
+            Ok(Self {
+                default_days,
+                max_days,
+            })
+        }
+    }
+}
+
+impl Default for TokenLifetime {
+    /// SPEC §5: 90 days unless asked otherwise; at most a year.
+    fn default() -> Self {
+        Self {
+            default_days: 90,
+            max_days: 365,
+        }
+    }
+}
+
+/// API tokens (SPEC §1, "API token"; SPEC §5; R6 bounds what they carry): only a sign-in
+/// session makes one, so that a leaked token cannot mint longer-lived ones; and every token
+/// expires: `asked` if given, which must be in the future and at most `lifetime.max_days`
+/// ahead, else `lifetime.default_days` from `now`. Returns when the token expires.
 pub fn r6_mint_token(
     by_session: bool,
-    expires_at: Option<DateTime<Utc>>,
+    asked: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<(), DomainError> {
+    lifetime: TokenLifetime,
+) -> Result<DateTime<Utc>, DomainError> {
     if !by_session {
         return Err(DomainError::SessionRequired);
     }
-    if expires_at.is_some_and(|e| e <= now) {
-        return Err(DomainError::invalid("expires_at", "must be in the future"));
+    let within = |days: u32| now + Duration::days(i64::from(days));
+    let (max, default) = (lifetime.max_days, lifetime.default_days);
+    match asked {
+        None => Ok(within(default)),
+        Some(e) if e <= now => Err(DomainError::invalid(
+            "expires_at",
+            format!(
+                "must be in the future, at most {max} days ahead (the server's maximum); leave it \
+                 out for {default} days"
+            ),
+        )),
+        Some(e) if e > within(max) => Err(DomainError::invalid(
+            "expires_at",
+            format!(
+                "must be at most {max} days ahead, the server's maximum for API tokens; leave it \
+                 out for {default} days"
+            ),
+        )),
+        Some(e) => Ok(e),
     }
-    Ok(())
+}
+
+/// API tokens (SPEC §5): a new token needs room among the owner's `live` ones (unrevoked and
+/// unexpired), at most [`MAX_LIVE_TOKENS`].
+pub fn token_room(live: u64) -> Result<(), DomainError> {
+    if live >= MAX_LIVE_TOKENS {
+        Err(DomainError::TooManyTokens(MAX_LIVE_TOKENS))
+    } else {
+        Ok(())
+    }
 }
 
 /// API tokens (SPEC §1, "revocable"): a token may revoke itself; revoking another needs a
@@ -522,15 +602,41 @@ mod tests {
     #[test]
     fn r6_tokens_are_minted_by_sessions_only_and_revoked_by_themselves() {
         let now = chrono::Utc::now();
-        assert!(r6_mint_token(true, None, now).is_ok());
-        assert!(r6_mint_token(true, Some(now + Duration::hours(1)), now).is_ok());
+        let life = TokenLifetime::default();
+        assert_eq!(
+            r6_mint_token(true, None, now, life).ok(),
+            Some(now + Duration::days(90))
+        );
+        let soon = now + Duration::hours(1);
+        assert_eq!(r6_mint_token(true, Some(soon), now, life).ok(), Some(soon));
+        let last = now + Duration::days(365);
+        assert_eq!(r6_mint_token(true, Some(last), now, life).ok(), Some(last));
         assert!(matches!(
-            r6_mint_token(false, None, now),
+            r6_mint_token(false, None, now, life),
             Err(DomainError::SessionRequired)
         ));
+        for refused in [now, now - Duration::days(1), last + Duration::seconds(1)] {
+            match r6_mint_token(true, Some(refused), now, life) {
+                Err(DomainError::Invalid(e)) => {
+                    assert_eq!(e[0].field, "expires_at");
+                    assert!(e[0].reason.contains("365 days"), "{}", e[0].reason);
+                }
+                other => panic!("{refused}: {other:?}"),
+            }
+        }
+        let short = TokenLifetime::new(7, 30).expect("lifetime");
+        assert_eq!(
+            r6_mint_token(true, None, now, short).ok(),
+            Some(now + Duration::days(7))
+        );
+        assert!(r6_mint_token(true, Some(now + Duration::days(31)), now, short).is_err());
+        assert!(TokenLifetime::new(0, 30).is_err());
+        assert!(TokenLifetime::new(31, 30).is_err());
+        assert!(TokenLifetime::new(30, TokenLifetime::LONGEST_DAYS + 1).is_err());
+        assert!(token_room(MAX_LIVE_TOKENS - 1).is_ok());
         assert!(matches!(
-            r6_mint_token(true, Some(now), now),
-            Err(DomainError::Invalid(_))
+            token_room(MAX_LIVE_TOKENS),
+            Err(DomainError::TooManyTokens(100))
         ));
         let (a, b) = (TokenId(uuid::Uuid::now_v7()), TokenId(uuid::Uuid::now_v7()));
         assert!(r6_revoke_token(None, a).is_ok());
