@@ -1,7 +1,7 @@
 //! Secrets: session and API tokens (random, prefixed, stored only as SHA-256) and passwords
 //! (argon2id, hashed off the async workers with bounded concurrency).
 
-use crate::domain::names::Password;
+use crate::domain::password::NewPassword;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use base64::Engine as _;
@@ -105,8 +105,9 @@ impl PasswordHasher {
         })
     }
 
-    /// The PHC string of `password`, with a fresh salt.
-    pub async fn hash(&self, password: Password) -> Result<String, crate::service::Error> {
+    /// The PHC string of `password`, with a fresh salt. Only a [`NewPassword`] is hashed: one
+    /// that passed the strength rule for its account.
+    pub async fn hash(&self, password: NewPassword) -> Result<String, crate::service::Error> {
         self.run(move || hash_now(password.expose())).await?
     }
 
@@ -179,7 +180,9 @@ mod tests {
     #[tokio::test]
     async fn passwords_verify_only_against_their_own_hash() {
         let hasher = PasswordHasher::new(2).expect("hasher");
-        let pw = Password::parse("correct horse battery".into()).expect("valid");
+        let parsed = crate::domain::names::Password::parse("correct horse battery".into());
+        let pw = NewPassword::choose(parsed.expect("long enough"), "ada@example.com", "Ada")
+            .expect("strong enough");
         let stored = hasher.hash(pw).await.expect("hash");
         assert!(stored.starts_with("$argon2id$"));
         let check = |s: &str| SecretString::from(s.to_owned());

@@ -164,6 +164,7 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::InvitationClosed(_) => (StatusCode::CONFLICT, "invitation_closed"),
         E::PasswordLinkNotFound => (StatusCode::NOT_FOUND, "password_token_not_found"),
         E::PasswordLinkExpired => (StatusCode::GONE, "password_token_expired"),
+        E::WeakPassword(_) => (StatusCode::BAD_REQUEST, "password_too_weak"),
     }
 }
 
@@ -227,6 +228,9 @@ impl IntoResponse for ApiError {
                     }
                     DomainError::VatInvalid(reason) => {
                         body.errors = vec![FieldError::new("vat_number", reason.clone())];
+                    }
+                    DomainError::WeakPassword(w) => {
+                        body.errors = vec![FieldError::new("password", w.why())];
                     }
                     DomainError::CurrencyUnsupported { .. } => {
                         body.errors = vec![FieldError::new("currency", e.to_string())];
@@ -308,6 +312,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::password::Weakness;
     use crate::domain::permission::Permission;
     use DomainError as E;
 
@@ -392,6 +397,21 @@ mod tests {
             E::PasswordLinkNotFound,
             E::PasswordLinkExpired,
         ]);
+        all.extend(
+            [
+                Weakness::Personal,
+                Weakness::Common,
+                Weakness::CommonVariant,
+                Weakness::Keyboard,
+                Weakness::Repeat,
+                Weakness::Sequence,
+                Weakness::Date,
+                Weakness::Word,
+                Weakness::Name,
+                Weakness::Guessable,
+            ]
+            .map(E::WeakPassword),
+        );
         all
     }
 
@@ -447,7 +467,8 @@ mod tests {
             | E::InvitationOtherEmail
             | E::InvitationClosed(_)
             | E::PasswordLinkNotFound
-            | E::PasswordLinkExpired => {}
+            | E::PasswordLinkExpired
+            | E::WeakPassword(_) => {}
         }
     }
 

@@ -11,6 +11,7 @@ use crate::domain::invitation::{
 };
 use crate::domain::model::User;
 use crate::domain::names::{Email, Password};
+use crate::domain::password::NewPassword;
 use crate::mail::{Mail, html_escape};
 use crate::secret::{NewToken, TokenHash, TokenKind, new_token};
 use secrecy::ExposeSecret as _;
@@ -56,6 +57,25 @@ async fn issue_reset(gh: &Guildhall, email: &Email, ip: Option<String>) -> Resul
     gh.commit(tx, vec![event]).await?;
     mail_link(gh, &user, PasswordPurpose::Reset, &token, None).await;
     Ok(())
+}
+
+/// The link with this token hash, if it can still be used, and the (enabled) account it is for.
+async fn usable_link(
+    tx: &mut dyn crate::store::Tx,
+    hash: &TokenHash,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(PasswordLink, User)> {
+    let link = tx
+        .password_link_by_hash(&hash.0)
+        .await?
+        .ok_or(DomainError::PasswordLinkNotFound)?;
+    r10_link_usable(&link, now)?;
+    let user = tx
+        .user_by_id(link.user)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or(DomainError::PasswordLinkNotFound)?;
+    Ok((link, user))
 }
 
 /// Stores a new link for `user`, replacing any other.
@@ -122,28 +142,33 @@ pub(crate) async fn mail_link(
 }
 
 /// R10: sets the password of the account a link was made for. The link then dies with every
-/// other link of the account, and every session of the account ends.
+/// other link of the account, and every session of the account ends. The password must pass
+/// the strength rule for that account (ASVS 6.2.4: not common, not its email or name), so the
+/// link is read first, to learn whose it is.
 pub async fn set_password(
     gh: &Guildhall,
     token: &str,
     password: Password,
     ip: Option<String>,
 ) -> Result<()> {
+    let hash = TokenHash::of(token.trim());
+    let (link, user) = {
+        let mut read = gh.store.read().await?;
+        usable_link(&mut *read, &hash, gh.clock.now()).await?
+    };
+    let password = NewPassword::choose(password, &user.email, &user.name)?;
     // Hash before taking the write lock: it is the slow part.
-    let hash = gh.hasher.hash(password).await?;
+    let password_hash = gh.hasher.hash(password).await?;
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
-    let link = tx
-        .password_link_by_hash(&TokenHash::of(token.trim()).0)
-        .await?
-        .ok_or(DomainError::PasswordLinkNotFound)?;
-    r10_link_usable(&link, now)?;
-    let user = tx
-        .user_by_id(link.user)
-        .await?
-        .filter(|u| u.disabled_at.is_none())
-        .ok_or(DomainError::PasswordLinkNotFound)?;
-    tx.set_password_hash(user.id, &hash).await?;
+    // Read again under the lock: the link may have been used or replaced meanwhile. It must
+    // still be the same account's (the one whose email and name the password was checked
+    // against a moment ago).
+    let (link, user) = match usable_link(&mut *tx, &hash, now).await? {
+        (again, u) if again.user == link.user => (again, u),
+        _ => return Err(DomainError::PasswordLinkNotFound.into()),
+    };
+    tx.set_password_hash(user.id, &password_hash).await?;
     tx.delete_password_links(user.id).await?;
     tx.delete_sessions_of(user.id).await?;
     let actor = Actor {
