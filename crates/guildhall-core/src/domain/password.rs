@@ -237,6 +237,8 @@ mod tests {
     fn passphrases_are_accepted_even_beside_a_personal_word() {
         for (password, email, name) in [
             ("correct horse battery staple", "ada@example.com", "Ada"),
+            // The README's quick start.
+            ("correct horse", "ada@example.com", "Ada"),
             ("a very secret passphrase", "ada@example.com", "Ada"),
             ("bob's new password", "bob@example.com", "Bob"),
             (
