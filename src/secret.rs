@@ -1,6 +1,7 @@
 //! Secrets: session and API tokens (random, prefixed, stored only as SHA-256) and passwords
 //! (argon2id, hashed off the async workers with bounded concurrency).
 
+use crate::domain::names::Password;
 use crate::domain::password::NewPassword;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -105,6 +106,22 @@ impl PasswordHasher {
         })
     }
 
+    /// ASVS 6.2.4: `password` as the new password of the account with `email` and `name`, or
+    /// why not ([`NewPassword::choose`]). Run here, on the blocking pool under the same bound as
+    /// hashing, because the estimate is CPU work too: tens of milliseconds, and hundreds on
+    /// inputs crafted from l33t characters, which must not stall the async workers.
+    pub async fn choose(
+        &self,
+        password: Password,
+        email: &str,
+        name: &str,
+    ) -> Result<NewPassword, crate::service::Error> {
+        let (email, name) = (email.to_owned(), name.to_owned());
+        Ok(self
+            .run(move || NewPassword::choose(password, &email, &name))
+            .await??)
+    }
+
     /// The PHC string of `password`, with a fresh salt. Only a [`NewPassword`] is hashed: one
     /// that passed the strength rule for its account.
     pub async fn hash(&self, password: NewPassword) -> Result<String, crate::service::Error> {
@@ -180,8 +197,10 @@ mod tests {
     #[tokio::test]
     async fn passwords_verify_only_against_their_own_hash() {
         let hasher = PasswordHasher::new(2).expect("hasher");
-        let parsed = crate::domain::names::Password::parse("correct horse battery".into());
-        let pw = NewPassword::choose(parsed.expect("long enough"), "ada@example.com", "Ada")
+        let parsed = Password::parse("correct horse battery".into()).expect("long enough");
+        let pw = hasher
+            .choose(parsed, "ada@example.com", "Ada")
+            .await
             .expect("strong enough");
         let stored = hasher.hash(pw).await.expect("hash");
         assert!(stored.starts_with("$argon2id$"));

@@ -19,7 +19,6 @@ use crate::domain::invitation::{
 };
 use crate::domain::model::{Org, User};
 use crate::domain::names::{DisplayName, Email, Password};
-use crate::domain::password::NewPassword;
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::{AssignedRole, CustomRole};
 use crate::domain::rules::r6_add_member;
@@ -349,7 +348,10 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
                 r9_answerable(&inv, gh.clock.now())?;
                 inv.email
             };
-            let password = NewPassword::choose(password.clone(), &email, name.as_str())?;
+            let password = gh
+                .hasher
+                .choose(password.clone(), &email, name.as_str())
+                .await?;
             Some(gh.hasher.hash(password).await?)
         }
         Acceptor::SignedIn(_) => None,

@@ -11,7 +11,6 @@ use crate::domain::invitation::{
 };
 use crate::domain::model::User;
 use crate::domain::names::{Email, Password};
-use crate::domain::password::NewPassword;
 use crate::mail::{Mail, html_escape};
 use crate::secret::{NewToken, TokenHash, TokenKind, new_token};
 use secrecy::ExposeSecret as _;
@@ -156,7 +155,7 @@ pub async fn set_password(
         let mut read = gh.store.read().await?;
         usable_link(&mut *read, &hash, gh.clock.now()).await?
     };
-    let password = NewPassword::choose(password, &user.email, &user.name)?;
+    let password = gh.hasher.choose(password, &user.email, &user.name).await?;
     // Hash before taking the write lock: it is the slow part.
     let password_hash = gh.hasher.hash(password).await?;
     let now = gh.clock.now();

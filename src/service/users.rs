@@ -7,7 +7,6 @@ use crate::domain::audit::{Action, Actor, AuditEvent};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::model::{Org, User};
 use crate::domain::names::{DisplayName, Email, Password, Slug};
-use crate::domain::password::NewPassword;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::role::AssignedRole;
 use crate::ids::NewId as _;
@@ -29,7 +28,10 @@ pub struct SignUp {
 /// transaction. A common or guessable password, or one made of the email or name, is refused
 /// (ASVS 6.2.4) before anything else.
 pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Result<User> {
-    let password = NewPassword::choose(input.password, input.email.as_str(), input.name.as_str())?;
+    let password = gh
+        .hasher
+        .choose(input.password, input.email.as_str(), input.name.as_str())
+        .await?;
     // Hash before taking the write lock: it is the slow part.
     let hash = gh.hasher.hash(password).await?;
     let now = gh.clock.now();

@@ -215,7 +215,7 @@ async fn read<DB: Backend>(tx: &mut SqlTx<DB>, table: &Table) -> StoreResult<Vec
         })
         .await?;
     // Oldest first within each scope; the order is the same on both backends.
-    rows.sort_by(|a, b| (a.scope, a.created_at, a.id).cmp(&(b.scope, b.created_at, b.id)));
+    rows.sort_by_key(|r| (r.scope, r.created_at, r.id));
     Ok(rows)
 }
 

@@ -1,5 +1,7 @@
 //! Choosing a password: the rule every place that sets one calls, once, with the account it is
-//! for (sign-up, a set-password or reset link, accepting an invitation as a new user).
+//! for (sign-up, a set-password or reset link, accepting an invitation as a new user). The
+//! service runs it through `secret::PasswordHasher::choose`, on the blocking pool under the
+//! hashing bound: the estimate is pure but not free (see [`ESTIMATED_CHARS`]).
 //!
 //! ASVS 5.0 6.2.4 and NIST SP 800-63B 3.1.1.2: a new password is checked against commonly used
 //! and guessable ones, and against the account's own email and name, and refused with why. Length
@@ -23,6 +25,8 @@ pub const MIN_SCORE: u8 = 3;
 /// How many characters of a password the estimator reads. zxcvbn's matching grows with the
 /// square of the length; it cuts at 100 characters itself, and so does this, so the bound does
 /// not depend on the library's version. A password longer than this is judged by its start.
+/// Even so, a string made of many different l33t characters (`4@8({[<36#!1|…`) costs it
+/// hundreds of milliseconds, as long as an argon2 hash.
 pub const ESTIMATED_CHARS: usize = 100;
 
 /// Personal words shorter than this are not looked for inside a password (`Al`, `Bo`: too many
@@ -124,7 +128,7 @@ impl NewPassword {
             matches!(
                 &m.pattern,
                 zxcvbn::matching::patterns::MatchPattern::Dictionary(d)
-                    if personal.iter().any(|w| *w == d.matched_word)
+                    if personal.contains(&d.matched_word)
             )
         });
         Err(DomainError::WeakPassword(if personal_match {
