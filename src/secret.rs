@@ -2,6 +2,7 @@
 //! (argon2id, hashed off the async workers with bounded concurrency).
 
 use crate::domain::names::Password;
+use crate::domain::password::NewPassword;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use base64::Engine as _;
@@ -105,8 +106,25 @@ impl PasswordHasher {
         })
     }
 
-    /// The PHC string of `password`, with a fresh salt.
-    pub async fn hash(&self, password: Password) -> Result<String, crate::service::Error> {
+    /// ASVS 6.2.4: `password` as the new password of the account with `email` and `name`, or
+    /// why not ([`NewPassword::choose`]). Run here, on the blocking pool under the same bound as
+    /// hashing, because the estimate is CPU work too: tens of milliseconds, and hundreds on
+    /// inputs crafted from l33t characters, which must not stall the async workers.
+    pub async fn choose(
+        &self,
+        password: Password,
+        email: &str,
+        name: &str,
+    ) -> Result<NewPassword, crate::service::Error> {
+        let (email, name) = (email.to_owned(), name.to_owned());
+        Ok(self
+            .run(move || NewPassword::choose(password, &email, &name))
+            .await??)
+    }
+
+    /// The PHC string of `password`, with a fresh salt. Only a [`NewPassword`] is hashed: one
+    /// that passed the strength rule for its account.
+    pub async fn hash(&self, password: NewPassword) -> Result<String, crate::service::Error> {
         self.run(move || hash_now(password.expose())).await?
     }
 
@@ -179,7 +197,11 @@ mod tests {
     #[tokio::test]
     async fn passwords_verify_only_against_their_own_hash() {
         let hasher = PasswordHasher::new(2).expect("hasher");
-        let pw = Password::parse("correct horse battery".into()).expect("valid");
+        let parsed = Password::parse("correct horse battery".into()).expect("long enough");
+        let pw = hasher
+            .choose(parsed, "ada@example.com", "Ada")
+            .await
+            .expect("strong enough");
         let stored = hasher.hash(pw).await.expect("hash");
         assert!(stored.starts_with("$argon2id$"));
         let check = |s: &str| SecretString::from(s.to_owned());

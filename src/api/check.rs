@@ -333,7 +333,11 @@ type Position = (Uuid, String, Uuid);
 
 /// Where a project sorts in `projects_of`'s order.
 fn position(r: &crate::authz::index::Reach) -> Position {
-    (r.org.0, r.name.to_lowercase(), r.project.0)
+    (
+        r.org.0,
+        crate::domain::names::name_key(&r.name),
+        r.project.0,
+    )
 }
 
 fn encode_position(p: &Position) -> String {

@@ -93,7 +93,8 @@ pub fn check_roles(roles: &[String]) -> Result<(), Vec<FieldError>> {
 pub struct SignUpRequest {
     /// The account's email, unique case-insensitively.
     pub email: String,
-    /// At least 8 characters.
+    /// 8 characters to 1 KiB, not common or guessable, and not the email or name (400
+    /// `password_too_weak` says why).
     pub password: String,
     /// The display name.
     pub name: String,
@@ -362,7 +363,8 @@ impl OrgDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgRequest {
-    /// Unique across the server, case-insensitively.
+    /// Unique across the server, compared after NFKC and case folding (R1); no invisible or
+    /// bidirectional control characters.
     pub name: String,
     /// Optional; derived from the name when absent.
     pub slug: Option<String>,
@@ -554,7 +556,8 @@ impl ProjectDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NameRequest {
-    /// Unique within the organization, case-insensitively.
+    /// Unique within the organization, compared after NFKC and case folding; no invisible or
+    /// bidirectional control characters.
     pub name: String,
 }
 
@@ -816,7 +819,7 @@ pub struct PageQuery {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrgListQuery {
-    /// Keep organizations whose name contains this, case-insensitively.
+    /// Keep organizations whose name contains this, compared as names are (NFKC, case folded).
     #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub q: Option<String>,
     /// From a previous answer's `next_cursor`.

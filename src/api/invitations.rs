@@ -42,7 +42,8 @@ pub struct AcceptInvitationRequest {
     pub token: String,
     /// Without sign-in: the new account's display name.
     pub name: Option<String>,
-    /// Without sign-in: the new account's password.
+    /// Without sign-in: the new account's password (8 characters to 1 KiB, not common or
+    /// guessable, not the invited email or the name: 400 `password_too_weak`).
     pub password: Option<String>,
 }
 

@@ -98,8 +98,9 @@ macro_rules! problem_answers {
 }
 
 problem_answers! {
-    /// 400: the input does not fit (`validation_failed`, `malformed_json`, `revision_ahead`, …).
-    BadRequest = "bad input: `validation_failed` (with `errors` naming the fields), `malformed_json`, `revision_ahead`";
+    /// 400: the input does not fit (`validation_failed`, `malformed_json`, `revision_ahead`,
+    /// `password_too_weak`, …).
+    BadRequest = "bad input: `validation_failed` (with `errors` naming the fields), `malformed_json`, `revision_ahead`, `password_too_weak` (a common or guessable password, or the account's email or name)";
     /// 401: no valid credential.
     Unauthorized = "no valid credential (`unauthenticated`, `invalid_credentials`)",
         |a: ResponseBuilder| a.header("WWW-Authenticate", string_header("`Bearer`"));

@@ -26,7 +26,8 @@ pub struct ForgotPasswordRequest {
 pub struct SetPasswordRequest {
     /// The token from the link.
     pub token: String,
-    /// The new password (at least 8 characters).
+    /// The new password: 8 characters to 1 KiB, not common or guessable, and not the
+    /// account's email or name (400 `password_too_weak` says why).
     pub password: String,
 }
 

@@ -165,6 +165,7 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::InvitationClosed(_) => (StatusCode::CONFLICT, "invitation_closed"),
         E::PasswordLinkNotFound => (StatusCode::NOT_FOUND, "password_token_not_found"),
         E::PasswordLinkExpired => (StatusCode::GONE, "password_token_expired"),
+        E::WeakPassword(_) => (StatusCode::BAD_REQUEST, "password_too_weak"),
     }
 }
 
@@ -230,6 +231,9 @@ impl IntoResponse for ApiError {
                     }
                     DomainError::VatInvalid(reason) => {
                         body.errors = vec![FieldError::new("vat_number", reason.clone())];
+                    }
+                    DomainError::WeakPassword(w) => {
+                        body.errors = vec![FieldError::new("password", w.why())];
                     }
                     DomainError::CurrencyUnsupported { .. } => {
                         body.errors = vec![FieldError::new("currency", e.to_string())];
@@ -329,6 +333,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::password::Weakness;
     use crate::domain::permission::Permission;
     use DomainError as E;
 
@@ -414,6 +419,21 @@ mod tests {
             E::PasswordLinkNotFound,
             E::PasswordLinkExpired,
         ]);
+        all.extend(
+            [
+                Weakness::Personal,
+                Weakness::Common,
+                Weakness::CommonVariant,
+                Weakness::Keyboard,
+                Weakness::Repeat,
+                Weakness::Sequence,
+                Weakness::Date,
+                Weakness::Word,
+                Weakness::Name,
+                Weakness::Guessable,
+            ]
+            .map(E::WeakPassword),
+        );
         all
     }
 
@@ -470,7 +490,8 @@ mod tests {
             | E::InvitationOtherEmail
             | E::InvitationClosed(_)
             | E::PasswordLinkNotFound
-            | E::PasswordLinkExpired => {}
+            | E::PasswordLinkExpired
+            | E::WeakPassword(_) => {}
         }
     }
 

@@ -106,7 +106,7 @@ fn signup_form(ctx: &Ctx, f: (&str, &str), next: &str, error: Option<&Refusal>) 
             (field("Name", "name", "text", name, error.and_then(|r| r.on("name"))))
             (field("Email", "email", "email", email, error.and_then(|r| r.on("email"))))
             (field("Password", "new_password", "password", "", error.and_then(|r| r.on("password"))))
-            p.hint { "At least " (MIN_PASSWORD_CHARS) " characters." }
+            p.hint { "At least " (MIN_PASSWORD_CHARS) " characters; a passphrase of four or more uncommon words is best, without your email or name." }
             button type="submit" { "Sign up" }
         }
         p { "Already have an account? " a href={ "/signin?next=" (super::layout::urlencode(next)) } { "Sign in" } }
@@ -232,7 +232,7 @@ fn set_form(ctx: &Ctx, token: &str, error: Option<&Refusal>) -> Markup {
             (csrf(ctx))
             input type="hidden" name="token" value=(token);
             (field("Password", "new_password", "password", "", error.and_then(|r| r.on("password"))))
-            p.hint { "At least " (MIN_PASSWORD_CHARS) " characters. Setting it signs you out everywhere else." }
+            p.hint { "At least " (MIN_PASSWORD_CHARS) " characters; a passphrase of four or more uncommon words is best, without your email or name. Setting it signs you out everywhere else." }
             button type="submit" { "Save" }
         }
     }

@@ -195,6 +195,7 @@ pub fn refusal(e: service::Error) -> Result<Refusal, Response> {
             (Some("email".to_owned()), sentence(&e.to_string()))
         }
         E::InvalidCredentials => (None, "Email or password is wrong.".to_owned()),
+        E::WeakPassword(_) => (Some("password".to_owned()), sentence(&e.to_string())),
         E::CardNumberRefused(f) => (
             Some(f.clone()),
             "This looks like a full card number: give only the brand, the last four digits and the expiry."

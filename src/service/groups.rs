@@ -9,7 +9,7 @@ use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::{GroupId, UserId};
 use crate::domain::model::{Group, Project, User};
-use crate::domain::names::LocalName;
+use crate::domain::names::{LocalName, name_key};
 use crate::domain::permission::{Permission, ProjectRole};
 use crate::domain::rules::{GrantPath, r6_group_place, r6_project_role};
 use crate::ids::NewId as _;
@@ -39,7 +39,7 @@ pub async fn list_groups(
     access.actor.require(Permission::MembersRead)?;
     let rows = tx.groups(access.org.org.id, from, limit + 1).await?;
     Ok(Page::from_rows(rows, limit, |g| {
-        after(g.name.to_lowercase(), g.id.0)
+        after(name_key(&g.name), g.id.0)
     }))
 }
 
@@ -106,7 +106,7 @@ pub async fn rename_group(
     access.actor.require(Permission::GroupsManage)?;
     let mut g = find(&mut *tx, &access, group).await?;
     if g.name != name.as_str() {
-        if g.name.to_lowercase() != name.key() && tx.group_name_taken(g.org, &name.key()).await? {
+        if name_key(&g.name) != name.key() && tx.group_name_taken(g.org, &name.key()).await? {
             return Err(DomainError::GroupNameTaken(name.as_str().to_owned()).into());
         }
         let before = std::mem::replace(&mut g.name, name.as_str().to_owned());

@@ -6,7 +6,7 @@ use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::ids::OrgId;
 use crate::domain::model::{Org, OrgWithOwner};
-use crate::domain::names::{OrgName, Slug};
+use crate::domain::names::{OrgName, Slug, name_key};
 use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::AssignedRole;
 use crate::domain::rules::{MemberFacts, r4_leave, r5_delete_org, r6_create_org};
@@ -18,7 +18,7 @@ use serde_json::json;
 pub type MyOrg = (OrgWithOwner, Vec<AssignedRole>);
 
 /// The organizations the caller belongs to, by name; `q` keeps those whose name contains it
-/// (case-insensitively). A token limited to one organization sees only that one.
+/// (compared on keys, as R1 compares names: `café`, `CAFÉ` and `ｃａｆé` find `Café`). A token limited to one organization sees only that one.
 pub async fn list_my_orgs(
     gh: &Guildhall,
     who: &Principal,
@@ -31,8 +31,8 @@ pub async fn list_my_orgs(
     let rows = match who.token().and_then(|t| t.org) {
         Some(only) => {
             let access = org_access(&mut *tx, who, &OrgRef::Id(only), false).await?;
-            let key = access.org.org.name.to_lowercase();
-            let matches = q.is_none_or(|q| key.contains(&q.to_lowercase()))
+            let key = name_key(&access.org.org.name);
+            let matches = q.is_none_or(|q| key.contains(&name_key(q)))
                 && from.is_none_or(|a| (key.as_str(), only.0) > (a.key.as_str(), a.id));
             if matches {
                 vec![(access.org, access.actor.member.roles)]
@@ -40,10 +40,14 @@ pub async fn list_my_orgs(
                 Vec::new()
             }
         }
-        None => tx.orgs_of(who.user.id, q, from, limit + 1).await?,
+        None => {
+            let key = q.map(name_key);
+            tx.orgs_of(who.user.id, key.as_deref(), from, limit + 1)
+                .await?
+        }
     };
     Ok(Page::from_rows(rows, limit, |(o, _)| {
-        after(o.org.name.to_lowercase(), o.org.id.0)
+        after(name_key(&o.org.name), o.org.id.0)
     }))
 }
 
@@ -143,7 +147,7 @@ pub async fn update_org(
     let before = access.org.org.clone();
     let mut events = Vec::new();
     if let Some(name) = change.name.filter(|n| n.as_str() != before.name) {
-        if name.key() != before.name.to_lowercase() && tx.org_name_taken(&name.key()).await? {
+        if name.key() != name_key(&before.name) && tx.org_name_taken(&name.key()).await? {
             return Err(DomainError::OrgNameTaken(name.as_str().to_owned()).into());
         }
         access.org.org.name = name.as_str().to_owned();
@@ -170,7 +174,7 @@ pub async fn update_org(
         // Nothing changes, so nothing is written or recorded.
         return Ok(access);
     }
-    let key = access.org.org.name.to_lowercase();
+    let key = name_key(&access.org.org.name);
     tx.update_org(&access.org.org, &key).await.map_err(|e| {
         lost_race(
             e,

@@ -61,6 +61,25 @@ async fn issue_reset(gh: &Guildhall, email: &Email, ip: Option<String>) -> Resul
     Ok(())
 }
 
+/// The link with this token hash, if it can still be used, and the (enabled) account it is for.
+async fn usable_link(
+    tx: &mut dyn crate::store::Tx,
+    hash: &TokenHash,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(PasswordLink, User)> {
+    let link = tx
+        .password_link_by_hash(&hash.0)
+        .await?
+        .ok_or(DomainError::PasswordLinkNotFound)?;
+    r10_link_usable(&link, now)?;
+    let user = tx
+        .user_by_id(link.user)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or(DomainError::PasswordLinkNotFound)?;
+    Ok((link, user))
+}
+
 /// Stores a new link for `user`, replacing any other.
 pub(crate) async fn issue(
     tx: &mut dyn crate::store::Tx,
@@ -142,6 +161,8 @@ pub struct PasswordSet {
 /// other link of the account; every session of the account ends and every API token is
 /// revoked (SPEC §5), in the same transaction, so whoever had taken the account over, with its
 /// old password or a token minted with it, is out at once. The account is mailed what ended.
+/// The password must pass the strength rule for that account (ASVS 6.2.4: not common, not its
+/// email or name), so the link is read first, to learn whose it is.
 ///
 /// This is the only way a password is set: there is no change-password route, so no session
 /// of the caller's own is kept.
@@ -151,24 +172,27 @@ pub async fn set_password(
     password: Password,
     ip: Option<String>,
 ) -> Result<PasswordSet> {
+    let hash = TokenHash::of(token.trim());
+    let (link, user) = {
+        let mut read = gh.store.read().await?;
+        usable_link(&mut *read, &hash, gh.clock.now()).await?
+    };
+    let password = gh.hasher.choose(password, &user.email, &user.name).await?;
     // Hash before taking the write lock: it is the slow part.
-    let hash = gh.hasher.hash(password).await?;
+    let password_hash = gh.hasher.hash(password).await?;
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
-    let link = tx
-        .password_link_by_hash(&TokenHash::of(token.trim()).0)
-        .await?
-        .ok_or(DomainError::PasswordLinkNotFound)?;
-    r10_link_usable(&link, now)?;
-    let user = tx
-        .user_by_id(link.user)
-        .await?
-        .filter(|u| u.disabled_at.is_none())
-        .ok_or(DomainError::PasswordLinkNotFound)?;
+    // Read again under the lock: the link may have been used or replaced meanwhile. It must
+    // still be the same account's (the one whose email and name the password was checked
+    // against a moment ago).
+    let (link, user) = match usable_link(&mut *tx, &hash, now).await? {
+        (again, u) if again.user == link.user => (again, u),
+        _ => return Err(DomainError::PasswordLinkNotFound.into()),
+    };
     // A token being minted for this account waits for this commit, or this for it (then the
     // new token is revoked below).
     tx.lock_user(user.id).await?;
-    tx.set_password_hash(user.id, &hash).await?;
+    tx.set_password_hash(user.id, &password_hash).await?;
     tx.delete_password_links(user.id).await?;
     let ended = PasswordSet {
         sessions_ended: tx.delete_sessions_of(user.id).await?,

@@ -8,7 +8,7 @@ use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::{ProjectId, UserId};
 use crate::domain::model::{Project, User};
-use crate::domain::names::LocalName;
+use crate::domain::names::{LocalName, name_key};
 use crate::domain::permission::{Permission, ProjectPermission, ProjectRole};
 use crate::domain::rules::{
     GrantPath, r6_own_project_role, r6_project_role, r11_project_action,
@@ -93,7 +93,7 @@ pub async fn list_projects(
                 .projects(access.org.org.id, cursor.as_ref(), 1000)
                 .await?;
             let done = page.len() < 1000;
-            cursor = page.last().map(|p| after(p.name.to_lowercase(), p.id.0));
+            cursor = page.last().map(|p| after(name_key(&p.name), p.id.0));
             all.extend(
                 page.into_iter()
                     .filter_map(|p| granted.get(&p.id).map(|r| (p.clone(), *r))),
@@ -103,13 +103,13 @@ pub async fn list_projects(
             }
         }
         all.retain(|(p, _)| {
-            from.is_none_or(|a| (p.name.to_lowercase(), p.id.0) > (a.key.clone(), a.id))
+            from.is_none_or(|a| (name_key(&p.name), p.id.0) > (a.key.clone(), a.id))
         });
         all.truncate(limit as usize + 1);
         all
     };
     Ok(Page::from_rows(rows, limit, |(p, _)| {
-        after(p.name.to_lowercase(), p.id.0)
+        after(name_key(&p.name), p.id.0)
     }))
 }
 
@@ -181,7 +181,7 @@ pub async fn rename_project(
     if p.name == name.as_str() {
         return Ok((p, role));
     }
-    if p.name.to_lowercase() != name.key() && tx.project_name_taken(p.org, &name.key()).await? {
+    if name_key(&p.name) != name.key() && tx.project_name_taken(p.org, &name.key()).await? {
         return Err(DomainError::ProjectNameTaken(name.as_str().to_owned()).into());
     }
     let before = std::mem::replace(&mut p.name, name.as_str().to_owned());

@@ -6,7 +6,7 @@ use super::{Named, lost_race};
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::{OrgId, RoleId};
-use crate::domain::names::RoleName;
+use crate::domain::names::{RoleName, name_key};
 use crate::domain::permission::{BuiltinRole, PermSet, Permission};
 use crate::domain::role::{AssignedRole, CustomRole};
 use crate::domain::rules::{r6_custom_role_permissions, r6_edit_custom_role};
@@ -51,7 +51,7 @@ pub async fn create_role(
     let org_id = access.org.org.id;
     r6_custom_role_permissions(&access.actor, permissions)?;
     let existing = tx.custom_roles(org_id).await?;
-    if existing.iter().any(|r| r.name.to_lowercase() == name.key()) {
+    if existing.iter().any(|r| name_key(&r.name) == name.key()) {
         return Err(DomainError::RoleNameTaken(name.as_str().to_owned()).into());
     }
     if existing.len() >= MAX_CUSTOM_ROLES {
@@ -105,7 +105,7 @@ pub async fn update_role(
     if let Some(name) = &change.name {
         let clash = existing
             .iter()
-            .any(|r| r.id != before.id && r.name.to_lowercase() == name.key());
+            .any(|r| r.id != before.id && name_key(&r.name) == name.key());
         if clash {
             return Err(DomainError::RoleNameTaken(name.as_str().to_owned()).into());
         }
@@ -128,7 +128,7 @@ pub async fn update_role(
     if after == before {
         return Ok(after);
     }
-    tx.update_custom_role(org_id, &after, &after.name.to_lowercase())
+    tx.update_custom_role(org_id, &after, &name_key(&after.name))
         .await
         .map_err(|e| lost_race(e, Named::Role(&after.name)))?;
     let event = AuditEvent::new(
@@ -189,7 +189,7 @@ pub async fn resolve(tx: &mut dyn Tx, org: OrgId, names: &[String]) -> Result<Ve
             Some(b) => Some(AssignedRole::Builtin(b)),
             None => custom
                 .iter()
-                .find(|c| c.name.to_lowercase() == name.trim().to_lowercase())
+                .find(|c| name_key(&c.name) == name_key(name))
                 .cloned()
                 .map(AssignedRole::Custom),
         };
@@ -217,6 +217,6 @@ fn find_custom<'a>(roles: &'a [CustomRole], key: &str) -> Result<&'a CustomRole>
     let id = uuid::Uuid::parse_str(key).ok();
     roles
         .iter()
-        .find(|r| Some(r.id.0) == id || r.name.to_lowercase() == key.to_lowercase())
+        .find(|r| Some(r.id.0) == id || name_key(&r.name) == name_key(key))
         .ok_or(DomainError::NotFound(Kind::Role).into())
 }

@@ -17,18 +17,24 @@ use serde_json::json;
 pub struct SignUp {
     /// The account's email.
     pub email: Email,
-    /// The chosen password.
+    /// The chosen password (its length checked; its strength is checked here, against the email
+    /// and name).
     pub password: Password,
     /// The display name.
     pub name: DisplayName,
 }
 
 /// R2: creates the account and its personal organization, owned by the new user, in one
-/// transaction.
+/// transaction. A common or guessable password, or one made of the email or name, is refused
+/// (ASVS 6.2.4) before anything else.
 pub async fn sign_up(gh: &Guildhall, input: SignUp, ip: Option<String>) -> Result<User> {
     super::throttle::sign_up(gh, ip.as_deref()).await?;
+    let password = gh
+        .hasher
+        .choose(input.password, input.email.as_str(), input.name.as_str())
+        .await?;
     // Hash before taking the write lock: it is the slow part.
-    let hash = gh.hasher.hash(input.password).await?;
+    let hash = gh.hasher.hash(password).await?;
     let now = gh.clock.now();
     let user = User {
         id: UserId::new(),

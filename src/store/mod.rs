@@ -290,11 +290,12 @@ pub trait Tx: Send + billing::BillingTx {
     async fn update_org(&mut self, org: &Org, name_key: &str) -> StoreResult<()>;
     /// Deletes an organization with its memberships, roles and tokens limited to it.
     async fn delete_org(&mut self, id: OrgId) -> StoreResult<()>;
-    /// The organizations a user belongs to, by name, with the user's roles.
+    /// The organizations a user belongs to, by name, with the user's roles; with
+    /// `key_contains`, only those whose name key (`names::name_key`) contains it.
     async fn orgs_of(
         &mut self,
         user: UserId,
-        name_contains: Option<&str>,
+        key_contains: Option<&str>,
         after: Option<&After>,
         limit: u32,
     ) -> StoreResult<Vec<(OrgWithOwner, Vec<AssignedRole>)>>;

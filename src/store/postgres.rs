@@ -20,6 +20,10 @@ impl Backend for Postgres {
     const LOCK_USER: &'static str = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
     /// Tells the other `serve` processes, at commit, that the grant revision moved.
     const NOTIFY: Option<&'static str> = Some("SELECT pg_notify('guildhall_grants', $1)");
+    /// Several `serve` processes may start at once: the first to lock re-keys, the others wait
+    /// and find it done.
+    const LOCK_NAME_KEYS: &'static str =
+        "SELECT version FROM name_key_version WHERE id = 1 FOR UPDATE";
 
     fn db_err(e: sqlx::Error) -> StoreError {
         super::conflict::from_postgres(e)
@@ -89,6 +93,9 @@ impl PgStore {
             .await
             .map_err(Postgres::db_err)?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        // R1: stored name keys made by an older `names::name_key` are recomputed, once.
+        let tx = pool.begin().await.map_err(Postgres::db_err)?;
+        super::sql::rekey::run(SqlTx::<Postgres>::new(tx), chrono::Utc::now()).await?;
         Ok(Self { pool })
     }
 }

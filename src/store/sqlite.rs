@@ -24,6 +24,8 @@ impl Backend for Sqlite {
     const LOCK_USER: &'static str = "SELECT id FROM users WHERE id = $1";
     /// One process per SQLite file: nobody else to notify.
     const NOTIFY: Option<&'static str> = None;
+    /// `BEGIN IMMEDIATE` holds the write lock already.
+    const LOCK_NAME_KEYS: &'static str = "SELECT version FROM name_key_version WHERE id = 1";
 
     fn db_err(e: sqlx::Error) -> StoreError {
         super::conflict::from_sqlite(e)
@@ -129,6 +131,12 @@ impl SqliteStore {
             .await
             .map_err(StoreError::Db)?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        // R1: stored name keys made by an older `names::name_key` are recomputed, once.
+        let tx = pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(Sqlite::db_err)?;
+        super::sql::rekey::run(SqlTx::<Sqlite>::new(tx), chrono::Utc::now()).await?;
         let file = start_up_file(url, file);
         Ok(Self { pool, file })
     }

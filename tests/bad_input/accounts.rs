@@ -46,6 +46,16 @@ pub fn bad_names() -> Vec<(&'static str, String)> {
         ("a NUL character", "nul\u{0}name".into()),
         ("a line break", "two\nlines".into()),
         ("an escape sequence", "\u{1b}[31mred".into()),
+        // Issue 15: what would make a name read differently from what it is.
+        ("a right-to-left override", "Acme\u{202E}gnp.exe".into()),
+        ("a left-to-right isolate", "Ac\u{2066}me\u{2069}".into()),
+        ("a zero-width space", "Ac\u{200B}me".into()),
+        ("a zero-width joiner", "Ac\u{200D}me".into()),
+        ("a byte order mark", "\u{FEFF}Acme".into()),
+        ("a soft hyphen", "Ac\u{AD}me".into()),
+        ("a variation selector", "Acme\u{FE0F}".into()),
+        ("a tag character", "Acme\u{E0041}".into()),
+        ("a line separator", "two\u{2028}lines".into()),
     ]
 }
 

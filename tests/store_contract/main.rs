@@ -13,6 +13,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), as for `tests/api`; each test gets its own
 //! new database, dropped at the end.
 
+mod rekey;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use guildhall::domain::billing::{
     Address, BillingProfile, Invoice, Month, PlanPeriod, PlanSpec, Voucher, VoucherValue,
@@ -183,6 +185,8 @@ const CASES: &[Case] = &[
     unique("invoices_org_month_uq", "invoices(org_id, month)", Conflict(C::InvoiceMonth)),
     unique("invoices_number_uq", "invoices(number)", OTHER),
     unique("invoice_counter_pkey", "invoice_counter(id)", ONE_ROW),
+    // 0009: which name key function made the stored keys.
+    unique("name_key_version_pkey", "name_key_version(id)", ONE_ROW),
     // 0011: the readiness probe's one row.
     unique("store_probe_pkey", "store_probe(id)", ONE_ROW),
 ];

@@ -26,6 +26,7 @@ mod members;
 mod named;
 mod orgs;
 mod projects;
+pub(super) mod rekey;
 mod roles;
 mod tokens;
 mod transfers;
@@ -84,6 +85,8 @@ pub(super) trait Backend: sqlx::Database {
     const LOCK_USER: &'static str;
     /// Tells other processes, at commit, that the grant revision moved (bound as `$1`).
     const NOTIFY: Option<&'static str>;
+    /// Reads `name_key_version`'s `version`, locking its row until commit (`rekey`).
+    const LOCK_NAME_KEYS: &'static str;
 
     /// The store's error for a driver error.
     fn db_err(e: sqlx::Error) -> StoreError;
@@ -388,11 +391,11 @@ impl<DB: Backend> Tx for SqlTx<DB> {
     async fn orgs_of(
         &mut self,
         user: UserId,
-        name_contains: Option<&str>,
+        key_contains: Option<&str>,
         after: Option<&After>,
         limit: u32,
     ) -> StoreResult<Vec<(OrgWithOwner, Vec<AssignedRole>)>> {
-        orgs::of_user(self, user, name_contains, after, limit).await
+        orgs::of_user(self, user, key_contains, after, limit).await
     }
 
     async fn all_roles_of(&mut self, user: UserId) -> StoreResult<Vec<AssignedRole>> {

@@ -120,7 +120,7 @@ pub(super) async fn insert<DB: Backend, T: Named>(
     Ok(())
 }
 
-/// One of `org`'s, by id or by name (case-insensitively).
+/// One of `org`'s, by id or by name (compared on its key, `names::name_key`).
 pub(super) async fn by_ref<DB: Backend, T: Named>(
     tx: &mut SqlTx<DB>,
     org: OrgId,
@@ -133,7 +133,7 @@ pub(super) async fn by_ref<DB: Backend, T: Named>(
     query(&sql)
         .bind(org.0)
         .bind(Uuid::parse_str(key).ok())
-        .bind(key.trim().to_lowercase())
+        .bind(crate::domain::names::name_key(key))
         .map_optional(tx, named_from)
         .await
 }

@@ -133,13 +133,12 @@ pub(super) async fn delete<DB: Backend>(tx: &mut SqlTx<DB>, id: OrgId) -> StoreR
 pub(super) async fn of_user<DB: Backend>(
     tx: &mut SqlTx<DB>,
     user: UserId,
-    name_contains: Option<&str>,
+    key_contains: Option<&str>,
     after: Option<&After>,
     limit: u32,
 ) -> StoreResult<Vec<(OrgWithOwner, Vec<AssignedRole>)>> {
-    let pattern = name_contains.map(|q| {
+    let pattern = key_contains.map(|q| {
         let escaped = q
-            .to_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");

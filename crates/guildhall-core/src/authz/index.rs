@@ -303,13 +303,7 @@ impl Inner {
                 }
             }
         }
-        out.sort_by(|a, b| {
-            (a.org, a.name.to_lowercase(), a.project).cmp(&(
-                b.org,
-                b.name.to_lowercase(),
-                b.project,
-            ))
-        });
+        out.sort_by_cached_key(|r| (r.org, crate::domain::names::name_key(&r.name), r.project));
         out
     }
 

@@ -311,6 +311,14 @@ pub enum DomainError {
         "this password link is not valid (it may have been used already); ask for a new one at /password/forgot"
     )]
     PasswordLinkNotFound,
+    /// ASVS 6.2.4: the new password is common, guessable, or the account's own email or name
+    /// (`password::NewPassword::choose`).
+    #[error(
+        "this password {}: it would be among an attacker's first guesses; choose a longer \
+         passphrase, such as four or more uncommon words, without your email address or name",
+        .0.why()
+    )]
+    WeakPassword(super::password::Weakness),
     /// R10: the password link lapsed after 24 hours.
     #[error("this password link has expired; ask for a new one at /password/forgot")]
     PasswordLinkExpired,

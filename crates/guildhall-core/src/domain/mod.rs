@@ -8,6 +8,7 @@ pub mod ids;
 pub mod invitation;
 pub mod model;
 pub mod names;
+pub mod password;
 pub mod permission;
 pub mod role;
 pub mod rules;

@@ -1,11 +1,21 @@
 //! Parsed names: raw strings become these at the edge and are trusted after that.
 //!
-//! Names compared case-insensitively carry a `key()`: trimmed, full-Unicode lowercase, stored in
-//! its own column under a UNIQUE index (SQL `lower()` in SQLite folds only ASCII).
+//! R1: names compared "case-insensitively" are compared on a `key()`, made by [`name_key`]:
+//! Unicode compatibility normalization and full case folding (NFKC + case fold, as PRECIS does
+//! for identifiers, RFC 8264/8266), so `Café` typed composed or decomposed, and fullwidth `ＡＣＭＥ`
+//! beside `ACME`, are one name. The key goes in its own column under a UNIQUE index; SQL cannot
+//! compute it (SQLite's `lower()` folds only ASCII, neither database normalizes), so it is always
+//! made here. The name itself is kept as typed, NFC-normalized.
+//!
+//! Names refuse what would make them read differently from what they are: control characters,
+//! line separators, and every default-ignorable code point (bidirectional controls such as
+//! U+202E, zero-width characters, the byte order mark, variation selectors, tags), each refusal
+//! naming the character found.
 
 use super::error::FieldError;
 use super::ids::UserId;
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization as _;
 
 /// Longest organization, user and role name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -18,28 +28,173 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password, in bytes: bounds the hashing work one request can ask for.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// Which [`name_key`] made a stored key. Version 1 was full-Unicode lowercase; version 2 is
+/// NFKC + case fold with default-ignorable code points dropped and white space collapsed. Bump
+/// it whenever `name_key` changes: the store recomputes every stored key at start when its
+/// marker is older (`store::rekey`).
+pub const NAME_KEY_VERSION: i64 = 2;
+
+/// R1: the comparison key of a name (organization, project, group, custom role).
+///
+/// Unicode's compatibility caseless match (Unicode 16, D146: `NFKD(fold(NFKD(fold(NFD(x)))))`),
+/// composed again (NFKC) to keep keys short, with default-ignorable code points dropped (as the
+/// `NFKC_Casefold` mapping drops them; parsing refuses them in new names, so they only matter
+/// for names stored before) and every run of white space one space (as PRECIS's Nickname
+/// profile, RFC 8266), trimmed. Two names collide exactly when their keys are equal; a key is
+/// its own key (`name_key(&name_key(x)) == name_key(x)`).
+pub fn name_key(name: &str) -> String {
+    if name.is_ascii() {
+        // INVARIANT: the same as below for ASCII (NFKC leaves it alone, its case fold is its
+        // lowercase, it holds no default-ignorable code point); a property test checks it.
+        return collapse_white_space(&name.to_ascii_lowercase());
+    }
+    let visible: String = name.nfd().filter(|c| !is_default_ignorable(*c)).collect();
+    let folded = caseless::default_case_fold_str(&visible);
+    let compat: String = folded.nfkd().collect();
+    let folded = caseless::default_case_fold_str(&compat);
+    let key: String = folded
+        .nfkc()
+        .filter(|c| !is_default_ignorable(*c))
+        .collect();
+    collapse_white_space(&key)
+}
+
+fn collapse_white_space(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Unicode's `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt, Unicode 16.0; the set
+/// has not changed since 14.0): characters a renderer shows as nothing, so a name holding one
+/// looks like a name without it.
+pub fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// Unicode's `Bidi_Control` (PropList.txt): the characters that reorder or embed text
+/// (U+202E RIGHT-TO-LEFT OVERRIDE makes `Acme\u{202E}nigeb` display as `Acmebegin`). All are
+/// default-ignorable too.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// `U+202E (right-to-left override)`: a character in a message, by code point and, for the
+/// ones people meet, by name.
+fn describe(c: char) -> String {
+    let name = match c {
+        '\u{00AD}' => Some("soft hyphen"),
+        '\u{034F}' => Some("combining grapheme joiner"),
+        '\u{061C}' => Some("arabic letter mark"),
+        '\u{200B}' => Some("zero width space"),
+        '\u{200C}' => Some("zero width non-joiner"),
+        '\u{200D}' => Some("zero width joiner"),
+        '\u{200E}' => Some("left-to-right mark"),
+        '\u{200F}' => Some("right-to-left mark"),
+        '\u{202A}' => Some("left-to-right embedding"),
+        '\u{202B}' => Some("right-to-left embedding"),
+        '\u{202C}' => Some("pop directional formatting"),
+        '\u{202D}' => Some("left-to-right override"),
+        '\u{202E}' => Some("right-to-left override"),
+        '\u{2060}' => Some("word joiner"),
+        '\u{2066}' => Some("left-to-right isolate"),
+        '\u{2067}' => Some("right-to-left isolate"),
+        '\u{2068}' => Some("first strong isolate"),
+        '\u{2069}' => Some("pop directional isolate"),
+        '\u{FEFF}' => Some("byte order mark"),
+        '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' => Some("variation selector"),
+        '\u{E0000}'..='\u{E0FFF}' => Some("tag character"),
+        _ => None,
+    };
+    match name {
+        Some(n) => format!("U+{:04X} ({n})", u32::from(c)),
+        None => format!("U+{:04X}", u32::from(c)),
+    }
+}
+
+/// Why `name` may not be a name, if it holds a character that would make it read differently
+/// from what it is: a control character, a line or paragraph separator, a bidirectional control
+/// or another default-ignorable (invisible) code point.
+pub fn unsafe_characters(name: &str) -> Option<String> {
+    if name.chars().any(char::is_control) {
+        return Some("must not contain control characters".to_owned());
+    }
+    if name.chars().any(|c| matches!(c, '\u{2028}' | '\u{2029}')) {
+        return Some("must not contain line or paragraph separators".to_owned());
+    }
+    let c = name.chars().find(|c| is_default_ignorable(*c))?;
+    Some(if is_bidi_control(c) {
+        format!(
+            "must not contain the bidirectional control character {}: it makes a name display \
+             in another order than it is written; remove it",
+            describe(c)
+        )
+    } else {
+        format!(
+            "must not contain the invisible character {}: it makes a name look like another; \
+             remove it",
+            describe(c)
+        )
+    })
+}
+
 fn clean_name(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
+    // A cheap bound first, so a huge input is refused before any normalization work (a name
+    // typed decomposed, NFD, can be up to four times as long as its NFC form).
     let chars = trimmed.chars().count();
+    if chars > max * 4 {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters, got {chars}"),
+        ));
+    }
+    if let Some(reason) = unsafe_characters(trimmed) {
+        return Err(FieldError::new(field, reason));
+    }
+    let name: String = trimmed.nfc().collect();
+    let chars = name.chars().count();
     if chars > max {
         return Err(FieldError::new(
             field,
             format!("must be at most {max} characters, got {chars}"),
         ));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(trimmed.to_owned())
+    Ok(name)
 }
 
-/// An organization name (R1): trimmed, 1–100 characters, unique case-insensitively.
+/// An organization name (R1): trimmed, NFC, 1–100 characters, no invisible or reordering
+/// characters, unique by its key across the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct OrgName(String);
@@ -50,9 +205,9 @@ impl OrgName {
         clean_name("name", raw, MAX_NAME_CHARS).map(OrgName)
     }
 
-    /// The comparison key: lowercase, trimmed.
+    /// R1: the comparison key ([`name_key`]).
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        name_key(&self.0)
     }
 
     /// The name as given (trimmed).
@@ -91,8 +246,8 @@ fn cut(s: &str, max: usize) -> String {
     head.trim_end().to_owned()
 }
 
-/// A project's or group's name: trimmed, 1–100 characters, unique within its organization,
-/// case-insensitively.
+/// A project's or group's name: trimmed, NFC, 1–100 characters, no invisible or reordering
+/// characters, unique by its key within its organization.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct LocalName(String);
@@ -108,9 +263,9 @@ impl LocalName {
         Ok(LocalName(name))
     }
 
-    /// The comparison key: lowercase.
+    /// R1: the comparison key ([`name_key`]).
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        name_key(&self.0)
     }
 
     /// The name as given (trimmed).
@@ -119,7 +274,8 @@ impl LocalName {
     }
 }
 
-/// A person's display name: trimmed, 1–100 characters.
+/// A person's display name: trimmed, NFC, 1–100 characters, no invisible or reordering
+/// characters (a name shown beside an email must not be able to disguise itself). Not unique.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct DisplayName(String);
@@ -274,7 +430,8 @@ impl RoleName {
                 "may hold only letters, digits, spaces, `-`, `_` and `.`",
             ));
         }
-        if super::permission::BuiltinRole::parse(&name).is_some() {
+        // Compared on the key, so fullwidth `ａｄｍｉｎ` cannot pass for `admin`.
+        if super::permission::BuiltinRole::parse(&name_key(&name)).is_some() {
             return Err(FieldError::new(
                 "name",
                 format!("`{name}` is a built-in role"),
@@ -283,9 +440,9 @@ impl RoleName {
         Ok(RoleName(name))
     }
 
-    /// The comparison key: lowercase.
+    /// R1: the comparison key ([`name_key`]).
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        name_key(&self.0)
     }
 
     /// The name as given (trimmed).
@@ -412,6 +569,173 @@ mod tests {
         let b = OrgName::parse("ärger gmbh").expect("valid");
         assert_eq!(a.as_str(), "Ärger GmbH");
         assert_eq!(a.key(), b.key());
+    }
+
+    #[test]
+    fn r1_names_compare_after_normalization_and_case_folding() {
+        let key = |raw: &str| OrgName::parse(raw).expect("valid").key();
+        // Composed (NFC) and decomposed (NFD) `Café`.
+        assert_eq!(key("Caf\u{E9}"), key("Cafe\u{301}"));
+        // Fullwidth letters beside ASCII.
+        assert_eq!(key("\u{FF21}\u{FF23}\u{FF2D}\u{FF25}"), key("ACME"));
+        // Full case folding: `ß` is `ss`, final sigma is sigma, the Kelvin sign is `k`.
+        assert_eq!(key("Straße"), key("STRASSE"));
+        assert_eq!(key("ΟΔΟΣ"), key("οδος"));
+        assert_eq!(key("\u{212A}elvin"), key("kelvin"));
+        // Compatibility forms: the `ﬁ` ligature, a no-break space, an ideographic space.
+        assert_eq!(key("\u{FB01}re"), key("fire"));
+        assert_eq!(key("Acme\u{A0}Cloud"), key("acme cloud"));
+        assert_eq!(key("Acme\u{3000}\u{3000}Cloud"), key("Acme Cloud"));
+        // Different names stay different.
+        assert_ne!(key("Cafe"), key("Café"));
+        assert_ne!(key("Acme"), key("Acne"));
+        // LocalName and RoleName key the same way.
+        let local = |raw: &str| LocalName::parse(raw).expect("valid").key();
+        assert_eq!(local("Ｗｅｂ"), local("web"));
+        let role = |raw: &str| RoleName::parse(raw).expect("valid").key();
+        assert_eq!(role("Ｏｐｓ"), role("ops"));
+    }
+
+    #[test]
+    fn names_are_stored_nfc_as_typed() {
+        let n = OrgName::parse("  Cafe\u{301} Crème ").expect("valid");
+        assert_eq!(n.as_str(), "Caf\u{E9} Cr\u{E8}me");
+        // As typed otherwise: fullwidth stays fullwidth (NFC, not NFKC), case stays.
+        assert_eq!(
+            OrgName::parse("\u{FF21}cme").expect("valid").as_str(),
+            "\u{FF21}cme"
+        );
+        // The length counts characters after NFC: 100 decomposed `é` are 100 characters.
+        assert!(OrgName::parse(&"e\u{301}".repeat(MAX_NAME_CHARS)).is_ok());
+        assert!(OrgName::parse(&"e\u{301}".repeat(MAX_NAME_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn r14_names_refuse_bidi_controls_and_invisible_characters() {
+        let cases = [
+            (
+                "Acme\u{202E}nigeb",
+                "U+202E (right-to-left override)",
+                "bidirectional",
+            ),
+            (
+                "Ac\u{2066}me\u{2069}",
+                "U+2066 (left-to-right isolate)",
+                "bidirectional",
+            ),
+            (
+                "Ac\u{200F}me",
+                "U+200F (right-to-left mark)",
+                "bidirectional",
+            ),
+            ("Ac\u{200B}me", "U+200B (zero width space)", "invisible"),
+            ("\u{FEFF}Acme", "U+FEFF (byte order mark)", "invisible"),
+            ("Ac\u{200D}me", "U+200D (zero width joiner)", "invisible"),
+            ("Ac\u{AD}me", "U+00AD (soft hyphen)", "invisible"),
+            ("Acme\u{E0041}", "U+E0041 (tag character)", "invisible"),
+            ("Acme\u{3164}", "U+3164", "invisible"),
+        ];
+        for (raw, named, kind) in cases {
+            for parsed in [
+                OrgName::parse(raw).map(|_| ()),
+                LocalName::parse(raw).map(|_| ()),
+                DisplayName::parse(raw).map(|_| ()),
+            ] {
+                let e = parsed.expect_err(raw);
+                assert_eq!(e.field, "name");
+                assert!(e.reason.contains(named), "{raw:?}: {}", e.reason);
+                assert!(e.reason.contains(kind), "{raw:?}: {}", e.reason);
+                assert!(e.reason.ends_with("remove it"), "{raw:?}: {}", e.reason);
+            }
+        }
+        assert!(OrgName::parse("Acme\u{2028}Cloud").is_err());
+        assert!(OrgName::parse("Acme\u{7}").is_err());
+        // Visible characters of every script are fine.
+        for ok in [
+            "東京クラウド",
+            "Москва",
+            "مرحبا",
+            "Αθήνα",
+            "Ärger GmbH",
+            "🚀 Rockets",
+        ] {
+            assert!(OrgName::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn r6_custom_roles_cannot_pass_for_built_in_ones() {
+        for raw in [
+            "\u{FF41}\u{FF44}\u{FF4D}\u{FF49}\u{FF4E}",
+            "OWNER",
+            "Billing",
+        ] {
+            let e = RoleName::parse(raw).expect_err(raw);
+            assert!(e.reason.contains("built-in"), "{raw}: {}", e.reason);
+        }
+    }
+
+    #[test]
+    fn keys_drop_what_names_stored_before_may_hold() {
+        // Names stored before the rules above may hold invisible characters: their keys do
+        // not, so they collide with their visible twins (the store's re-keying relies on it).
+        assert_eq!(name_key("Ac\u{200B}me\u{FEFF}"), name_key("acme"));
+        assert_eq!(name_key("Acme\u{202E}"), name_key("ACME"));
+        assert_eq!(name_key("  Acme   Cloud "), "acme cloud");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// A key is its own key.
+        #[test]
+        fn name_keys_are_idempotent(s in "\\PC{0,24}") {
+            let k = name_key(&s);
+            proptest::prop_assert_eq!(name_key(&k), k);
+        }
+
+        /// Every normalization form of a string has its key. (Not its `to_uppercase`: the
+        /// standard library may know newer letters than the case-folding tables, e.g. U+A7D3.)
+        #[test]
+        fn normalization_forms_and_case_share_a_key(s in "\\PC{0,24}") {
+            let k = name_key(&s);
+            let nfc: String = s.nfc().collect();
+            let nfd: String = s.nfd().collect();
+            let nfkc: String = s.nfkc().collect();
+            let nfkd: String = s.nfkd().collect();
+            for form in [nfc, nfd, nfkc, nfkd] {
+                proptest::prop_assert_eq!(name_key(&form), k.clone(), "{:?}", form);
+            }
+        }
+
+        /// Latin letters with accents, composed or not, in any width and case: the strings
+        /// people type, more often than `\PC` draws them.
+        #[test]
+        fn accented_latin_variants_share_a_key(
+            s in "[a-zA-Z\u{C0}-\u{17F}\u{FF21}-\u{FF3A}\u{FF41}-\u{FF5A} ]{0,24}"
+        ) {
+            let k = name_key(&s);
+            let nfd: String = s.nfd().collect();
+            let nfkc: String = s.nfkc().collect();
+            proptest::prop_assert_eq!(name_key(&nfd), k.clone());
+            proptest::prop_assert_eq!(name_key(&nfkc), k.clone());
+            // Dotless `ı` is a letter of its own (Turkish), though its capital is `I`.
+            if !s.contains('\u{131}') {
+                proptest::prop_assert_eq!(name_key(&s.to_uppercase()), k.clone());
+            }
+            proptest::prop_assert_eq!(name_key(&s.to_lowercase()), k.clone());
+            proptest::prop_assert_eq!(name_key(&k), k);
+        }
+
+        /// The ASCII shortcut answers what the full computation would.
+        #[test]
+        fn the_ascii_shortcut_agrees_with_the_full_key(s in "[ -~\t]{0,32}") {
+            let visible: String = s.nfd().collect();
+            let folded = caseless::default_case_fold_str(&visible);
+            let compat: String = folded.nfkd().collect();
+            let full: String = caseless::default_case_fold_str(&compat).nfkc().collect();
+            proptest::prop_assert_eq!(name_key(&s), collapse_white_space(&full));
+        }
     }
 
     #[test]
