@@ -902,8 +902,8 @@ mod tests {
     #[test]
     fn one_address_alone_never_reaches_the_account_ceiling() {
         let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("valid time");
-        let (mut pair, mut account): (Option<(u32, DateTime<Utc>)>, Option<(u32, DateTime<Utc>)>) =
-            (None, None);
+        type Key = Option<(u32, DateTime<Utc>)>;
+        let (mut pair, mut account): (Key, Key) = (None, None);
         let mut evaluated = 0;
         let mut t = t0;
         while t < t0 + Duration::hours(1) {
@@ -915,9 +915,8 @@ mod tests {
             .any(|(k, l)| k.is_some_and(|(c, last)| throttle_wait(c, last, *l, t).is_some()));
             if !blocked {
                 evaluated += 1;
-                let bump = |k: Option<(u32, DateTime<Utc>)>, l| {
-                    Some((next_count(k.map_or(0, |k| k.0), k.map(|k| k.1), l, t), t))
-                };
+                let bump =
+                    |k: Key, l| Some((next_count(k.map_or(0, |k| k.0), k.map(|k| k.1), l, t), t));
                 pair = bump(pair, SIGNIN_PER_ACCOUNT_AND_ADDRESS);
                 account = bump(account, SIGNIN_PER_ACCOUNT);
             }
