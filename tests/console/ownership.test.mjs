@@ -132,7 +132,8 @@ test('the switcher lists my organizations personal first; the navigation shows o
 
   await owner.page.goto(`${server.base}/orgs/${slug}/members`);
   const ownerTabs = await owner.page.getByRole('navigation', { name: 'Organization' }).getByRole('link').allInnerTexts();
-  assert.deepEqual(ownerTabs, ['Projects', 'Members', 'Invitations', 'Settings']);
+  // The owner holds billing.read: Billing is offered (R8).
+  assert.deepEqual(ownerTabs, ['Projects', 'Members', 'Invitations', 'Billing', 'Settings']);
   await owner.context.close();
   await dev.context.close();
 });
