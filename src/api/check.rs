@@ -247,6 +247,7 @@ pub struct UserProjectsQuery {
     #[param(schema_with = super::openapi::project_permission_schema)]
     pub permission: Option<String>,
     /// From a previous answer's `next_cursor`.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
     /// 1 to 1,000; 100 when absent.
     #[param(minimum = 1, maximum = 1000)]

@@ -809,6 +809,7 @@ pub struct Page<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From a previous answer's `next_cursor`.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
     #[param(minimum = 1, maximum = 100)]
@@ -823,6 +824,7 @@ pub struct OrgListQuery {
     #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub q: Option<String>,
     /// From a previous answer's `next_cursor`.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
     #[param(minimum = 1, maximum = 100)]
@@ -844,6 +846,7 @@ pub struct AuditQuery {
     /// Only events before this time, as `since`.
     pub until: Option<String>,
     /// From a previous answer's `next_cursor`.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
     /// 1 to 100; 50 when absent.
     #[param(minimum = 1, maximum = 100)]
