@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  PASSWORD, browser, createOrg, email, look, signUp, startServer, visitor,
+  apiAs, browser, createOrg, email, look, signUp, startServer, visitor,
 } from './harness.mjs';
 
 let server;
@@ -22,20 +22,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function api(address, method, path, body) {
-  const s = await fetch(`${server.base}/api/v1/sessions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: address, password: PASSWORD }),
-  });
-  const { token } = await s.json();
-  const r = await fetch(`${server.base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, body: r.status === 204 ? null : await r.json() };
-}
+const api = (...args) => apiAs(server, ...args);
 
 /** An organization with an owner and one person per role given; answers their contexts. */
 async function team(prefix, roles) {

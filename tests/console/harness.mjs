@@ -92,6 +92,22 @@ export async function linkIn(server, to, path) {
   throw new Error(`no mail to ${to} links to ${path}`);
 }
 
+/** One API call as `address` (signed in for it), against `server`: status and JSON body. */
+export async function apiAs(server, address, method, path, body) {
+  const s = await fetch(`${server.base}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: address, password: PASSWORD }),
+  });
+  const { token } = await s.json();
+  const r = await fetch(`${server.base}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: r.status === 204 ? null : await r.json() };
+}
+
 /** Debian's Chromium, headless. */
 export async function browser() {
   return chromium.launch({

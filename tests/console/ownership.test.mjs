@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PASSWORD, browser, createOrg, email, look, mailsTo, signUp, startServer, visitor,
+  PASSWORD, apiAs, browser, createOrg, email, look, mailsTo, signUp, startServer, visitor,
 } from './harness.mjs';
 
 let server;
@@ -20,20 +20,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function api(address, method, path, body) {
-  const s = await fetch(`${server.base}/api/v1/sessions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: address, password: PASSWORD }),
-  });
-  const { token } = await s.json();
-  const r = await fetch(`${server.base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, body: r.status === 204 ? null : await r.json() };
-}
+const api = (...args) => apiAs(server, ...args);
 
 test('ownership is offered on an admin row and accepted by the receiver in a second browser', async () => {
   const owner = await visitor(b);
