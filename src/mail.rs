@@ -1,9 +1,10 @@
 //! Outgoing mail. Each mail is built once (plain text and HTML parts) and sent by exactly one
 //! transport: SMTP (`--smtp-url`), a mail directory (`--mail-dir`, one `.eml` per mail, written
-//! atomically), or, with neither, `.eml` files in `mail/` under the data directory. Mail is sent
-//! after the change commits; a failure is logged and never undoes the change. SMTP sends run in
-//! the background and are retried with exponential back-off, so mail never blocks a request.
-//! Tokens in links never reach a log line, and a built mail is never stored.
+//! atomically), or, with neither, `.eml` files in `mail/` under the data directory. A mail is
+//! queued in the transaction of the change it tells of and sent after commit by the outbox
+//! (`service::outbox`), which retries with exponential back-off; a failure never undoes the
+//! change, and SMTP never blocks a request. Tokens in links never reach a log line; a queued
+//! mail's row is deleted once it is sent.
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
@@ -27,6 +28,8 @@ pub struct Mail {
 pub struct Mailer {
     transport: Transport,
     retry: Retry,
+    /// Wakes this process's outbox sender when a retry was scheduled.
+    wake: tokio::sync::Notify,
 }
 
 enum Transport {
@@ -60,7 +63,7 @@ impl Default for Retry {
 
 impl Retry {
     /// The wait after failed attempt `n` (1-based), jittered.
-    fn wait(&self, n: u32) -> Duration {
+    pub fn wait(&self, n: u32) -> Duration {
         let base = self
             .first
             .saturating_mul(2u32.saturating_pow(n.saturating_sub(1)))
@@ -70,27 +73,25 @@ impl Retry {
     }
 }
 
-/// How a mail's delivery ends: known at once (a mail directory), or later (SMTP in the
-/// background, retried).
-pub enum Delivery {
-    /// Settled: whether the mail went out.
-    Done(bool),
-    /// Settles when the background sender is done: whether the mail went out in the end.
-    Later(tokio::sync::oneshot::Receiver<bool>),
-}
-
-impl Delivery {
-    /// Waits for the outcome; a sender that went away counts as a failure.
-    pub async fn outcome(self) -> bool {
-        match self {
-            Delivery::Done(ok) => ok,
-            Delivery::Later(rx) => rx.await.unwrap_or(false),
-        }
-    }
-}
-
 /// The sender of every mail.
 const FROM: &str = "Guildhall <guildhall@localhost>";
+
+/// A mail waiting in the outbox (`service::outbox`), as the store holds it.
+#[derive(Clone, Debug)]
+pub struct QueuedMail {
+    /// The outbox row.
+    pub id: uuid::Uuid,
+    /// The mail.
+    pub mail: Mail,
+    /// The invitation whose mail state the outcome is recorded on.
+    pub invitation: Option<crate::domain::ids::InvitationId>,
+    /// The hash of the invitation token this mail carries.
+    pub token_hash: Option<Vec<u8>>,
+    /// Attempts so far, the one just claimed included.
+    pub attempts: u32,
+    /// When it was queued.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
 
 impl Mailer {
     /// The transport for the configuration: SMTP when a URL is given, else the mail directory.
@@ -99,6 +100,7 @@ impl Mailer {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("--smtp-url is not usable: {e}"))?
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             ),
             None => {
@@ -108,51 +110,65 @@ impl Mailer {
                 Transport::Dir(dir)
             }
         };
-        Ok(Mailer { transport, retry })
+        Ok(Mailer {
+            transport,
+            retry,
+            wake: tokio::sync::Notify::new(),
+        })
     }
 
-    /// Sends `mail` without waiting for SMTP: a mail never fails or undoes the change it tells
-    /// of. Failures are logged where they happen.
-    pub async fn send(&self, mail: Mail) {
-        // The outcome is logged by `deliver`; nobody else needs it.
-        drop(self.deliver(mail).await);
+    /// How failed sends are retried.
+    pub fn retry(&self) -> Retry {
+        self.retry
     }
 
-    /// Builds `mail` once and hands it to the transport. A mail directory is written before this
-    /// returns; SMTP sends in a background task, retrying with back-off, and the returned
-    /// `Delivery` says in the end whether it went out. The built mail (which may hold a token)
-    /// lives only in memory, in that task.
-    pub async fn deliver(&self, mail: Mail) -> Delivery {
-        let subject = mail.subject.clone();
-        let message = match build(mail) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(mail.subject = %subject, error = %e, "mail could not be built");
-                return Delivery::Done(false);
-            }
-        };
+    /// Tells the outbox sender to look again when the next mail is due (a wake-up given while
+    /// it is busy is kept for its next wait).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Waits for [`Mailer::wake`].
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Whether a send settles at once (a file written), so a request may wait for it; an SMTP
+    /// send is never waited for.
+    pub fn settles_at_once(&self) -> bool {
+        matches!(self.transport, Transport::Dir(_))
+    }
+
+    /// How long a sender holds a claimed mail before another may take it: longer than any one
+    /// send can take, so a mail is sent twice only when its sender died after sending it.
+    pub fn lease(&self) -> Duration {
+        match self.transport {
+            Transport::Dir(_) => Duration::from_secs(10),
+            Transport::Smtp(_) => SMTP_TIMEOUT * 2,
+        }
+    }
+
+    /// Builds `mail` and hands it to the transport, once: a file in the mail directory, or one
+    /// SMTP transaction. Retrying is the outbox's. The error says why, for the log; the built
+    /// mail (which may hold a token) never reaches it.
+    pub async fn send_once(&self, mail: &Mail) -> Result<(), String> {
+        let message =
+            build(mail.clone()).map_err(|e| format!("the mail could not be built: {e}"))?;
         match &self.transport {
-            Transport::Dir(dir) => match write_eml(dir, &message).await {
-                Ok(()) => Delivery::Done(true),
-                Err(e) => {
-                    tracing::warn!(mail.subject = %subject, error = %e, "mail could not be written");
-                    Delivery::Done(false)
-                }
-            },
-            Transport::Smtp(transport) => {
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                let transport = transport.clone();
-                let retry = self.retry;
-                tokio::spawn(async move {
-                    let ok = send_with_retry(&transport, &message, retry, &subject).await;
-                    // The receiver may be gone (nobody tracks this mail): fine.
-                    let _unheard = tx.send(ok);
-                });
-                Delivery::Later(rx)
-            }
+            Transport::Dir(dir) => write_eml(dir, &message)
+                .await
+                .map_err(|e| format!("the mail could not be written: {e}")),
+            Transport::Smtp(transport) => transport
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|e| format!("the SMTP relay did not take the mail: {e}")),
         }
     }
 }
+
+/// The longest one SMTP send may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn build(mail: Mail) -> anyhow::Result<Message> {
     let to: Mailbox = mail.to.parse()?;
@@ -171,32 +187,6 @@ async fn write_eml(dir: &std::path::Path, message: &Message) -> anyhow::Result<(
     tokio::fs::rename(&tmp, &path).await?;
     tracing::info!(path = %path.display(), "mail written");
     Ok(())
-}
-
-async fn send_with_retry(
-    transport: &AsyncSmtpTransport<Tokio1Executor>,
-    message: &Message,
-    retry: Retry,
-    subject: &str,
-) -> bool {
-    let attempts = retry.attempts.max(1);
-    for n in 1..=attempts {
-        match transport.send(message.clone()).await {
-            Ok(_) => {
-                tracing::info!(mail.subject = %subject, attempt = n, "mail sent");
-                return true;
-            }
-            Err(e) if n < attempts => {
-                let wait = retry.wait(n);
-                tracing::warn!(mail.subject = %subject, attempt = n, error = %e, retry_in_ms = wait.as_millis() as u64, "mail not sent; retrying");
-                tokio::time::sleep(wait).await;
-            }
-            Err(e) => {
-                tracing::warn!(mail.subject = %subject, attempt = n, error = %e, "mail not sent; giving up");
-            }
-        }
-    }
-    false
 }
 
 /// Escapes text for HTML bodies.

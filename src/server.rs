@@ -87,6 +87,7 @@ pub async fn build_with_clock(
             resets_per_hour: config.password_resets_per_address,
         },
     };
+    crate::service::outbox::spawn_sender(gh.clone());
     Ok(AppState::new(crate::api::Shared {
         gh,
         metrics: metrics_handle()?,

@@ -23,7 +23,7 @@ use crate::domain::permission::{BuiltinRole, Permission};
 use crate::domain::role::{AssignedRole, CustomRole};
 use crate::domain::rules::r6_add_member;
 use crate::ids::NewId as _;
-use crate::mail::{Delivery, Mail, html_escape};
+use crate::mail::{Mail, html_escape};
 use crate::secret::{TokenHash, TokenKind, new_token};
 use crate::store::{After, Tx};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -128,9 +128,6 @@ pub async fn create_invitation(
     .with_data(
         json!({ "email": invitation.email, "roles": names, "expires_at": invitation.expires_at }),
     );
-    gh.commit(tx, vec![event])
-        .await
-        .map_err(|e| lost_race(e, Named::Nothing))?;
     let mut view = InvitationView {
         state: InvitationState::Pending,
         invitation,
@@ -138,8 +135,19 @@ pub async fn create_invitation(
         roles: names,
         invited_by: Some(who.user.clone()),
     };
-    view.invitation.mail =
-        mail_invitation(gh, &view, &who.user.name, &token.secret, token.hash).await;
+    let mail = queue_invitation(
+        &mut *tx,
+        gh,
+        &view,
+        &who.user.name,
+        &token.secret,
+        &token.hash,
+    )
+    .await?;
+    gh.commit(tx, vec![event])
+        .await
+        .map_err(|e| lost_race(e, Named::Nothing))?;
+    view.invitation.mail = super::outbox::deliver(gh, mail).await;
     Ok(view)
 }
 
@@ -251,7 +259,6 @@ pub async fn resend_invitation(
     .in_org(org_id)
     .named(inv.email.as_str())
     .with_data(json!({ "email": inv.email, "expires_at": inv.expires_at }));
-    gh.commit(tx, vec![event]).await?;
     let mut view = InvitationView {
         state: InvitationState::Pending,
         roles: role_names(&inv.roles, &custom),
@@ -259,8 +266,17 @@ pub async fn resend_invitation(
         org: access.org.org,
         invited_by,
     };
-    view.invitation.mail =
-        mail_invitation(gh, &view, &who.user.name, &token.secret, token.hash).await;
+    let mail = queue_invitation(
+        &mut *tx,
+        gh,
+        &view,
+        &who.user.name,
+        &token.secret,
+        &token.hash,
+    )
+    .await?;
+    gh.commit(tx, vec![event]).await?;
+    view.invitation.mail = super::outbox::deliver(gh, mail).await;
     Ok(view)
 }
 
@@ -526,16 +542,16 @@ async fn answerable(
     Ok(inv)
 }
 
-/// Mails the invitation with its link, and records whether the mail went out: at once for a mail
-/// directory; for SMTP in the background, when the retries settle. The answer shows `pending`
-/// until then.
-async fn mail_invitation(
+/// Queues, in `tx`, the invitation's mail with its link; the outbox records on the invitation
+/// whether it went out.
+async fn queue_invitation(
+    tx: &mut dyn Tx,
     gh: &Guildhall,
     view: &InvitationView,
     inviter: &str,
     secret: &SecretString,
-    hash: TokenHash,
-) -> MailState {
+    hash: &TokenHash,
+) -> Result<super::outbox::Queued> {
     let org = &view.org.name;
     let link = format!(
         "{}/invitations/accept?token={}",
@@ -562,44 +578,7 @@ async fn mail_invitation(
             html_escape(&link),
         ),
     };
-    let id = view.invitation.id;
-    match gh.mailer.deliver(mail).await {
-        Delivery::Done(ok) => {
-            let state = if ok {
-                MailState::Sent
-            } else {
-                MailState::Failed
-            };
-            record_mail(gh, id, &hash, state).await;
-            state
-        }
-        later @ Delivery::Later(_) => {
-            let gh = gh.clone();
-            tokio::spawn(async move {
-                let state = if later.outcome().await {
-                    MailState::Sent
-                } else {
-                    MailState::Failed
-                };
-                record_mail(&gh, id, &hash, state).await;
-            });
-            MailState::Pending
-        }
-    }
-}
-
-/// Stores the outcome of an invitation's mail; bookkeeping, not a change anyone made, so no
-/// audit event. A mail of a token re-sent away since does not overwrite the newer mail's state.
-async fn record_mail(gh: &Guildhall, id: InvitationId, hash: &TokenHash, state: MailState) {
-    let result = async {
-        let mut tx = gh.store.begin().await?;
-        tx.set_invitation_mail(id, &hash.0, state).await?;
-        tx.commit_bookkeeping().await
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(invitation.id = %id, error = %e, "could not record the invitation's mail state");
-    }
+    super::outbox::queue(tx, &mail, Some((view.invitation.id, hash))).await
 }
 
 async fn inviter(

@@ -203,10 +203,19 @@ async fn register_and_add(
             .in_org(org_id)
             .with_data(json!({ "email": user.email, "roles": names(&roles), "registered": true })),
     );
+    let mail = super::passwords::queue_link(
+        &mut *tx,
+        &gh.public_url,
+        &user,
+        PasswordPurpose::Set,
+        &token,
+        Some(org_name),
+    )
+    .await?;
     gh.commit(tx, events)
         .await
         .map_err(|e| lost_race(e, Named::Email(&user.email)))?;
-    super::passwords::mail_link(gh, &user, PasswordPurpose::Set, &token, Some(org_name)).await;
+    super::outbox::deliver(gh, mail).await;
     Ok(Member {
         user,
         roles,

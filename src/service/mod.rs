@@ -9,6 +9,7 @@ pub mod index;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
+pub mod outbox;
 pub mod passwords;
 pub mod projects;
 pub mod revision;

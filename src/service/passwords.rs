@@ -13,6 +13,7 @@ use crate::domain::model::User;
 use crate::domain::names::{Email, Password};
 use crate::mail::{Mail, html_escape};
 use crate::secret::{NewToken, TokenHash, TokenKind, new_token};
+use crate::store::Tx;
 use secrecy::ExposeSecret as _;
 use serde_json::json;
 
@@ -56,8 +57,17 @@ async fn issue_reset(gh: &Guildhall, email: &Email, ip: Option<String>) -> Resul
         now,
     };
     let event = AuditEvent::new(&actor, Action::PasswordResetRequested, "user", user.id);
+    let mail = queue_link(
+        &mut *tx,
+        &gh.public_url,
+        &user,
+        PasswordPurpose::Reset,
+        &token,
+        None,
+    )
+    .await?;
     gh.commit(tx, vec![event]).await?;
-    mail_link(gh, &user, PasswordPurpose::Reset, &token, None).await;
+    super::outbox::deliver(gh, mail).await;
     Ok(())
 }
 
@@ -102,17 +112,18 @@ pub(crate) async fn issue(
 const ENDS: &str =
     "Setting the password ends every session of your account and revokes all its API tokens.";
 
-/// Mails a password link: `{public_url}/password/set?token=…`.
-pub(crate) async fn mail_link(
-    gh: &Guildhall,
+/// Queues, in `tx`, the mail of a password link: `{public_url}/password/set?token=…`.
+pub(crate) async fn queue_link(
+    tx: &mut dyn Tx,
+    public_url: &str,
     user: &User,
     purpose: PasswordPurpose,
     token: &NewToken,
     org: Option<&str>,
-) {
+) -> Result<super::outbox::Queued> {
     let link = format!(
         "{}/password/set?token={}",
-        gh.public_url,
+        public_url,
         token.secret.expose_secret()
     );
     let (subject, intro) = match (purpose, org) {
@@ -129,23 +140,22 @@ pub(crate) async fn mail_link(
             "Someone asked to reset the password of your account. If it was you, choose a new password".to_owned(),
         ),
     };
-    gh.mailer
-        .send(Mail {
-            to: user.email.clone(),
-            subject,
-            text: format!(
-                "Hello {},\n\n{intro} within 24 hours, once, at:\n{link}\n\n{ENDS}\n\nIf you did not expect this mail, ignore it.\n",
-                user.name
-            ),
-            html: format!(
-                "<p>Hello {},</p><p>{} <a href=\"{}\">here</a> within 24 hours, once.</p><p>{}</p><p>If you did not expect this mail, ignore it.</p>",
-                html_escape(&user.name),
-                html_escape(&intro),
-                html_escape(&link),
-                html_escape(ENDS)
-            ),
-        })
-        .await;
+    let mail = Mail {
+        to: user.email.clone(),
+        subject,
+        text: format!(
+            "Hello {},\n\n{intro} within 24 hours, once, at:\n{link}\n\n{ENDS}\n\nIf you did not expect this mail, ignore it.\n",
+            user.name
+        ),
+        html: format!(
+            "<p>Hello {},</p><p>{} <a href=\"{}\">here</a> within 24 hours, once.</p><p>{}</p><p>If you did not expect this mail, ignore it.</p>",
+            html_escape(&user.name),
+            html_escape(&intro),
+            html_escape(&link),
+            html_escape(ENDS)
+        ),
+    };
+    super::outbox::queue(tx, &mail, None).await
 }
 
 /// What setting a password ended.
@@ -209,6 +219,7 @@ pub async fn set_password(
         "sessions_ended": ended.sessions_ended,
         "tokens_revoked": ended.tokens_revoked,
     }));
+    let mail = queue_password_set(&mut *tx, &gh.public_url, &user, ended, now).await?;
     gh.commit(tx, vec![event]).await?;
     tracing::info!(
         user.id = %user.id,
@@ -216,41 +227,41 @@ pub async fn set_password(
         tokens_revoked = ended.tokens_revoked,
         "password set by link"
     );
-    mail_password_set(gh, &user, ended, now).await;
+    super::outbox::deliver(gh, mail).await;
     Ok(ended)
 }
 
-/// Tells the account its password was set and what that ended, with what to do if it was not
-/// them.
-async fn mail_password_set(
-    gh: &Guildhall,
+/// Queues, in `tx`, the mail telling the account its password was set and what that ended, with
+/// what to do if it was not them.
+async fn queue_password_set(
+    tx: &mut dyn Tx,
+    public_url: &str,
     user: &User,
     ended: PasswordSet,
     now: chrono::DateTime<chrono::Utc>,
-) {
+) -> Result<super::outbox::Queued> {
     let what = format!(
         "Your sessions and API tokens were ended ({} session(s) signed out, {} API token(s) \
          revoked): sign in again with the new password, and create new API tokens where you \
          need them.",
         ended.sessions_ended, ended.tokens_revoked
     );
-    let forgot = format!("{}/password/forgot", gh.public_url);
+    let forgot = format!("{public_url}/password/forgot");
     let when = crate::mail::when(now);
-    gh.mailer
-        .send(Mail {
-            to: user.email.clone(),
-            subject: "Your Guildhall password was set".to_owned(),
-            text: format!(
-                "Hello {},\n\nThe password of your Guildhall account was set on {when}.\n\n{what}\n\nIf it was not you, ask for a new password at once at:\n{forgot}\n",
-                user.name
-            ),
-            html: format!(
-                "<p>Hello {},</p><p>The password of your Guildhall account was set on {}.</p><p>{}</p><p>If it was not you, ask for a new password at once <a href=\"{}\">here</a>.</p>",
-                html_escape(&user.name),
-                html_escape(&when),
-                html_escape(&what),
-                html_escape(&forgot)
-            ),
-        })
-        .await;
+    let mail = Mail {
+        to: user.email.clone(),
+        subject: "Your Guildhall password was set".to_owned(),
+        text: format!(
+            "Hello {},\n\nThe password of your Guildhall account was set on {when}.\n\n{what}\n\nIf it was not you, ask for a new password at once at:\n{forgot}\n",
+            user.name
+        ),
+        html: format!(
+            "<p>Hello {},</p><p>The password of your Guildhall account was set on {}.</p><p>{}</p><p>If it was not you, ask for a new password at once <a href=\"{}\">here</a>.</p>",
+            html_escape(&user.name),
+            html_escape(&when),
+            html_escape(&what),
+            html_escape(&forgot)
+        ),
+    };
+    super::outbox::queue(tx, &mail, None).await
 }

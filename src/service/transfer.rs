@@ -101,27 +101,30 @@ pub async fn offer_transfer(
     .with_data(
         json!({ "from": view.transfer.from, "to": to, "expires_at": view.transfer.expires_at }),
     );
-    gh.commit(tx, vec![event]).await?;
     let link = format!("{}/orgs/{}/transfer", gh.public_url, access.org.org.slug);
-    gh.mailer
-        .send(Mail {
-            to: view.to.email.clone(),
-            subject: format!("{} offers you ownership of {}", view.from.name, access.org.org.name),
-            text: format!(
-                "{} offers you ownership of the organization {}.\n\nAccept or decline before {}: {link}\n",
-                view.from.name,
-                access.org.org.name,
-                crate::mail::when(view.transfer.expires_at)
-            ),
-            html: format!(
-                "<p>{} offers you ownership of the organization <b>{}</b>.</p><p><a href=\"{}\">Accept or decline</a> before {}.</p>",
-                html_escape(&view.from.name),
-                html_escape(&access.org.org.name),
-                html_escape(&link),
-                crate::mail::when(view.transfer.expires_at)
-            ),
-        })
-        .await;
+    let mail = Mail {
+        to: view.to.email.clone(),
+        subject: format!(
+            "{} offers you ownership of {}",
+            view.from.name, access.org.org.name
+        ),
+        text: format!(
+            "{} offers you ownership of the organization {}.\n\nAccept or decline before {}: {link}\n",
+            view.from.name,
+            access.org.org.name,
+            crate::mail::when(view.transfer.expires_at)
+        ),
+        html: format!(
+            "<p>{} offers you ownership of the organization <b>{}</b>.</p><p><a href=\"{}\">Accept or decline</a> before {}.</p>",
+            html_escape(&view.from.name),
+            html_escape(&access.org.org.name),
+            html_escape(&link),
+            crate::mail::when(view.transfer.expires_at)
+        ),
+    };
+    let mail = super::outbox::queue(&mut *tx, &mail, None).await?;
+    gh.commit(tx, vec![event]).await?;
+    super::outbox::deliver(gh, mail).await;
     Ok(view)
 }
 
@@ -167,8 +170,9 @@ pub async fn cancel_transfer(gh: &Guildhall, who: &Principal, org: &OrgRef) -> R
     .in_org(v.transfer.org)
     .named(&access.org.org.name)
     .with_data(json!({ "from": v.transfer.from, "to": v.transfer.to }));
+    let mails = queue_both(&mut *tx, &access, &v, "cancelled").await?;
     gh.commit(tx, vec![event]).await?;
-    notify_both(gh, &access, &v, "cancelled").await;
+    super::outbox::deliver_all(gh, mails).await;
     Ok(())
 }
 
@@ -208,14 +212,10 @@ async fn answer(gh: &Guildhall, who: &Principal, org: &OrgRef, accepting: bool) 
         .in_org(org_id)
         .named(&access.org.org.name)
         .with_data(json!({ "from": v.transfer.from, "to": v.transfer.to }));
+    let what = if accepting { "accepted" } else { "declined" };
+    let mails = queue_both(&mut *tx, &access, &v, what).await?;
     gh.commit(tx, vec![event]).await?;
-    notify_both(
-        gh,
-        &access,
-        &v,
-        if accepting { "accepted" } else { "declined" },
-    )
-    .await;
+    super::outbox::deliver_all(gh, mails).await;
     Ok(())
 }
 
@@ -235,24 +235,31 @@ async fn view(
     })
 }
 
-async fn notify_both(gh: &Guildhall, access: &OrgAccess, v: &TransferView, what: &str) {
+/// Queues, in `tx`, the mail telling both sides how the offer ended.
+async fn queue_both(
+    tx: &mut dyn Tx,
+    access: &OrgAccess,
+    v: &TransferView,
+    what: &str,
+) -> Result<Vec<super::outbox::Queued>> {
     let org = &access.org.org.name;
+    let mut queued = Vec::new();
     for person in [&v.from, &v.to] {
-        gh.mailer
-            .send(Mail {
-                to: person.email.clone(),
-                subject: format!("Ownership transfer of {org} {what}"),
-                text: format!(
-                    "The offer of ownership of {org} from {} to {} was {what}.\n",
-                    v.from.name, v.to.name
-                ),
-                html: format!(
-                    "<p>The offer of ownership of <b>{}</b> from {} to {} was {what}.</p>",
-                    html_escape(org),
-                    html_escape(&v.from.name),
-                    html_escape(&v.to.name)
-                ),
-            })
-            .await;
+        let mail = Mail {
+            to: person.email.clone(),
+            subject: format!("Ownership transfer of {org} {what}"),
+            text: format!(
+                "The offer of ownership of {org} from {} to {} was {what}.\n",
+                v.from.name, v.to.name
+            ),
+            html: format!(
+                "<p>The offer of ownership of <b>{}</b> from {} to {} was {what}.</p>",
+                html_escape(org),
+                html_escape(&v.from.name),
+                html_escape(&v.to.name)
+            ),
+        };
+        queued.push(super::outbox::queue(tx, &mail, None).await?);
     }
+    Ok(queued)
 }

@@ -561,6 +561,33 @@ pub trait Tx: Send + billing::BillingTx {
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> StoreResult<()>;
     /// Ends every session of a user; how many there were.
     async fn delete_sessions_of(&mut self, user: UserId) -> StoreResult<u64>;
+
+    // The mail outbox.
+    /// Queues `mail`, due at once, to go out after this transaction commits; the row's id (the
+    /// store draws it). `invitation` names the invitation, and the hash of the token the mail
+    /// carries, whose mail state the outcome is recorded on.
+    async fn queue_mail(
+        &mut self,
+        mail: &crate::mail::Mail,
+        invitation: Option<(crate::domain::ids::InvitationId, &[u8])>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<uuid::Uuid>;
+    /// Leases queued mails to this sender until `until`, counting an attempt on each: the one
+    /// with id `only` if it is free, else up to `limit` that are due at `now`. A mail leased
+    /// to another sender whose lease has not run out is never returned.
+    async fn claim_mail(
+        &mut self,
+        only: Option<uuid::Uuid>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::mail::QueuedMail>>;
+    /// When the next queued mail is due (a lease that runs out counts), if any is queued.
+    async fn next_mail_due(&mut self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Deletes a queued mail: sent, or given up on.
+    async fn delete_mail(&mut self, id: uuid::Uuid) -> StoreResult<()>;
+    /// Releases a queued mail whose send failed, due again at `due`.
+    async fn retry_mail(&mut self, id: uuid::Uuid, due: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH` or `postgres://…`) and applies its migrations.

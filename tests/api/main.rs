@@ -18,6 +18,7 @@ mod meta;
 mod openapi;
 mod orgs;
 mod outages;
+mod outbox;
 mod password_strength;
 mod passwords;
 mod projects;

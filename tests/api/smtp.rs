@@ -14,17 +14,17 @@ use std::time::Duration;
 
 /// Every message the test SMTP server received, as raw text.
 #[derive(Clone, Default)]
-struct Inbox(Arc<Mutex<Vec<String>>>);
+pub(crate) struct Inbox(Arc<Mutex<Vec<String>>>);
 
 impl Inbox {
-    fn all(&self) -> Vec<String> {
+    pub(crate) fn all(&self) -> Vec<String> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
-    fn to(&self, email: &str) -> Vec<String> {
+    pub(crate) fn to(&self, email: &str) -> Vec<String> {
         self.all()
             .into_iter()
             .filter(|m| {
@@ -35,7 +35,7 @@ impl Inbox {
     }
 
     /// Waits (up to 20 s) for `count` messages to `email`.
-    async fn wait_for(&self, email: &str, count: usize) -> Vec<String> {
+    pub(crate) async fn wait_for(&self, email: &str, count: usize) -> Vec<String> {
         for _ in 0..400 {
             let got = self.to(email);
             if got.len() >= count {
@@ -86,7 +86,7 @@ impl mailin::Handler for Collector {
 
 /// Serves SMTP on `listener` in background threads, one per connection, for the rest of the
 /// test process.
-fn serve_smtp(listener: TcpListener, inbox: Inbox) {
+pub(crate) fn serve_smtp(listener: TcpListener, inbox: Inbox) {
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let inbox = inbox.clone();
@@ -296,7 +296,7 @@ async fn mails_arrive_over_smtp_and_their_tokens_work_on_postgres() {
 }
 
 /// A loopback port with nothing listening on it (yet).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let probe = TcpListener::bind("127.0.0.1:0").expect("bind");
     probe.local_addr().expect("addr").port()
 }

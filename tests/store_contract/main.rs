@@ -189,6 +189,8 @@ const CASES: &[Case] = &[
     unique("name_key_version_pkey", "name_key_version(id)", ONE_ROW),
     // 0011: the readiness probe's one row.
     unique("store_probe_pkey", "store_probe(id)", ONE_ROW),
+    // 0012: the mail outbox.
+    unique("mail_outbox_pkey", "mail_outbox(id)", DRAWN),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 //! row-value comparisons, partial indexes), so every query is a plain generic function over
 //! `DB: Backend`, in the file of its area (`orgs`, `members`, `roles`, `named` for what projects
 //! and groups share, `projects`, `groups`, `users`, `tokens`, `transfers`, `invitations`,
-//! `grants`, `audit`, `billing`). `SqlTx<DB>` implements `Tx` once, by handing each method to its
+//! `grants`, `audit`, `billing`, `outbox`). `SqlTx<DB>` implements `Tx` once, by handing each method to its
 //! area; `sqlite.rs` and `postgres.rs` implement `Backend`.
 //!
 //! Why generic functions and not macros or `sqlx::Any`: generic code is type-checked once and
@@ -25,6 +25,7 @@ mod invitations;
 mod members;
 mod named;
 mod orgs;
+mod outbox;
 mod projects;
 pub(super) mod rekey;
 mod roles;
@@ -731,5 +732,36 @@ impl<DB: Backend> Tx for SqlTx<DB> {
 
     async fn delete_sessions_of(&mut self, user: UserId) -> StoreResult<u64> {
         users::delete_sessions_of(self, user).await
+    }
+
+    async fn queue_mail(
+        &mut self,
+        mail: &crate::mail::Mail,
+        invitation: Option<(InvitationId, &[u8])>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<uuid::Uuid> {
+        outbox::queue(self, mail, invitation, now).await
+    }
+
+    async fn claim_mail(
+        &mut self,
+        only: Option<uuid::Uuid>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::mail::QueuedMail>> {
+        outbox::claim(self, only, now, until, limit).await
+    }
+
+    async fn next_mail_due(&mut self) -> StoreResult<Option<DateTime<Utc>>> {
+        outbox::next_due(self).await
+    }
+
+    async fn delete_mail(&mut self, id: uuid::Uuid) -> StoreResult<()> {
+        outbox::delete(self, id).await
+    }
+
+    async fn retry_mail(&mut self, id: uuid::Uuid, due: DateTime<Utc>) -> StoreResult<()> {
+        outbox::retry(self, id, due).await
     }
 }

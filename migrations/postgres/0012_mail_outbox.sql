@@ -1,0 +1,20 @@
+-- The mail outbox (issue 15): a mail is queued in the transaction of the change it tells of and
+-- sent by a worker after commit, so a crash between the two loses no mail. A row lives until its
+-- mail is sent (or given up on), then it is deleted: its body may hold a one-time link.
+-- `claimed_until` is the lease of the process sending it; a lease that runs out (the process
+-- died) makes the row due again. `invitation_id` and `token_hash` say which invitation's mail
+-- state the outcome is recorded on.
+CREATE TABLE mail_outbox (
+    id            UUID PRIMARY KEY,
+    recipient     TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    body_text     TEXT NOT NULL,
+    body_html     TEXT NOT NULL,
+    invitation_id UUID,
+    token_hash    BYTEA,
+    attempts      BIGINT NOT NULL DEFAULT 0,
+    created_at    TIMESTAMPTZ NOT NULL,
+    due_at        TIMESTAMPTZ NOT NULL,
+    claimed_until TIMESTAMPTZ
+);
+CREATE INDEX mail_outbox_due_idx ON mail_outbox (due_at);
