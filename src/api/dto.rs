@@ -459,6 +459,80 @@ pub struct ChangeRolesRequest {
     pub roles: Vec<String>,
 }
 
+/// `PATCH /orgs/{org}/members/{user}` query.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangeRolesQuery {
+    /// `true`: answer what the change would do, and change nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// What a role change does: the member after it, or with `dry_run=true` its preview.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ChangeRolesAnswer {
+    /// The member, changed.
+    Member(MemberDto),
+    /// What the change would do (`dry_run=true`).
+    Preview(RoleChangePreviewDto),
+}
+
+/// What a role change would do (`PATCH …?dry_run=true`).
+#[derive(Serialize, ToSchema)]
+pub struct RoleChangePreviewDto {
+    /// Roles the member would gain.
+    pub roles_added: Vec<String>,
+    /// Roles the member would lose.
+    pub roles_removed: Vec<String>,
+    /// Organization permissions the member would gain, in catalog order.
+    pub permissions_gained: Vec<&'static str>,
+    /// Organization permissions the member would lose, in catalog order.
+    pub permissions_lost: Vec<&'static str>,
+    /// Every project whose effective role would change.
+    pub projects: Vec<ReachChangeDto>,
+}
+
+/// A project whose effective role a change moves.
+#[derive(Serialize, ToSchema)]
+pub struct ReachChangeDto {
+    /// The project.
+    pub project: ProjectRefDto,
+    /// The project role before (`null`: out of reach).
+    pub before: Option<&'static str>,
+    /// The project role after (`null`: out of reach).
+    pub after: Option<&'static str>,
+}
+
+impl From<crate::authz::preview::RoleChangePreview<(crate::domain::ids::ProjectId, String)>>
+    for RoleChangePreviewDto
+{
+    fn from(
+        p: crate::authz::preview::RoleChangePreview<(crate::domain::ids::ProjectId, String)>,
+    ) -> Self {
+        let names = |ps: Vec<crate::domain::permission::Permission>| {
+            ps.into_iter().map(|p| p.as_str()).collect()
+        };
+        RoleChangePreviewDto {
+            roles_added: p.roles_added,
+            roles_removed: p.roles_removed,
+            permissions_gained: names(p.permissions_gained),
+            permissions_lost: names(p.permissions_lost),
+            projects: p
+                .projects
+                .into_iter()
+                .map(|c| ReachChangeDto {
+                    project: ProjectRefDto {
+                        id: c.project.0.0,
+                        name: c.project.1,
+                    },
+                    before: c.before.map(|r| r.as_str()),
+                    after: c.after.map(|r| r.as_str()),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// `GET /orgs/{org}/members/{user}/permissions`.
 #[derive(Serialize, ToSchema)]
 pub struct EffectivePermissionsDto {

@@ -3,8 +3,8 @@
 use super::AppState;
 use super::cursor::{decode_after, encode_after};
 use super::dto::{
-    AddMemberRequest, ChangeRolesRequest, EffectivePermissionsDto, MemberDto, Page, PageQuery,
-    check_roles,
+    AddMemberRequest, ChangeRolesAnswer, ChangeRolesQuery, ChangeRolesRequest,
+    EffectivePermissionsDto, MemberDto, Page, PageQuery, check_roles,
 };
 use super::extract::{AppJson, AppPath, AppQuery, Auth, path_id};
 use super::openapi::{Conflict, Forbidden, NotFound};
@@ -80,21 +80,27 @@ pub async fn add_member(
 }
 
 /// Set a member's roles (`members.manage`; R3: never `owner`, never the owner's; R6: only roles
-/// you may grant, never your own).
+/// you may grant, never your own). With `dry_run=true`, answers what the change would do and
+/// changes nothing (no write, no audit event), refused exactly when the change would be.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/members/{user}", tag = "members", security(("bearer" = [])), request_body = ChangeRolesRequest,
-    params(("org" = String, Path, description = "id or slug"), ("user" = uuid::Uuid, Path, description = "user id")),
-    responses((status = 200, body = MemberDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+    params(("org" = String, Path, description = "id or slug"), ("user" = uuid::Uuid, Path, description = "user id"), ChangeRolesQuery),
+    responses((status = 200, body = ChangeRolesAnswer, description = "the member; with `dry_run=true`, the preview"), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn change_member_roles(
     State(s): State<AppState>,
     Auth(who): Auth,
     AppPath((org, user)): AppPath<(String, String)>,
+    AppQuery(q): AppQuery<ChangeRolesQuery>,
     AppJson(req): AppJson<ChangeRolesRequest>,
-) -> Result<Json<MemberDto>, ApiError> {
+) -> Result<Json<ChangeRolesAnswer>, ApiError> {
     let user = UserId(path_id(&user, "user")?);
     check_roles(&req.roles)?;
-    let member =
-        members::change_member_roles(&s.gh, &who, &OrgRef::parse(&org), user, &req.roles).await?;
-    Ok(Json(MemberDto::from(&member)))
+    let org = OrgRef::parse(&org);
+    if q.dry_run == Some(true) {
+        let preview = members::preview_member_roles(&s.gh, &who, &org, user, &req.roles).await?;
+        return Ok(Json(ChangeRolesAnswer::Preview(preview.into())));
+    }
+    let member = members::change_member_roles(&s.gh, &who, &org, user, &req.roles).await?;
+    Ok(Json(ChangeRolesAnswer::Member(MemberDto::from(&member))))
 }
 
 /// Remove a member (`members.manage`; never the owner, never someone above you).

@@ -44,11 +44,15 @@ static SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
 /// costs about 2 us a request on its own (it boxes a clone of the inner service and splits and
 /// rebuilds the request to extract its arguments), as much as the check itself.
 pub fn wrap(routes: Router) -> Router {
-    layers(routes.fallback(not_found))
+    layers(
+        routes.fallback(not_found),
+        super::strict_query::QueryNames::default(),
+    )
 }
 
-/// [`wrap`] for routes that bring their own fallback (the console answers unknown pages).
-pub fn layers(routes: Router) -> Router {
+/// [`wrap`] for routes that bring their own fallback (the console answers unknown pages), with
+/// the query parameters each API route takes (others are refused, R14).
+pub fn layers(routes: Router, queries: super::strict_query::QueryNames) -> Router {
     routes
         .method_not_allowed_fallback(method_not_allowed)
         // One `layer` call: each one boxes every route again, and a boxed route costs an
@@ -56,6 +60,7 @@ pub fn layers(routes: Router) -> Router {
         .layer(
             tower::ServiceBuilder::new()
                 .layer(EdgeLayer(Arc::new(RouteMetrics::default())))
+                .layer(super::strict_query::StrictQueryLayer(queries))
                 .layer(RevisionLayer)
                 .layer(DefaultBodyLimit::max(super::BODY_LIMIT)),
         )

@@ -19,6 +19,7 @@ pub mod problem;
 pub mod projects;
 pub mod roles;
 pub mod schema;
+pub mod strict_query;
 pub mod tokens;
 pub mod transfer;
 pub mod users;
@@ -70,9 +71,10 @@ pub struct Shared {
 /// The whole HTTP application: API, OpenAPI document, health and metrics, and the web console,
 /// with the security headers, request ids, body limit and metrics layers.
 pub fn router(state: AppState) -> Router {
-    let (api, _) = openapi::routes().split_for_parts();
+    let (api, doc) = openapi::routes().split_for_parts();
+    let queries = strict_query::QueryNames::from_openapi(&doc);
     let app = api
         .merge(crate::console::routes())
         .fallback(crate::console::fallback);
-    middleware::layers(app.with_state(state))
+    middleware::layers(app.with_state(state), queries)
 }

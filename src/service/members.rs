@@ -223,6 +223,49 @@ async fn register_and_add(
     })
 }
 
+/// A role change that R3 and R6 admit, not yet written: the roles before and after.
+struct PlannedChange {
+    org: crate::domain::ids::OrgId,
+    target_user: User,
+    before: Vec<AssignedRole>,
+    after: Vec<AssignedRole>,
+}
+
+/// Checks a change of `user`'s roles to `role_names` in `tx` exactly as making it does: the
+/// preview and the change are refused by the same rules, in the same order.
+async fn plan_role_change(
+    tx: &mut dyn crate::store::Tx,
+    who: &Principal,
+    org: &OrgRef,
+    user: UserId,
+    role_names: &[String],
+    lock: bool,
+) -> Result<PlannedChange> {
+    let access = org_access(&mut *tx, who, org, lock).await?;
+    let org_id = access.org.org.id;
+    access.actor.require(Permission::MembersManage)?;
+    let target = target(&mut *tx, org_id, user).await?;
+    let requested = roles::resolve(&mut *tx, org_id, role_names).await?;
+    let change = r6_change_roles(&access.actor, &target, requested)?;
+    let target_user = tx
+        .user_by_id(user)
+        .await?
+        .ok_or(DomainError::NotFound(Kind::Member))?;
+    let mut after: Vec<AssignedRole> = target
+        .roles
+        .iter()
+        .filter(|r| !change.removed.iter().any(|x| x.same_role(r)))
+        .cloned()
+        .collect();
+    after.extend(change.added.iter().cloned());
+    Ok(PlannedChange {
+        org: org_id,
+        target_user,
+        before: target.roles,
+        after,
+    })
+}
+
 /// R3, R6: sets a member's roles. Checked and written under the organization's lock, so two
 /// concurrent changes cannot together break a rule.
 pub async fn change_member_roles(
@@ -234,42 +277,69 @@ pub async fn change_member_roles(
 ) -> Result<Member> {
     let now = gh.clock.now();
     let mut tx = gh.store.begin().await?;
-    let access = org_access(&mut *tx, who, org, true).await?;
-    let org_id = access.org.org.id;
-    access.actor.require(Permission::MembersManage)?;
-    let target = target(&mut *tx, org_id, user).await?;
-    let requested = roles::resolve(&mut *tx, org_id, role_names).await?;
-    let change = r6_change_roles(&access.actor, &target, requested)?;
-    let target_user = tx
-        .user_by_id(user)
-        .await?
-        .ok_or(DomainError::NotFound(Kind::Member))?;
-    if change.is_empty() {
-        let groups = groups_of(&mut *tx, org_id, user).await?;
+    let plan = plan_role_change(&mut *tx, who, org, user, role_names, true).await?;
+    let groups = groups_of(&mut *tx, plan.org, user).await?;
+    let unchanged = plan.before.len() == plan.after.len()
+        && plan
+            .after
+            .iter()
+            .all(|r| plan.before.iter().any(|b| b.same_role(r)));
+    if unchanged {
         return Ok(Member {
-            user: target_user,
-            roles: target.roles,
+            user: plan.target_user,
+            roles: plan.before,
             groups,
         });
     }
-    let mut roles: Vec<AssignedRole> = target
-        .roles
-        .iter()
-        .filter(|r| !change.removed.iter().any(|x| x.same_role(r)))
-        .cloned()
-        .collect();
-    roles.extend(change.added.iter().cloned());
-    tx.set_member_roles(org_id, user, &roles).await?;
-    let groups = groups_of(&mut *tx, org_id, user).await?;
+    tx.set_member_roles(plan.org, user, &plan.after).await?;
     let event = AuditEvent::new(&who.actor(now), Action::MemberRolesChanged, "member", user)
-        .in_org(org_id)
-        .with_data(json!({ "before": names(&target.roles), "after": names(&roles) }));
+        .in_org(plan.org)
+        .with_data(json!({ "before": names(&plan.before), "after": names(&plan.after) }));
     gh.commit(tx, vec![event]).await?;
     Ok(Member {
-        user: target_user,
-        roles,
+        user: plan.target_user,
+        roles: plan.after,
         groups,
     })
+}
+
+/// R3, R6: what changing a member's roles would do, refused exactly when the change would be;
+/// nothing is written and nothing audited. Projects are named `(id, name)`.
+pub async fn preview_member_roles(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    user: UserId,
+    role_names: &[String],
+) -> Result<crate::authz::preview::RoleChangePreview<(ProjectId, String)>> {
+    let mut tx = gh.store.read().await?;
+    let plan = plan_role_change(&mut *tx, who, org, user, role_names, false).await?;
+    let grants = tx.project_grants(plan.org, user).await?;
+    let granted: std::collections::BTreeMap<(ProjectId, String), ProjectRole> =
+        eval::strongest_grants(
+            grants
+                .into_iter()
+                .map(|g| ((g.project, g.project_name), g.role)),
+        );
+    let mut projects = Vec::new();
+    let mut from: Option<After> = None;
+    loop {
+        let page = tx.projects(plan.org, from.as_ref(), 1000).await?;
+        let full = page.len() == 1000;
+        from = page
+            .last()
+            .map(|p| after(crate::domain::names::name_key(&p.name), p.id.0));
+        projects.extend(page.into_iter().map(|p| (p.id, p.name)));
+        if !full {
+            break;
+        }
+    }
+    Ok(crate::authz::preview::role_change(
+        &plan.before,
+        &plan.after,
+        projects,
+        &granted,
+    ))
 }
 
 /// R3, R6: removes a member with everything they hold in the organization.

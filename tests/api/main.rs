@@ -23,6 +23,7 @@ mod password_strength;
 mod passwords;
 mod projects;
 mod revision;
+mod role_preview;
 mod roles;
 mod smtp;
 mod throttle;

@@ -3,6 +3,7 @@
 
 pub mod eval;
 pub mod index;
+pub mod preview;
 mod snapshot;
 
 pub use snapshot::OrgSnapshot;
