@@ -483,7 +483,8 @@ pub async fn accept_invitation(gh: &Guildhall, token: &str, who: Acceptor<'_>) -
 }
 
 /// R9: declines the invitation whose token is `token`. The token suffices; a signed-in caller
-/// must be its addressee.
+/// must be its addressee, and an API token limited to another organization is refused, as
+/// accepting refuses it (R12).
 pub async fn decline_invitation(
     gh: &Guildhall,
     token: &str,
@@ -495,6 +496,10 @@ pub async fn decline_invitation(
     let inv = answerable(&mut *tx, token, now).await?;
     let actor = match who {
         Some(p) => {
+            // R12, as accepting: a token limited to another organization answers nothing here.
+            if !p.reaches(inv.org) {
+                return Err(DomainError::TokenLimited.into());
+            }
             r9_addressee(&inv, &p.user.email.to_lowercase())?;
             p.actor(now)
         }

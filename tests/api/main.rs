@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access_matrix;
 mod accounts;
 mod audit;
 mod billing;
