@@ -20,6 +20,7 @@ mod model;
 
 mod billing;
 mod invites;
+mod preview;
 mod pure;
 mod rules;
 mod server;
@@ -44,4 +45,14 @@ fn r3_r7_r9_random_invitations_and_transfers_match_the_model_on_sqlite() {
 #[test]
 fn r3_r7_r9_random_invitations_and_transfers_match_the_model_on_postgres() {
     invites::run(Store::Postgres);
+}
+
+#[test]
+fn role_change_previews_equal_what_the_change_does_on_sqlite() {
+    preview::run(Store::Sqlite);
+}
+
+#[test]
+fn role_change_previews_equal_what_the_change_does_on_postgres() {
+    preview::run(Store::Postgres);
 }
