@@ -63,6 +63,7 @@ pub fn render(ctx: &Ctx, shell: Shell<'_>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (shell.title) " · Guildhall" }
                 link rel="stylesheet" href="/console/style.css";
+                script src="/console/script.js" defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -234,7 +235,7 @@ pub fn page_headers(headers: &mut HeaderMap) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+            "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );

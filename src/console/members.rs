@@ -125,11 +125,15 @@ async fn render(
                             @if manage && !owner && !me {
                                 details.edit {
                                     summary.button { "Change roles" }
-                                    form.stack method="post" action={ "/orgs/" (o.slug) "/members/" (uid) "/roles" } {
+                                    form.stack method="post" action={ "/orgs/" (o.slug) "/members/" (uid) "/roles" } data-preview={ "/orgs/" (o.slug) "/members/" (uid) "/preview" } {
                                         (csrf(&ctx))
                                         @let held: Vec<String> = m.roles.iter().map(|r| r.name().to_owned()).collect();
                                         (role_boxes(&format!("r-{uid}"), &offered, &held))
-                                        button type="submit" { "Save" }
+                                        div.preview-slot aria-live="polite" {}
+                                        div.row {
+                                            button.secondary type="submit" formaction={ "/orgs/" (o.slug) "/members/" (uid) "/preview" } { "Preview" }
+                                            button type="submit" { "Save" }
+                                        }
                                     }
                                 }
                                 (confirm(&ctx, &format!("/orgs/{}/members/{uid}/remove", o.slug), "Remove", &format!("Remove {} from {}? They lose every role, group and project here.", m.user.name, o.name)))

@@ -13,6 +13,7 @@ mod invitations;
 mod layout;
 mod members;
 mod orgs;
+mod preview;
 mod session;
 mod transfer;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(accounts::home))
         .route("/console/style.css", get(stylesheet))
+        .route("/console/script.js", get(script))
         .route("/signin", get(accounts::signin_page).post(accounts::signin))
         .route("/signup", get(accounts::signup_page).post(accounts::signup))
         .route("/signout", post(accounts::signout))
@@ -61,6 +63,10 @@ pub fn routes() -> Router<AppState> {
             post(members::set_roles),
         )
         .route("/orgs/{slug}/members/{user}", get(members::permissions))
+        .route(
+            "/orgs/{slug}/members/{user}/preview",
+            get(preview::fragment).post(preview::page),
+        )
         .route("/orgs/{slug}/members/{user}/remove", post(members::remove))
         .route(
             "/orgs/{slug}/invitations",
@@ -102,6 +108,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../assets/console.css"),
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/console.js"),
     )
         .into_response()
 }
