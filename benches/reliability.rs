@@ -860,7 +860,7 @@ async fn stale_reads(
     // Pair i: on process i % 3, `member` (a revocation of members.read) for even i, `developer`
     // (a grant) for odd i; then the check on the next process.
     let change = |i: usize| {
-        let (roles, allowed) = if i % 2 == 0 {
+        let (roles, allowed) = if i.is_multiple_of(2) {
             (["member"], false)
         } else {
             (["developer"], true)
@@ -1523,7 +1523,7 @@ async fn outage(s: &Settings, report: &mut Report) -> anyhow::Result<()> {
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                let write = n % 2 == 0;
+                let write = n.is_multiple_of(2);
                 let name = format!("w{w}-{n}");
                 let rb = if write {
                     c.post(format!("{base}/api/v1/orgs/{org}/projects"))
