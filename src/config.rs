@@ -79,6 +79,17 @@ pub struct ServeConfig {
     /// with back-off and logging why, before it gives up.
     #[arg(long, env = "GUILDHALL_DATABASE_WAIT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub database_wait: std::time::Duration,
+    /// SQLite only: `normal` (the default) makes each commit survive a crash or `kill -9` of
+    /// `serve` but not always a power loss or an operating-system crash, which may roll back the
+    /// last commits (never corrupt the file); `full` syncs every commit to disk before answering,
+    /// so it survives a power loss too, at the cost of slower writes. See README "Configuration".
+    #[arg(
+        long,
+        env = "GUILDHALL_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value_t = crate::store::SqliteSynchronous::Normal
+    )]
+    pub sqlite_synchronous: crate::store::SqliteSynchronous,
     /// How many accounts one client address may sign up an hour (each costs a password hash and
     /// an organization); more get 429.
     #[arg(long, env = "GUILDHALL_SIGNUPS_PER_ADDRESS", default_value_t = 20)]
@@ -98,6 +109,7 @@ impl ServeConfig {
         crate::store::OpenOptions {
             acquire_timeout: self.database_acquire_timeout,
             wait: self.database_wait,
+            sqlite_synchronous: self.sqlite_synchronous,
         }
     }
 
@@ -171,6 +183,14 @@ pub struct StoreConfig {
     /// The plan catalog file (TOML), as given to `serve`.
     #[arg(long, env = "GUILDHALL_PLANS")]
     pub plans: Option<PathBuf>,
+    /// SQLite only: `normal` or `full`, as given to `serve`.
+    #[arg(
+        long,
+        env = "GUILDHALL_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value_t = crate::store::SqliteSynchronous::Normal
+    )]
+    pub sqlite_synchronous: crate::store::SqliteSynchronous,
 }
 
 impl StoreConfig {
@@ -197,6 +217,7 @@ impl StoreConfig {
             shutdown_deadline: std::time::Duration::from_secs(30),
             database_acquire_timeout: std::time::Duration::from_secs(2),
             database_wait: std::time::Duration::ZERO,
+            sqlite_synchronous: self.sqlite_synchronous,
             signups_per_address: 20,
             password_resets_per_address: 10,
         }

@@ -602,6 +602,21 @@ pub struct OpenOptions {
     pub acquire_timeout: std::time::Duration,
     /// How long opening waits for a database that cannot be reached yet (PostgreSQL).
     pub wait: std::time::Duration,
+    /// SQLite's `synchronous` setting (ignored on PostgreSQL).
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+/// When SQLite, in WAL mode, makes a commit durable: what `--sqlite-synchronous` picks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqliteSynchronous {
+    /// `synchronous=NORMAL`: a commit survives the process being killed, but a power loss or an
+    /// operating-system crash may roll back the last commits (never corrupt the file); the WAL
+    /// is synced at checkpoints only.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every commit is synced to the WAL before it is acknowledged, so it
+    /// survives a power loss too, at the cost of one fsync per write transaction.
+    Full,
 }
 
 impl Default for OpenOptions {
@@ -609,6 +624,7 @@ impl Default for OpenOptions {
         OpenOptions {
             acquire_timeout: std::time::Duration::from_secs(2),
             wait: std::time::Duration::ZERO,
+            sqlite_synchronous: SqliteSynchronous::Normal,
         }
     }
 }

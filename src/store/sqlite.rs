@@ -95,14 +95,17 @@ impl SqliteStore {
         Self::connect_with(url, &super::OpenOptions::default()).await
     }
 
-    /// `connect`, with the pool's acquire timeout from `opts`.
+    /// `connect`, with the pool's acquire timeout and the `synchronous` setting from `opts`.
     pub async fn connect_with(url: &str, opts: &super::OpenOptions) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(StoreError::Db)?;
         let file = options.get_filename().to_path_buf();
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(match opts.sqlite_synchronous {
+                super::SqliteSynchronous::Normal => SqliteSynchronous::Normal,
+                super::SqliteSynchronous::Full => SqliteSynchronous::Full,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
@@ -246,5 +249,31 @@ mod tests {
         let missing = dir.path().join("missing.db");
         let url = format!("sqlite://{}", missing.display());
         assert_eq!(start_up_file(&url, missing), None);
+    }
+
+    /// `--sqlite-synchronous` reaches every pooled connection: NORMAL (1) by default, FULL (2)
+    /// when asked.
+    #[tokio::test]
+    async fn the_synchronous_setting_reaches_the_connections() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (setting, want) in [
+            (super::super::SqliteSynchronous::Normal, 1_i64),
+            (super::super::SqliteSynchronous::Full, 2),
+        ] {
+            let url = format!(
+                "sqlite://{}",
+                dir.path().join(format!("{want}.db")).display()
+            );
+            let opts = super::super::OpenOptions {
+                sqlite_synchronous: setting,
+                ..Default::default()
+            };
+            let store = SqliteStore::connect_with(&url, &opts).await.expect("opens");
+            let got: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(store.pool())
+                .await
+                .expect("pragma");
+            assert_eq!(got, want, "{setting:?}");
+        }
     }
 }

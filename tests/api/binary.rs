@@ -198,3 +198,25 @@ fn an_unknown_log_format_is_refused_with_the_choices() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("`text`") && err.contains("`json`"), "{err}");
 }
+
+#[test]
+fn an_unknown_sqlite_synchronous_setting_is_refused_with_the_choices() {
+    for (flag, env) in [(Some("off"), None), (None, Some("extra"))] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_guildhall"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+        if let Some(v) = flag {
+            cmd.args(["--sqlite-synchronous", v]);
+        }
+        match env {
+            Some(v) => cmd.env("GUILDHALL_SQLITE_SYNCHRONOUS", v),
+            None => cmd.env_remove("GUILDHALL_SQLITE_SYNCHRONOUS"),
+        };
+        let out = cmd.output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{flag:?} {env:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("sqlite-synchronous") && err.contains("normal") && err.contains("full"),
+            "{err}"
+        );
+    }
+}
