@@ -519,7 +519,7 @@ pub enum BillingCommand {
     #[command(
         after_help = "Example:\n  guildhall billing set --name \"Acme SAS\" --line1 \"1 rue de la Paix\" --postal-code 75002 \\\n    --city Paris --country FR --vat FR40303265045 --card visa,4242,12/2030"
     )]
-    Set(BillingSetArgs),
+    Set(Box<BillingSetArgs>),
 }
 
 /// `guildhall billing set`.

@@ -21,7 +21,7 @@ pub async fn run(ctx: &Ctx, command: BillingCommand, out: Output) -> Result<()> 
         }
         BillingCommand::Set(a) => {
             let current = api.get(&path).await?;
-            let body = profile(&current, a)?;
+            let body = profile(&current, *a)?;
             api.put(&path, &body).await?;
             let b = api.get(&path).await?;
             if !out.json() && !out.quiet {
