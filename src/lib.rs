@@ -8,6 +8,7 @@
 pub use guildhall_core::{authz, domain};
 
 pub mod api;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connections;

@@ -1,8 +1,9 @@
-//! The `guildhall` binary: `guildhall serve` runs the server; the CLI nouns (`guildhall org …`,
-//! `guildhall member …`) will sit beside it, talking to a server over the API. The operator
-//! commands `guildhall invoices …` and `guildhall vouchers …` open the database themselves.
+//! The `guildhall` binary: `guildhall serve` runs the server; the client commands (`guildhall
+//! org …`, `guildhall member …`, see `guildhall::cli`) sit beside it, talking to a server over
+//! the API. The operator commands `guildhall invoices …` and `guildhall vouchers …` open the
+//! database themselves.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use guildhall::config::{ServeConfig, StoreConfig};
 use guildhall::domain::DomainError;
 use guildhall::domain::billing::{Month, VoucherValue};
@@ -34,6 +35,9 @@ enum Command {
         #[command(subcommand)]
         command: VouchersCommand,
     },
+    /// The client commands, over the API of any Guildhall server.
+    #[command(flatten)]
+    Client(guildhall::cli::Command),
 }
 
 #[derive(Subcommand)]
@@ -99,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
     init_logs();
     match Cli::parse().command {
         Command::Serve(config) => guildhall::server::serve(config).await,
+        Command::Client(c) => std::process::exit(guildhall::cli::run(c, Cli::command()).await),
         Command::Invoices {
             command: InvoicesCommand::Generate { month, store },
         } => {
