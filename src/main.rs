@@ -21,6 +21,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; `serve`'s flags are the big one"
+)]
 enum Command {
     /// Run the server (embedded SQLite unless --database-url names PostgreSQL).
     Serve(ServeConfig),

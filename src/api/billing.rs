@@ -544,9 +544,18 @@ pub async fn invoice_pdf(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceStatusRequest {
-    /// `paid` or `void`.
-    #[schema(example = "paid")]
-    pub status: String,
+    /// The new status.
+    pub status: NewInvoiceStatus,
+}
+
+/// What an invoice may be marked: both are final.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum NewInvoiceStatus {
+    /// Paid.
+    Paid,
+    /// Cancelled: nothing is owed.
+    Void,
 }
 
 /// Mark an invoice `paid` or `void`: for the service token only (what a payment provider's
@@ -565,11 +574,9 @@ pub async fn set_invoice_status(
     AppJson(req): AppJson<InvoiceStatusRequest>,
 ) -> Result<Json<InvoiceDto>, ApiError> {
     use crate::domain::invoicing::InvoiceStatus;
-    let to = match InvoiceStatus::parse(&req.status) {
-        Some(InvoiceStatus::Open) | None => {
-            return Err(DomainError::invalid("status", "must be `paid` or `void`").into());
-        }
-        Some(to) => to,
+    let to = match req.status {
+        NewInvoiceStatus::Paid => InvoiceStatus::Paid,
+        NewInvoiceStatus::Void => InvoiceStatus::Void,
     };
     let i = billing::set_invoice_status(
         &*s.gh.store,

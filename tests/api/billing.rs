@@ -18,7 +18,6 @@ pub async fn store_of(app: &TestApp) -> std::sync::Arc<dyn guildhall::store::Sto
 
 /// Runs the invoice run for `month` at the app's current time; returns how many it produced.
 pub async fn generate(app: &TestApp, month: Month) -> u64 {
-    let store = store_of(app).await;
     generate_with(
         app,
         month,
