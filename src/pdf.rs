@@ -129,6 +129,8 @@ struct Layout {
     bold: Font,
     pages: Vec<Page>,
     y: f32,
+    /// The table's header, repeated at the top of each page the table runs onto.
+    header: Option<String>,
 }
 
 impl Layout {
@@ -138,6 +140,7 @@ impl Layout {
             bold: Font::load(BOLD, "DejaVuSans-Bold"),
             pages: vec![Page::default()],
             y: PAGE_H - MARGIN,
+            header: None,
         }
     }
 
@@ -156,12 +159,32 @@ impl Layout {
         &mut self.pages[last]
     }
 
-    /// Makes room for `height` points, on a new page if this one is full.
+    /// Makes room for `height` points, on a new page if this one is full (there the table
+    /// header is repeated while a table runs).
     fn need(&mut self, height: f32) {
         if self.y - height < BOTTOM {
             self.pages.push(Page::default());
             self.y = PAGE_H - MARGIN;
+            if let Some(header) = self.header.clone() {
+                self.head_row(&header);
+            }
         }
+    }
+
+    /// The table's header row and its rule.
+    fn head_row(&mut self, amount: &str) {
+        let y = self.y;
+        self.put(MARGIN, y, Face::Bold, SIZE, "Description");
+        self.put_right(RIGHT, y, Face::Bold, SIZE, amount);
+        self.y -= LEADING;
+        self.rule();
+    }
+
+    /// Starts the table of lines; its header comes back on every page it runs onto.
+    fn table(&mut self, amount: &str) {
+        self.need(LEADING * 3.0);
+        self.head_row(amount);
+        self.header = Some(amount.to_owned());
     }
 
     /// Places `text` with its baseline at `y`.
@@ -198,6 +221,9 @@ impl Layout {
     fn row(&mut self, face: Face, text: &str, amount: Option<&str>) {
         let width = RIGHT - AMOUNT_W - MARGIN - 12.0;
         let lines = self.font(face).wrap(text, SIZE, width);
+        // A row stays on one page (unless it is longer than a page).
+        #[expect(clippy::cast_precision_loss, reason = "a handful of lines")]
+        self.need(LEADING * lines.len() as f32);
         for (i, line) in lines.iter().enumerate() {
             self.need(LEADING);
             let y = self.y;
@@ -208,6 +234,10 @@ impl Layout {
                 self.put_right(RIGHT, y, face, SIZE, a);
             }
             self.y -= LEADING;
+        }
+        if self.header.is_some() && lines.len() > 1 {
+            // Air between wrapped table rows, so each reads as one.
+            self.y -= 3.0;
         }
     }
 
@@ -311,8 +341,7 @@ pub fn invoice_pdf(invoice: &Invoice, org_name: &str, seller: Option<&Seller>) -
     l.y -= LEADING;
 
     // The lines.
-    l.row(Face::Bold, "Description", Some(&format!("Amount ({cur})")));
-    l.rule();
+    l.table(&format!("Amount ({cur})"));
     for line in &invoice.lines {
         l.row(
             Face::Regular,
@@ -321,6 +350,9 @@ pub fn invoice_pdf(invoice: &Invoice, org_name: &str, seller: Option<&Seller>) -
         );
     }
     l.rule();
+    // The sums stay together, on one page.
+    l.header = None;
+    l.need(LEADING * 5.0);
     l.row(
         Face::Regular,
         "Subtotal",
@@ -588,6 +620,56 @@ mod tests {
                 assert_ne!(font.glyph(c), 0, "{c} is missing");
             }
         }
+    }
+
+    #[test]
+    fn a_long_invoice_runs_onto_numbered_pages() {
+        use crate::domain::billing::{InvoiceLine, Month};
+        use chrono::TimeZone as _;
+        let lines: Vec<InvoiceLine> = (0..80)
+            .map(|i| InvoiceLine {
+                kind: "plan".to_owned(),
+                description: format!(
+                    "project-{i}: pro plan, 50 GB, 3 env., 5 lic., 2026-12-01 to 2026-12-31 (31 of 31 days)"
+                ),
+                project: None,
+                code: None,
+                days: Some(31),
+                amount: 4900,
+            })
+            .collect();
+        let invoice = Invoice {
+            id: uuid::Uuid::nil(),
+            org: uuid::Uuid::nil(),
+            month: Month {
+                year: 2026,
+                month: 12,
+            },
+            seq: 7,
+            number: "INV-000007".to_owned(),
+            currency: "EUR".to_owned(),
+            status: "open".to_owned(),
+            subtotal: 80 * 4900,
+            total: 80 * 4900,
+            lines,
+            bill_to: None,
+            issued_at: chrono::Utc
+                .with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
+                .single()
+                .expect("a time"),
+            seller: None,
+            tax: None,
+            due_on: None,
+            status_changed_at: None,
+        };
+        let bytes = invoice_pdf(&invoice, "Acme", None);
+        // To look at it: GUILDHALL_TEST_PDF_DIR=/tmp/pdfs cargo test --lib pdf, then pdftoppm.
+        if let Ok(dir) = std::env::var("GUILDHALL_TEST_PDF_DIR") {
+            std::fs::create_dir_all(&dir).expect("dir");
+            std::fs::write(format!("{dir}/long.pdf"), &bytes).expect("written");
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("/Count 4"), "four pages");
     }
 
     #[test]
