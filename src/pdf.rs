@@ -222,8 +222,7 @@ impl Layout {
         let width = RIGHT - AMOUNT_W - MARGIN - 12.0;
         let lines = self.font(face).wrap(text, SIZE, width);
         // A row stays on one page (unless it is longer than a page).
-        #[expect(clippy::cast_precision_loss, reason = "a handful of lines")]
-        self.need(LEADING * lines.len() as f32);
+        self.need(LEADING * u16::try_from(lines.len()).map_or(f32::MAX, f32::from));
         for (i, line) in lines.iter().enumerate() {
             self.need(LEADING);
             let y = self.y;
