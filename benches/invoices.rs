@@ -134,6 +134,7 @@ async fn child(url: &str) -> anyhow::Result<()> {
     let report = guildhall::service::billing::generate_invoices(
         &*store,
         &Catalog::default(),
+        &guildhall::domain::invoicing::InvoiceTerms::default(),
         month,
         chrono::Utc::now(),
         |_, _| {},

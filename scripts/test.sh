@@ -37,6 +37,20 @@ if ! pg_up; then
   exit 1
 fi
 
+# The invoice PDF tests read PDFs back with poppler's pdftotext, as a reader would (they fail,
+# never skip, without it): installed here when missing, as the console tests install Chromium.
+if ! command -v pdftotext >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tests: installing Debian's poppler-utils (pdftotext, for the invoice PDF tests)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+  fi
+  if ! command -v pdftotext >/dev/null; then
+    echo "error: the invoice PDF tests need pdftotext (Debian/Ubuntu: apt-get install poppler-utils)" >&2
+    exit 1
+  fi
+fi
+
 # Each test drops its own database when it ends; what a killed run left behind is dropped here
 # once it is an hour old, so that another run on the same server is never disturbed.
 psql -qAt -d "$GUILDHALL_TEST_DATABASE_URL" -c \

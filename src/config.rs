@@ -101,6 +101,46 @@ pub struct ServeConfig {
         default_value_t = 10
     )]
     pub password_resets_per_address: u32,
+    #[command(flatten)]
+    pub invoicing: InvoicingConfig,
+}
+
+/// Who issues the invoices and on what terms: read by `serve`'s monthly run and by
+/// `guildhall invoices generate`, and kept with each invoice produced.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InvoicingConfig {
+    /// The seller's legal name, printed on every invoice.
+    #[arg(long, env = "GUILDHALL_SELLER_NAME")]
+    pub seller_name: Option<String>,
+    /// The seller's postal address, lines separated by `;` or newlines, e.g.
+    /// `1 rue de la Paix; 75002 Paris; France`.
+    #[arg(long, env = "GUILDHALL_SELLER_ADDRESS")]
+    pub seller_address: Option<String>,
+    /// The seller's EU VAT number, e.g. `FR12345678901`.
+    #[arg(long, env = "GUILDHALL_SELLER_VAT")]
+    pub seller_vat: Option<String>,
+    /// The VAT rate charged, in percent (e.g. `20` or `5.5`; default 0). An EU buyer with a VAT
+    /// number of another member state than the seller's is invoiced under the reverse charge
+    /// instead (VAT 0).
+    #[arg(long, env = "GUILDHALL_VAT_RATE")]
+    pub vat_rate: Option<String>,
+    /// How many days after its date an invoice falls due (0 to 365).
+    #[arg(long, env = "GUILDHALL_INVOICE_DUE_DAYS", default_value_t = 14)]
+    pub invoice_due_days: u32,
+}
+
+impl InvoicingConfig {
+    /// The invoice terms, checked; the error names the flag at fault.
+    pub fn terms(&self) -> anyhow::Result<crate::domain::invoicing::InvoiceTerms> {
+        crate::domain::invoicing::InvoiceTerms::new(
+            self.seller_name.as_deref(),
+            self.seller_address.as_deref(),
+            self.seller_vat.as_deref(),
+            self.vat_rate.as_deref(),
+            self.invoice_due_days,
+        )
+        .map_err(|e| anyhow::anyhow!("invalid invoicing configuration: {e}"))
+    }
 }
 
 impl ServeConfig {
@@ -220,6 +260,7 @@ impl StoreConfig {
             sqlite_synchronous: self.sqlite_synchronous,
             signups_per_address: 20,
             password_resets_per_address: 10,
+            invoicing: InvoicingConfig::default(),
         }
     }
 }

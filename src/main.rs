@@ -22,6 +22,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; `serve`'s flags are the big one"
+)]
 enum Command {
     /// Run the server (embedded SQLite unless --database-url names PostgreSQL).
     Serve(ServeConfig),
@@ -47,6 +51,18 @@ enum InvoicesCommand {
         /// The month, `YYYY-MM`; it must be over.
         #[arg(long)]
         month: String,
+        #[command(flatten)]
+        store: StoreConfig,
+        #[command(flatten)]
+        invoicing: guildhall::config::InvoicingConfig,
+    },
+    /// Mark an invoice `paid` or `void` (both final), recorded in its organization's audit log.
+    Mark {
+        /// The invoice's number (`INV-000001`) or id.
+        invoice: String,
+        /// `paid` or `void`.
+        #[arg(value_parser = ["paid", "void"])]
+        status: String,
         #[command(flatten)]
         store: StoreConfig,
     },
@@ -105,19 +121,29 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(config) => guildhall::server::serve(config).await,
         Command::Client(c) => std::process::exit(guildhall::cli::run(c, Cli::command()).await),
         Command::Invoices {
-            command: InvoicesCommand::Generate { month, store },
+            command:
+                InvoicesCommand::Generate {
+                    month,
+                    store,
+                    invoicing,
+                },
         } => {
             let Some(month) = Month::parse(&month) else {
                 refuse(&format!("`{month}` is not a month; use YYYY-MM"));
             };
             let config = store.as_serve();
             let catalog = config.catalog()?;
+            let terms = match invoicing.terms() {
+                Ok(t) => t,
+                Err(e) => refuse(&e.to_string()),
+            };
             let store = guildhall::server::open_store(&config).await?;
             let now = chrono::Utc::now();
             let mut last_shown = 0;
             let result = guildhall::service::billing::generate_invoices(
                 &*store,
                 &catalog,
+                &terms,
                 month,
                 now,
                 |done, total| {
@@ -137,6 +163,46 @@ async fn main() -> anyhow::Result<()> {
                     Ok(())
                 }
                 Err(Error::Domain(e @ DomainError::MonthNotClosed(_))) => refuse(&e.to_string()),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Invoices {
+            command:
+                InvoicesCommand::Mark {
+                    invoice,
+                    status,
+                    store,
+                },
+        } => {
+            use guildhall::domain::invoicing::InvoiceStatus;
+            let Some(to) = InvoiceStatus::parse(&status) else {
+                refuse(&format!("`{status}` is not a status; use `paid` or `void`"));
+            };
+            let config = store.as_serve();
+            let store = guildhall::server::open_store(&config).await?;
+            let account = operator_account();
+            match guildhall::service::billing::set_invoice_status(
+                &*store,
+                &invoice,
+                to,
+                guildhall::service::billing::StatusBy::Operator(&account),
+                chrono::Utc::now(),
+            )
+            .await
+            {
+                Ok(i) => {
+                    println!("{} {}", i.number, i.status);
+                    Ok(())
+                }
+                Err(Error::Domain(e @ DomainError::NotFound(_))) => {
+                    refuse(&format!("{e}: no invoice has the number or id `{invoice}`"))
+                }
+                Err(Error::Domain(
+                    e @ (DomainError::InvoiceVoid(_) | DomainError::InvoicePaid(_)),
+                )) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(4)
+                }
                 Err(e) => Err(e.into()),
             }
         }

@@ -59,6 +59,7 @@ pub async fn build_with_clock(
 ) -> anyhow::Result<AppState> {
     let plans = Arc::new(config.catalog()?);
     let token_lifetime = config.token_lifetime()?;
+    let invoicing = Arc::new(config.invoicing.terms()?);
     let store = open_store(config).await?;
     let started = std::time::Instant::now();
     let authz = crate::service::index::LiveIndex::load(store.clone())
@@ -82,6 +83,7 @@ pub async fn build_with_clock(
         mailer: Arc::new(mailer(config)?),
         public_url: public_url(config),
         plans,
+        invoicing,
         address_limits: crate::service::AddressLimits {
             signups_per_hour: config.signups_per_address,
             resets_per_hour: config.password_resets_per_address,
@@ -121,8 +123,15 @@ pub async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn crate::s
 async fn invoice_previous_month(gh: &Guildhall) {
     let now = gh.clock.now();
     let month = crate::domain::billing::Month::of(now).previous();
-    match crate::service::billing::generate_invoices(&*gh.store, &gh.plans, month, now, |_, _| {})
-        .await
+    match crate::service::billing::generate_invoices(
+        &*gh.store,
+        &gh.plans,
+        &gh.invoicing,
+        month,
+        now,
+        |_, _| {},
+    )
+    .await
     {
         Ok(r) if r.created > 0 => {
             tracing::info!(month = %month, created = r.created, "invoices produced");

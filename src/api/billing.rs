@@ -204,8 +204,41 @@ pub struct InvoiceDto {
     /// Whom it is made out to (the billing profile when it was produced).
     #[schema(value_type = Option<super::schema::BillTo>)]
     pub bill_to: Option<BillTo>,
-    /// When it was produced.
+    /// When it was produced: the invoice date.
     pub issued_at: DateTime<Utc>,
+    /// When it falls due (`null` for invoices produced before due dates were kept).
+    pub due_on: Option<NaiveDate>,
+    /// Who issued it (`null` when no seller was configured then).
+    pub seller: Option<SellerDto>,
+    /// Its VAT (`null` for invoices produced before taxes were kept: no VAT).
+    pub tax: Option<TaxDto>,
+    /// When `status` last changed (to `paid` or `void`); `null` while `open`.
+    pub status_changed_at: Option<DateTime<Utc>>,
+}
+
+/// Who issued an invoice: the server's configured seller when it was produced.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SellerDto {
+    /// The seller's legal name.
+    pub name: String,
+    /// The postal address, a printed line each.
+    pub address: Vec<String>,
+    /// The seller's EU VAT number.
+    pub vat_number: Option<String>,
+}
+
+/// An invoice's VAT.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaxDto {
+    /// The rate applied, in percent, as a decimal string (`"20"`, `"5.5"`; `"0"` under the
+    /// reverse charge).
+    pub rate_percent: String,
+    /// The VAT in minor units, included in `total`.
+    pub amount: i64,
+    /// Whether the EU reverse charge applies: VAT 0, to be accounted for by the recipient.
+    pub reverse_charge: bool,
+    /// What is owed before VAT: the subtotal less the vouchers.
+    pub net: i64,
 }
 
 impl From<Invoice> for InvoiceDto {
@@ -219,8 +252,21 @@ impl From<Invoice> for InvoiceDto {
             lines: i.lines,
             subtotal: i.subtotal,
             total: i.total,
+            tax: i.tax.map(|t| TaxDto {
+                rate_percent: crate::domain::invoicing::format_rate(t.rate_bp),
+                amount: t.amount,
+                reverse_charge: t.reverse_charge,
+                net: i.total - t.amount,
+            }),
             bill_to: i.bill_to,
             issued_at: i.issued_at,
+            due_on: i.due_on,
+            seller: i.seller.map(|s| SellerDto {
+                name: s.name,
+                address: s.address,
+                vat_number: s.vat_number,
+            }),
+            status_changed_at: i.status_changed_at,
         }
     }
 }
@@ -481,7 +527,7 @@ pub async fn invoice_pdf(
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, "id")?;
     let (i, org_name) = billing::get_invoice(&s.gh, &who, &OrgRef::parse(&org), id).await?;
-    let bytes = crate::pdf::invoice_pdf(&i, &org_name);
+    let bytes = crate::pdf::invoice_pdf(&i, &org_name, s.gh.invoicing.seller.as_ref());
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -492,4 +538,53 @@ pub async fn invoice_pdf(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// `POST /api/v1/invoices/{id}/status`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceStatusRequest {
+    /// The new status.
+    pub status: NewInvoiceStatus,
+}
+
+/// What an invoice may be marked: both are final.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum NewInvoiceStatus {
+    /// Paid.
+    Paid,
+    /// Cancelled: nothing is owed.
+    Void,
+}
+
+/// Mark an invoice `paid` or `void`: for the service token only (what a payment provider's
+/// integration presents; any other credential gets 403 `service_token_required`). `{id}` is the
+/// invoice's id or its number (`INV-000001`), of any organization. Both statuses are final: a
+/// void invoice cannot be paid (409 `invoice_void`), a paid one cannot be voided (409
+/// `invoice_paid`); marking an invoice what it already is changes nothing. The change is
+/// recorded as `invoice.status_changed` in the organization's audit log.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/status", tag = "billing", security(("bearer" = [])), request_body = InvoiceStatusRequest,
+    params(("id" = String, Path, description = "invoice id or number")),
+    responses((status = 200, body = InvoiceDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
+pub async fn set_invoice_status(
+    State(s): State<AppState>,
+    _service: super::extract::ServiceCaller,
+    AppPath(id): AppPath<String>,
+    AppJson(req): AppJson<InvoiceStatusRequest>,
+) -> Result<Json<InvoiceDto>, ApiError> {
+    use crate::domain::invoicing::InvoiceStatus;
+    let to = match req.status {
+        NewInvoiceStatus::Paid => InvoiceStatus::Paid,
+        NewInvoiceStatus::Void => InvoiceStatus::Void,
+    };
+    let i = billing::set_invoice_status(
+        &*s.gh.store,
+        &id,
+        to,
+        billing::StatusBy::Service,
+        s.gh.clock.now(),
+    )
+    .await?;
+    Ok(Json(InvoiceDto::from(i)))
 }

@@ -411,6 +411,45 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
     }
 }
 
+/// A service presenting the configured service token (compared as `CheckCaller` does), for the
+/// routes only other services call (`POST /invoices/{id}/status`). No credential, or an unknown
+/// one, gets 401; a valid session or API token gets 403 `service_token_required`.
+pub struct ServiceCaller;
+
+impl FromRequestParts<AppState> for ServiceCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        use subtle::ConstantTimeEq as _;
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(crate::domain::DomainError::Unauthenticated)?;
+        if let Some(expected) = &state.service_token {
+            let digest = crate::secret::TokenHash::of(presented);
+            if bool::from(digest.0.ct_eq(&expected.0)) {
+                return Ok(ServiceCaller);
+            }
+        }
+        if crate::secret::TokenKind::of(presented).is_some() {
+            // Authenticates first, so an unknown or expired token stays a 401.
+            sessions::authenticate(&state.gh, presented, client_ip(parts)).await?;
+            return Err(ApiError::edge(
+                StatusCode::FORBIDDEN,
+                "service_token_required",
+                "only the service token (`--service-token`) may change an invoice's status",
+            ));
+        }
+        Err(crate::domain::DomainError::Unauthenticated.into())
+    }
+}
+
 /// A caller of the check API: a service presenting the configured service token (compared in
 /// constant time, on SHA-256 digests so lengths do not leak either), or an API token holding the
 /// `check` capability. Anyone else gets 401, or 403 for a token without the capability.

@@ -310,6 +310,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::list_plans))
         .routes(routes!(billing::get_invoice))
         .routes(routes!(billing::invoice_pdf))
+        .routes(routes!(billing::set_invoice_status))
         .routes(routes!(check::check))
         .merge(
             // A batch of 1,000 checks is larger than any other request.

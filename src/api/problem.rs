@@ -157,6 +157,8 @@ fn describe(e: &DomainError) -> (StatusCode, &'static str) {
         E::CurrencyUnsupported { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "currency_unsupported"),
         E::VoucherInvalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "voucher_invalid"),
         E::VoucherAlreadyRedeemed => (StatusCode::CONFLICT, "voucher_already_redeemed"),
+        E::InvoiceVoid(_) => (StatusCode::CONFLICT, "invoice_void"),
+        E::InvoicePaid(_) => (StatusCode::CONFLICT, "invoice_paid"),
         E::MonthNotClosed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "month_not_closed"),
         E::InvitationPending => (StatusCode::CONFLICT, "invitation_pending"),
         E::InvitationNotFound => (StatusCode::NOT_FOUND, "invitation_not_found"),
@@ -410,6 +412,8 @@ mod tests {
             },
             E::VoucherInvalid("the voucher has been used up".into()),
             E::VoucherAlreadyRedeemed,
+            E::InvoiceVoid("INV-000001".into()),
+            E::InvoicePaid("INV-000001".into()),
             E::MonthNotClosed("2026-12".into()),
             E::InvitationPending,
             E::InvitationNotFound,
@@ -483,6 +487,8 @@ mod tests {
             | E::CurrencyUnsupported { .. }
             | E::VoucherInvalid(_)
             | E::VoucherAlreadyRedeemed
+            | E::InvoiceVoid(_)
+            | E::InvoicePaid(_)
             | E::MonthNotClosed(_)
             | E::InvitationPending
             | E::InvitationNotFound

@@ -282,7 +282,7 @@ fn invoice_table(slug: &str, invoices: &[Invoice]) -> Markup {
         table.list {
             caption.visually-hidden { "Invoices, newest first" }
             thead { tr {
-                th scope="col" { "Invoice" } th scope="col" { "Month" } th scope="col" { "Status" }
+                th scope="col" { "Invoice" } th scope="col" { "Month" } th scope="col" { "Due" } th scope="col" { "Status" }
                 th scope="col" .num { "Total" } th scope="col" { span.visually-hidden { "Download" } }
             } }
             tbody {
@@ -296,10 +296,18 @@ fn invoice_table(slug: &str, invoices: &[Invoice]) -> Markup {
                                         li { (l.description) ": " (format_amount(l.amount)) " " (i.currency) }
                                     }
                                     li { "Subtotal: " (format_amount(i.subtotal)) " " (i.currency) }
+                                    @if let Some(t) = i.tax {
+                                        @if t.reverse_charge {
+                                            li { "VAT: reverse charge (0 " (i.currency) ")" }
+                                        } @else {
+                                            li { "VAT " (crate::domain::invoicing::format_rate(t.rate_bp)) "%: " (format_amount(t.amount)) " " (i.currency) }
+                                        }
+                                    }
                                 }
                             }
                         }
                         td { (i.month) }
+                        td { @if let Some(d) = i.due_on { (d) } @else { "—" } }
                         td { span.chip { (i.status) } }
                         td.num { (format_amount(i.total)) " " (i.currency) }
                         td { a href={ "/orgs/" (slug) "/billing/invoices/" (i.id) "/pdf" } download { "PDF" span.visually-hidden { " of " (i.number) } } }
@@ -465,7 +473,8 @@ pub async fn pdf(
     };
     match billing::get_invoice(&s.gh, &who, &OrgRef::parse(&slug), id).await {
         Ok((invoice, org_name)) => {
-            let bytes = crate::pdf::invoice_pdf(&invoice, &org_name);
+            let bytes =
+                crate::pdf::invoice_pdf(&invoice, &org_name, s.gh.invoicing.seller.as_ref());
             let mut response = bytes.into_response();
             let h = response.headers_mut();
             h.insert(

@@ -14,6 +14,7 @@ use crate::domain::billing::{
 };
 use crate::domain::error::Kind;
 use crate::domain::ids::OrgId;
+use crate::domain::invoicing::{InvoiceStatus, InvoiceTerms, change_status};
 use crate::domain::model::Project;
 use crate::domain::permission::Permission;
 use crate::store::{After, Constraint, Store, StoreError, Tx};
@@ -337,6 +338,7 @@ const BATCH: u32 = 500;
 pub async fn generate_invoices(
     store: &dyn Store,
     catalog: &Catalog,
+    terms: &InvoiceTerms,
     month: Month,
     now: DateTime<Utc>,
     mut progress: impl FnMut(u64, u64) + Send,
@@ -368,7 +370,7 @@ pub async fn generate_invoices(
             break;
         };
         for org in batch {
-            match invoice_org(store, catalog, org, month, now).await {
+            match invoice_org(store, catalog, terms, org, month, now).await {
                 Ok(true) => report.created += 1,
                 Ok(false) => report.already += 1,
                 // Another process inserted this organization's invoice between our check and
@@ -390,6 +392,7 @@ pub async fn generate_invoices(
 async fn invoice_org(
     store: &dyn Store,
     catalog: &Catalog,
+    terms: &InvoiceTerms,
     org: OrgId,
     month: Month,
     now: DateTime<Utc>,
@@ -409,6 +412,9 @@ async fn invoice_org(
         address: p.address,
         vat_number: p.vat_number,
     });
+    // The seller, tax and due date as configured now, kept with the invoice: a later change of
+    // the configuration never rewrites an issued invoice.
+    let tax = terms.tax(draft.total, bill_to.as_ref());
     let seq = tx.next_invoice_seq().await?;
     let invoice = Invoice {
         id: uuid::Uuid::now_v7(),
@@ -417,12 +423,16 @@ async fn invoice_org(
         seq,
         number: invoice_number(seq),
         currency: catalog.currency.clone(),
-        status: "open".to_owned(),
+        status: InvoiceStatus::Open.as_str().to_owned(),
         subtotal: draft.subtotal,
-        total: draft.total,
+        total: draft.total.saturating_add(tax.amount),
         lines: draft.lines,
         bill_to,
         issued_at: now,
+        seller: terms.seller.clone(),
+        tax: Some(tax),
+        due_on: Some(terms.due_on(now.date_naive())),
+        status_changed_at: None,
     };
     tx.insert_invoice(&invoice).await?;
     let codes: Vec<String> = pending.into_iter().map(|r| r.code).collect();
@@ -545,4 +555,82 @@ pub async fn list_vouchers(store: &dyn Store) -> Result<Vec<Voucher>> {
             return Ok(all);
         }
     }
+}
+
+/// Who marks an invoice paid or void: an operator command (its machine account) or a service
+/// presenting the service token (a payment provider).
+#[derive(Clone, Copy, Debug)]
+pub enum StatusBy<'a> {
+    /// `guildhall invoices mark`, run as this account.
+    Operator(&'a str),
+    /// `POST /api/v1/invoices/{id}/status` with the service token.
+    Service,
+}
+
+/// Marks an invoice (by number or id, any organization's) `paid` or `void`, with an
+/// `invoice.status_changed` event in its organization's log. Both are final: a void invoice
+/// is never paid (409 `invoice_void`), a paid one never voided (409 `invoice_paid`); marking it
+/// what it already is changes nothing and records nothing. Race-safe: the update applies only
+/// if the status is still the one read, otherwise the newer status is judged again.
+pub async fn set_invoice_status(
+    store: &dyn Store,
+    key: &str,
+    to: InvoiceStatus,
+    by: StatusBy<'_>,
+    now: DateTime<Utc>,
+) -> Result<Invoice> {
+    let now = now.trunc_subsecs(6);
+    let mut tx = store.begin().await?;
+    let mut invoice = tx
+        .invoice_by_id_or_number(key.trim())
+        .await?
+        .ok_or(DomainError::NotFound(Kind::Invoice))?;
+    let current = InvoiceStatus::parse(&invoice.status)
+        .ok_or_else(|| StoreError::Corrupt("invoice status".to_owned()))?;
+    if !change_status(&invoice.number, current, to)? {
+        return Ok(invoice);
+    }
+    if !tx
+        .set_invoice_status(invoice.id, current.as_str(), to.as_str(), now)
+        .await?
+    {
+        // Another process changed it between our read and our update: judge its new status.
+        drop(tx);
+        let mut tx = store.read().await?;
+        let latest = tx
+            .invoice_by_id_or_number(&invoice.id.to_string())
+            .await?
+            .ok_or(DomainError::NotFound(Kind::Invoice))?;
+        let latest_status = InvoiceStatus::parse(&latest.status)
+            .ok_or_else(|| StoreError::Corrupt("invoice status".to_owned()))?;
+        change_status(&latest.number, latest_status, to)?;
+        return Ok(latest);
+    }
+    let system = Actor {
+        user: None,
+        token: None,
+        ip: None,
+        now,
+    };
+    let event = AuditEvent::new(&system, Action::InvoiceStatusChanged, "invoice", invoice.id)
+        .in_org(OrgId(invoice.org))
+        .named(&invoice.number)
+        .with_data(json!({
+            "number": invoice.number,
+            "before": current.as_str(),
+            "after": to.as_str(),
+            "by": match by { StatusBy::Operator(_) => "operator", StatusBy::Service => "service_token" },
+        }));
+    let event = match by {
+        StatusBy::Operator(account) => event.by_operator(account),
+        StatusBy::Service => {
+            let mut event = event;
+            event.actor_name = Some("service token".to_owned());
+            event
+        }
+    };
+    tx.commit(super::identified(vec![event])).await?;
+    invoice.status = to.as_str().to_owned();
+    invoice.status_changed_at = Some(now);
+    Ok(invoice)
 }

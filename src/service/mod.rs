@@ -136,6 +136,8 @@ pub struct Guildhall {
     pub public_url: String,
     /// The plan catalog (tiers, limits, prices).
     pub plans: Arc<crate::domain::billing::Catalog>,
+    /// The seller and terms invoices are produced with.
+    pub invoicing: Arc<crate::domain::invoicing::InvoiceTerms>,
     /// How often one address may sign up and ask for password resets.
     pub address_limits: AddressLimits,
 }

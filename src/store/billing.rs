@@ -98,6 +98,18 @@ pub trait BillingTx: Send {
     async fn insert_invoice(&mut self, invoice: &Invoice) -> StoreResult<()>;
     /// One of `org`'s invoices.
     async fn invoice(&mut self, org: OrgId, id: uuid::Uuid) -> StoreResult<Option<Invoice>>;
+    /// Any organization's invoice, by its number (`INV-000001`) or id (operator command and
+    /// service route).
+    async fn invoice_by_id_or_number(&mut self, key: &str) -> StoreResult<Option<Invoice>>;
+    /// Sets an invoice's status to `to` if it is still `from`; false when it no longer was (a
+    /// concurrent change won).
+    async fn set_invoice_status(
+        &mut self,
+        id: uuid::Uuid,
+        from: &str,
+        to: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<bool>;
     /// A page of `org`'s invoices, newest month first, after (month, id).
     async fn invoices(
         &mut self,

@@ -328,6 +328,9 @@ enum Need {
     /// The check API (SPEC §5): the service token, or an API token holding the `check`
     /// capability; a sign-in session is not a service.
     Check,
+    /// The service token alone (a payment provider marking invoices, issue 16): any user's
+    /// credential is refused with 403 `service_token_required`.
+    Service,
     /// A member holding any of these permissions (none: membership alone).
     Org(&'static [&'static str]),
     /// R6: `members.manage`, and every permission of the role given.
@@ -384,6 +387,9 @@ fn expected(need: Need, who: Who, ok: u16) -> Expect {
             return Expect::Refused(403, "check_capability_required");
         }
         (Need::Check, _) => return UNAUTHENTICATED,
+        (Need::Service, Cred::Service) => return allowed,
+        (Need::Service, Cred::Nothing) => return UNAUTHENTICATED,
+        (Need::Service, _) => return Expect::Refused(403, "service_token_required"),
         (Need::InvitationAnswer, Cred::Nothing) => return allowed,
         // The service token is no user's credential: refused on the management API.
         (_, Cred::Nothing | Cred::Service) => return UNAUTHENTICATED,
@@ -464,7 +470,8 @@ fn expected(need: Need, who: Who, ok: u16) -> Expect {
         | Need::Session
         | Need::NewOrg
         | Need::InvitationAnswer
-        | Need::Check => unreachable!("answered above"),
+        | Need::Check
+        | Need::Service => unreachable!("answered above"),
     }
 }
 
@@ -539,6 +546,8 @@ const ROUTES: &[Route] = {
         r("GET", "/api/v1/users/{user}/projects", Check, 200, Shared),
         r("POST", "/access/v1/evaluation", Check, 200, Shared),
         r("POST", "/access/v1/evaluations", Check, 200, Shared),
+        // Invoice status, for the service token (a payment provider).
+        r("POST", "/api/v1/invoices/{id}/status", Service, 200, Shared),
         // The organization.
         r("GET", ORG, Org(&["org.read"]), 200, Shared),
         r("PATCH", ORG, Org(&["org.update"]), 200, Own),
@@ -1086,6 +1095,15 @@ async fn prepare(w: &World, fx: &Fixture, route: &Route, who: Who) -> Cell {
                 .as_deref()
                 .expect("the shared fixture has an invoice");
             cell.path = cell.path.replace("{id}", id);
+        }
+        ("POST", "/api/v1/invoices/{id}/status") => {
+            let id = fx
+                .invoice
+                .as_deref()
+                .expect("the shared fixture has an invoice");
+            cell.path = cell.path.replace("{id}", id);
+            // Marking it paid again changes nothing: every cell may.
+            cell.body = Some(json!({ "status": "paid" }));
         }
         ("POST", "/api/v1/orgs/{org}/billing/vouchers") => {
             let code = unique("MATRIX").to_uppercase();

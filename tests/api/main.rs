@@ -13,6 +13,7 @@ mod concurrency;
 mod connections;
 mod guidance;
 mod invitations;
+mod invoices;
 mod lookalike_names;
 mod members;
 mod meta;

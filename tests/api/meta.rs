@@ -91,6 +91,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/invitations"),
     ("post", "/api/v1/invitations/accept"),
     ("post", "/api/v1/invitations/decline"),
+    ("post", "/api/v1/invoices/{id}/status"),
     ("post", "/api/v1/password/forgot"),
     ("post", "/api/v1/password/set"),
 ];

@@ -497,6 +497,10 @@ fn invoice(org: OrgId, month: u32, now: DateTime<Utc>) -> Invoice {
         lines: Vec::new(),
         bill_to: None,
         issued_at: now,
+        seller: None,
+        tax: None,
+        due_on: None,
+        status_changed_at: None,
     }
 }
 

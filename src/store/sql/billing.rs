@@ -56,8 +56,25 @@ fn voucher_from<DB: Backend>(row: &Row<DB>) -> StoreResult<Voucher> {
 }
 
 /// An invoice's columns, as [`invoice_from`] reads them.
-const INVOICE_COLS: &str =
-    "id, org_id, month, seq, number, currency, status, subtotal, total, lines, bill_to, issued_at";
+const INVOICE_COLS: &str = "id, org_id, month, seq, number, currency, status, subtotal, total, lines, bill_to, issued_at, \
+     seller, tax, due_on, status_changed_at";
+
+/// An optional JSON column, read back.
+fn json_col<T: serde::de::DeserializeOwned>(
+    raw: Option<String>,
+    what: &str,
+) -> StoreResult<Option<T>> {
+    raw.map(|b| serde_json::from_str::<T>(&b))
+        .transpose()
+        .map_err(|_| corrupt(what))
+}
+
+/// An optional value as a JSON column.
+fn to_json_col<T: serde::Serialize>(v: Option<&T>, what: &str) -> StoreResult<Option<String>> {
+    v.map(serde_json::to_string)
+        .transpose()
+        .map_err(|_| corrupt(what))
+}
 
 fn invoice_from<DB: Backend>(row: &Row<DB>) -> StoreResult<Invoice> {
     let month: String = row.get("month")?;
@@ -80,6 +97,14 @@ fn invoice_from<DB: Backend>(row: &Row<DB>) -> StoreResult<Invoice> {
             .transpose()
             .map_err(|_| corrupt("invoice bill_to"))?,
         issued_at: row.get("issued_at")?,
+        seller: json_col(row.get("seller")?, "invoice seller")?,
+        tax: json_col(row.get("tax")?, "invoice tax")?,
+        due_on: row
+            .get::<Option<String>>("due_on")?
+            .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
+            .transpose()
+            .map_err(|_| corrupt("invoice due date"))?,
+        status_changed_at: row.get("status_changed_at")?,
     })
 }
 
@@ -384,7 +409,7 @@ impl<DB: Backend> BillingTx for SqlTx<DB> {
             .map_err(|_| corrupt("invoice bill_to"))?;
         let sql = format!(
             "INSERT INTO invoices ({INVOICE_COLS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         );
         query(&sql)
             .bind(inv.id)
@@ -399,6 +424,10 @@ impl<DB: Backend> BillingTx for SqlTx<DB> {
             .bind(lines)
             .bind(bill_to)
             .bind(inv.issued_at)
+            .bind(to_json_col(inv.seller.as_ref(), "invoice seller")?)
+            .bind(to_json_col(inv.tax.as_ref(), "invoice tax")?)
+            .bind(inv.due_on.map(|d| d.format("%Y-%m-%d").to_string()))
+            .bind(inv.status_changed_at)
             .execute(self)
             .await?;
         Ok(())
@@ -411,6 +440,36 @@ impl<DB: Backend> BillingTx for SqlTx<DB> {
             .bind(id)
             .map_optional(self, invoice_from)
             .await
+    }
+
+    async fn invoice_by_id_or_number(&mut self, key: &str) -> StoreResult<Option<Invoice>> {
+        let sql = format!("SELECT {INVOICE_COLS} FROM invoices WHERE number = $1 OR id = $2");
+        let id = Uuid::parse_str(key).unwrap_or(Uuid::nil());
+        query(&sql)
+            .bind(key.to_owned())
+            .bind(id)
+            .map_optional(self, invoice_from)
+            .await
+    }
+
+    async fn set_invoice_status(
+        &mut self,
+        id: Uuid,
+        from: &str,
+        to: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = query(
+            "UPDATE invoices SET status = $3, status_changed_at = $4 \
+             WHERE id = $1 AND status = $2",
+        )
+        .bind(id)
+        .bind(from.to_owned())
+        .bind(to.to_owned())
+        .bind(at)
+        .execute(self)
+        .await?;
+        Ok(done > 0)
     }
 
     async fn invoices(

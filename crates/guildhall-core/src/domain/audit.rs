@@ -82,6 +82,7 @@ actions! {
     PlanChanged = "plan.changed" | "plan.change",
     VoucherRedeemed = "voucher.redeemed" | "voucher.redeem",
     InvoiceGenerated = "invoice.generated" | "invoice.generate",
+    InvoiceStatusChanged = "invoice.status_changed",
     VoucherCreated = "voucher.created" | "voucher.create",
     InvitationCreated = "invitation.created",
     InvitationRevoked = "invitation.revoked",

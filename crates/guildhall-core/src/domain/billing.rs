@@ -1113,6 +1113,21 @@ pub struct Invoice {
     pub bill_to: Option<BillTo>,
     /// When it was produced.
     pub issued_at: DateTime<Utc>,
+    /// Who issued it, when the server had a seller configured then (none before migration 0013).
+    pub seller: Option<super::invoicing::Seller>,
+    /// Its tax; `None` for invoices produced before taxes were (migration 0013): no VAT.
+    pub tax: Option<super::invoicing::Tax>,
+    /// When it falls due; `None` for invoices produced before due dates were.
+    pub due_on: Option<NaiveDate>,
+    /// When its status last changed (to `paid` or `void`).
+    pub status_changed_at: Option<DateTime<Utc>>,
+}
+
+impl Invoice {
+    /// What is owed before tax: the subtotal less the vouchers (the total less the tax).
+    pub fn net(&self) -> i64 {
+        self.total - self.tax.map_or(0, |t| t.amount)
+    }
 }
 
 #[cfg(test)]

@@ -281,6 +281,12 @@ pub enum DomainError {
         "this organization has already redeemed this voucher code; each code counts once per organization"
     )]
     VoucherAlreadyRedeemed,
+    /// A void invoice is never paid (its number given).
+    #[error("invoice `{0}` is void; a void invoice cannot be marked paid")]
+    InvoiceVoid(String),
+    /// A paid invoice is never voided (its number given).
+    #[error("invoice `{0}` is paid; a paid invoice cannot be voided")]
+    InvoicePaid(String),
     /// Invoices are produced only for months that are over.
     #[error(
         "month {0} is not over yet; only closed months are invoiced (see the upcoming invoice for this month)"

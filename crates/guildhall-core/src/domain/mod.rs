@@ -6,6 +6,7 @@ pub mod billing;
 pub mod error;
 pub mod ids;
 pub mod invitation;
+pub mod invoicing;
 pub mod model;
 pub mod names;
 pub mod password;
