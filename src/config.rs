@@ -79,15 +79,16 @@ pub struct ServeConfig {
     /// with back-off and logging why, before it gives up.
     #[arg(long, env = "GUILDHALL_DATABASE_WAIT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub database_wait: std::time::Duration,
-    /// SQLite only: `normal` (the default) makes each commit survive a crash or `kill -9` of
-    /// `serve` but not always a power loss or an operating-system crash, which may roll back the
-    /// last commits (never corrupt the file); `full` syncs every commit to disk before answering,
-    /// so it survives a power loss too, at the cost of slower writes. See README "Configuration".
+    /// SQLite only: `full` (the default) syncs every commit to disk before answering, so an
+    /// acknowledged write survives a power loss too; `normal` makes each commit survive a crash
+    /// or `kill -9` of `serve` but not always a power loss or an operating-system crash, which
+    /// may roll back the last commits (never corrupt the file), for faster sequential writes.
+    /// See README "Configuration".
     #[arg(
         long,
         env = "GUILDHALL_SQLITE_SYNCHRONOUS",
         value_enum,
-        default_value_t = crate::store::SqliteSynchronous::Normal
+        default_value_t = crate::store::SqliteSynchronous::Full
     )]
     pub sqlite_synchronous: crate::store::SqliteSynchronous,
     /// How many accounts one client address may sign up an hour (each costs a password hash and
@@ -228,7 +229,7 @@ pub struct StoreConfig {
         long,
         env = "GUILDHALL_SQLITE_SYNCHRONOUS",
         value_enum,
-        default_value_t = crate::store::SqliteSynchronous::Normal
+        default_value_t = crate::store::SqliteSynchronous::Full
     )]
     pub sqlite_synchronous: crate::store::SqliteSynchronous,
 }

@@ -612,10 +612,11 @@ pub enum SqliteSynchronous {
     /// `synchronous=NORMAL`: a commit survives the process being killed, but a power loss or an
     /// operating-system crash may roll back the last commits (never corrupt the file); the WAL
     /// is synced at checkpoints only.
-    #[default]
     Normal,
     /// `synchronous=FULL`: every commit is synced to the WAL before it is acknowledged, so it
-    /// survives a power loss too, at the cost of one fsync per write transaction.
+    /// survives a power loss too, at the cost of one fsync per write transaction. The default:
+    /// an acknowledged revocation must not come back after a power cut.
+    #[default]
     Full,
 }
 
@@ -624,7 +625,7 @@ impl Default for OpenOptions {
         OpenOptions {
             acquire_timeout: std::time::Duration::from_secs(2),
             wait: std::time::Duration::ZERO,
-            sqlite_synchronous: SqliteSynchronous::Normal,
+            sqlite_synchronous: SqliteSynchronous::default(),
         }
     }
 }

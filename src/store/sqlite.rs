@@ -251,10 +251,14 @@ mod tests {
         assert_eq!(start_up_file(&url, missing), None);
     }
 
-    /// `--sqlite-synchronous` reaches every pooled connection: NORMAL (1) by default, FULL (2)
+    /// `--sqlite-synchronous` reaches every pooled connection: FULL (2) by default, NORMAL (1)
     /// when asked.
     #[tokio::test]
     async fn the_synchronous_setting_reaches_the_connections() {
+        assert_eq!(
+            super::super::OpenOptions::default().sqlite_synchronous,
+            super::super::SqliteSynchronous::Full
+        );
         let dir = tempfile::tempdir().expect("temp dir");
         for (setting, want) in [
             (super::super::SqliteSynchronous::Normal, 1_i64),
