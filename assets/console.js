@@ -1,16 +1,20 @@
 // The console's one script, small on purpose: every page works without it.
-// - A member's "Change roles" form shows what the change would do as its boxes change, from the
-//   server's own preview (the same as the API's `?dry_run=true`).
+// - A member's "Change roles" form, and a custom role's column on the roles page, show what the
+//   change would do as their boxes change, from the server's own preview (the API's
+//   `?dry_run=true`).
 // - Copy buttons copy a secret shown once.
 (function () {
   'use strict';
 
+  // The form's own controls and those tied to it by a `form=` attribute (the roles matrix's
+  // cells), as a query; never the CSRF token, which stays out of URLs.
   function preview(form) {
-    var slot = form.querySelector('.preview-slot');
+    var slot = form.dataset.slot ? document.getElementById(form.dataset.slot)
+      : form.querySelector('.preview-slot');
     if (!slot) return;
     var params = new URLSearchParams();
-    form.querySelectorAll('input[name="roles"]:checked').forEach(function (box) {
-      params.append('roles', box.value);
+    new FormData(form).forEach(function (value, key) {
+      if (key !== 'csrf') params.append(key, value);
     });
     fetch(form.dataset.preview + '?' + params.toString(), { credentials: 'same-origin' })
       .then(function (r) { return r.text(); })
@@ -18,8 +22,13 @@
       .catch(function () { slot.textContent = ''; });
   }
 
+  // A change event reaches the form only through the DOM, and a matrix cell's box is not inside
+  // its form: listen on the document and ask the control for its form.
+  document.addEventListener('change', function (event) {
+    var form = event.target.form;
+    if (form && form.dataset.preview) preview(form);
+  });
   document.querySelectorAll('form[data-preview]').forEach(function (form) {
-    form.addEventListener('change', function () { preview(form); });
     var details = form.closest('details');
     if (details) {
       details.addEventListener('toggle', function () { if (details.open) preview(form); });

@@ -25,6 +25,20 @@ if [ ! -x "$chromium" ]; then
     exit 1
   fi
 fi
+# The billing test downloads an invoice and reads it back with pdftotext (poppler-utils); it
+# moves one plan period back a month with the sqlite3 shell, so that a month is over to invoice.
+for tool in pdftotext:poppler-utils sqlite3:sqlite3; do
+  cmd=${tool%%:*} pkg=${tool#*:}
+  if ! command -v "$cmd" >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "console tests: installing Debian's $pkg ($cmd)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null; }
+  fi
+  if ! command -v "$cmd" >/dev/null; then
+    echo "error: the console tests need $cmd (Debian/Ubuntu: apt-get install $pkg)" >&2
+    exit 1
+  fi
+done
 if [ ! -d tests/console/node_modules/playwright-core ] || [ ! -d tests/console/node_modules/@axe-core/playwright ]; then
   echo "console tests: installing playwright-core and @axe-core/playwright (npm ci)" >&2
   (cd tests/console && npm ci --no-audit --no-fund --silent)

@@ -533,6 +533,69 @@ impl From<crate::authz::preview::RoleChangePreview<(crate::domain::ids::ProjectI
     }
 }
 
+/// `PATCH /orgs/{org}/roles/{role}` query.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UpdateRoleQuery {
+    /// `true`: answer what the edit would do to the role's holders, and change nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// What an edit of a custom role does: the role after it, or with `dry_run=true` its preview.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum UpdateRoleAnswer {
+    /// The role, changed.
+    Role(RoleDto),
+    /// What the edit would do (`dry_run=true`).
+    Preview(RoleEditPreviewDto),
+}
+
+/// What an edit of a custom role would do (`PATCH …/roles/{role}?dry_run=true`).
+#[derive(Serialize, ToSchema)]
+pub struct RoleEditPreviewDto {
+    /// The role as it would be.
+    pub role: RoleDto,
+    /// How many members hold it.
+    pub holders: u64,
+    /// Permissions some holders would gain, in catalog order, with how many would gain each.
+    pub permissions_gained: Vec<PermissionCountDto>,
+    /// Permissions some holders would lose (not held through another role), in catalog order.
+    pub permissions_lost: Vec<PermissionCountDto>,
+}
+
+/// A permission and how many members a change moves it for.
+#[derive(Serialize, ToSchema)]
+pub struct PermissionCountDto {
+    /// The permission.
+    pub permission: &'static str,
+    /// How many members.
+    pub members: u64,
+}
+
+impl RoleEditPreviewDto {
+    /// The DTO of `role` as it would be and the impact on its holders.
+    pub fn new(
+        role: &crate::domain::role::CustomRole,
+        p: crate::authz::preview::RoleEditPreview,
+    ) -> Self {
+        let counts = |v: Vec<(crate::domain::permission::Permission, u64)>| {
+            v.into_iter()
+                .map(|(p, members)| PermissionCountDto {
+                    permission: p.as_str(),
+                    members,
+                })
+                .collect()
+        };
+        RoleEditPreviewDto {
+            role: RoleDto::from(role),
+            holders: p.holders,
+            permissions_gained: counts(p.gained),
+            permissions_lost: counts(p.lost),
+        }
+    }
+}
+
 /// `GET /orgs/{org}/members/{user}/permissions`.
 #[derive(Serialize, ToSchema)]
 pub struct EffectivePermissionsDto {

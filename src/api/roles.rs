@@ -1,8 +1,11 @@
 //! `/orgs/{org}/roles`: the built-in roles and the organization's custom roles.
 
 use super::AppState;
-use super::dto::{CreateRoleRequest, Page, RoleDto, UpdateRoleRequest};
-use super::extract::{AppJson, AppPath, Auth};
+use super::dto::{
+    CreateRoleRequest, Page, RoleDto, RoleEditPreviewDto, UpdateRoleAnswer, UpdateRoleQuery,
+    UpdateRoleRequest,
+};
+use super::extract::{AppJson, AppPath, AppQuery, Auth};
 use super::openapi::{Conflict, Forbidden, NotFound};
 use super::problem::ApiError;
 use crate::service::{OrgRef, roles};
@@ -42,19 +45,29 @@ pub async fn create_role(
     Ok((StatusCode::CREATED, Json(RoleDto::from(&role))))
 }
 
-/// Rename a custom role or change its permissions (`roles.manage`, R6).
+/// Rename a custom role or change its permissions (`roles.manage`, R6). With `dry_run=true`,
+/// answers how many of its holders would gain or lose each permission and changes nothing (no
+/// write, no audit event), refused exactly when the edit would be.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/roles/{role}", tag = "roles", security(("bearer" = [])), request_body = UpdateRoleRequest,
-    params(("org" = String, Path, description = "id or slug"), ("role" = String, Path, description = "role id or name")),
-    responses((status = 200, body = RoleDto), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
+    params(("org" = String, Path, description = "id or slug"), ("role" = String, Path, description = "role id or name"), UpdateRoleQuery),
+    responses((status = 200, body = UpdateRoleAnswer, description = "the role; with `dry_run=true`, the preview"), (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 pub async fn update_role(
     State(s): State<AppState>,
     Auth(who): Auth,
     AppPath((org, role)): AppPath<(String, String)>,
+    AppQuery(q): AppQuery<UpdateRoleQuery>,
     AppJson(req): AppJson<UpdateRoleRequest>,
-) -> Result<Json<RoleDto>, ApiError> {
+) -> Result<Json<UpdateRoleAnswer>, ApiError> {
     let change = roles::RoleChange::try_from(req)?;
-    let updated = roles::update_role(&s.gh, &who, &OrgRef::parse(&org), &role, change).await?;
-    Ok(Json(RoleDto::from(&updated)))
+    let org = OrgRef::parse(&org);
+    if q.dry_run == Some(true) {
+        let (after, preview) = roles::preview_role_update(&s.gh, &who, &org, &role, change).await?;
+        return Ok(Json(UpdateRoleAnswer::Preview(RoleEditPreviewDto::new(
+            &after, preview,
+        ))));
+    }
+    let updated = roles::update_role(&s.gh, &who, &org, &role, change).await?;
+    Ok(Json(UpdateRoleAnswer::Role(RoleDto::from(&updated))))
 }
 
 /// Delete a custom role (`roles.manage`). A role members still hold is refused with 409

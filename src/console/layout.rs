@@ -44,6 +44,8 @@ pub enum Tab {
     Members,
     /// `/orgs/{slug}/invitations`.
     Invitations,
+    /// `/orgs/{slug}/roles`.
+    Roles,
     /// `/orgs/{slug}/billing`.
     Billing,
     /// `/orgs/{slug}/transfer`.
@@ -133,6 +135,12 @@ fn org_nav(org: &OrgNav<'_>) -> Markup {
             "invitations",
             "Invitations",
             p.contains(Permission::MembersInvite),
+        ),
+        (
+            Tab::Roles,
+            "roles",
+            "Roles",
+            p.contains(Permission::RolesManage) || p.contains(Permission::MembersRead),
         ),
         (
             Tab::Billing,

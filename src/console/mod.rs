@@ -14,6 +14,7 @@ mod layout;
 mod members;
 mod orgs;
 mod preview;
+mod roles;
 mod session;
 mod transfer;
 
@@ -68,6 +69,13 @@ pub fn routes() -> Router<AppState> {
             get(preview::fragment).post(preview::page),
         )
         .route("/orgs/{slug}/members/{user}/remove", post(members::remove))
+        .route("/orgs/{slug}/roles", get(roles::page).post(roles::create))
+        .route("/orgs/{slug}/roles/{role}", post(roles::save))
+        .route(
+            "/orgs/{slug}/roles/{role}/preview",
+            get(roles::fragment).post(roles::preview_page),
+        )
+        .route("/orgs/{slug}/roles/{role}/delete", post(roles::delete))
         .route(
             "/orgs/{slug}/invitations",
             get(members::invitations_page).post(members::invite),
@@ -204,7 +212,7 @@ pub fn refusal(e: service::Error) -> Result<Refusal, Response> {
             Some(fields[0].field.clone()),
             sentence(&format!("{} {}", label(&fields[0].field), fields[0].reason)),
         ),
-        E::OrgNameTaken(_) | E::ProjectNameTaken(_) | E::GroupNameTaken(_) => {
+        E::OrgNameTaken(_) | E::ProjectNameTaken(_) | E::GroupNameTaken(_) | E::RoleNameTaken(_) => {
             (Some("name".to_owned()), sentence(&e.to_string()))
         }
         E::SlugTaken(_) => (Some("slug".to_owned()), sentence(&e.to_string())),

@@ -173,6 +173,15 @@ fn random_token() -> String {
 pub struct Fields(Vec<(String, String)>);
 
 impl Fields {
+    /// The fields of a query string (`a=1&b=2`), as a GET form sends them.
+    pub fn from_query(query: &str) -> Self {
+        Fields(
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
     /// The first value of `name`, trimmed; empty when absent.
     pub fn get(&self, name: &str) -> &str {
         self.0

@@ -3,6 +3,7 @@
 
 use super::{Guildhall, OrgRef, Principal, Result, org_access};
 use super::{Named, lost_race};
+use crate::authz::preview::{RoleEditPreview, role_edit};
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::{OrgId, RoleId};
@@ -86,17 +87,15 @@ pub struct RoleChange {
     pub permissions: Option<PermSet>,
 }
 
-/// R6: edits a custom role (`roles.manage`; the new permissions only ones the caller holds).
-/// Every holder's permissions change with it.
-pub async fn update_role(
-    gh: &Guildhall,
-    who: &Principal,
-    org: &OrgRef,
+/// The role before and after an edit, refused exactly as the edit would be: `roles.manage`, a
+/// free name, and R6 (only permissions the caller holds; widening a held role needs
+/// `members.manage` too).
+async fn plan_update(
+    tx: &mut dyn Tx,
+    access: &super::OrgAccess,
     role: &str,
-    change: RoleChange,
-) -> Result<CustomRole> {
-    let mut tx = gh.store.begin().await?;
-    let access = org_access(&mut *tx, who, org, true).await?;
+    change: &RoleChange,
+) -> Result<(CustomRole, CustomRole)> {
     let org_id = access.org.org.id;
     access.actor.require(Permission::RolesManage)?;
     let existing = tx.custom_roles(org_id).await?;
@@ -125,6 +124,22 @@ pub async fn update_role(
         after.permissions,
         holders,
     )?;
+    Ok((before, after))
+}
+
+/// R6: edits a custom role (`roles.manage`; the new permissions only ones the caller holds).
+/// Every holder's permissions change with it.
+pub async fn update_role(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    role: &str,
+    change: RoleChange,
+) -> Result<CustomRole> {
+    let mut tx = gh.store.begin().await?;
+    let access = org_access(&mut *tx, who, org, true).await?;
+    let org_id = access.org.org.id;
+    let (before, after) = plan_update(&mut *tx, &access, role, &change).await?;
     if after == before {
         return Ok(after);
     }
@@ -145,6 +160,23 @@ pub async fn update_role(
     }));
     gh.commit(tx, vec![event]).await?;
     Ok(after)
+}
+
+/// What an edit of a custom role would do to the members who hold it, refused exactly when
+/// the edit would be; changes nothing and writes no audit event (`PATCH …/roles/{role}?dry_run=true`).
+pub async fn preview_role_update(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    role: &str,
+    change: RoleChange,
+) -> Result<(CustomRole, RoleEditPreview)> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    let (before, after) = plan_update(&mut *tx, &access, role, &change).await?;
+    let holders = tx.role_holders_roles(access.org.org.id, before.id).await?;
+    let preview = role_edit(&before, after.permissions, &holders);
+    Ok((after, preview))
 }
 
 /// Deletes a custom role (`roles.manage`). A role still held is refused with the number of

@@ -356,6 +356,12 @@ pub trait Tx: Send + billing::BillingTx {
     async fn delete_custom_role(&mut self, org: OrgId, id: RoleId) -> StoreResult<()>;
     /// How many members hold a custom role.
     async fn role_holders(&mut self, org: OrgId, id: RoleId) -> StoreResult<u64>;
+    /// Every role of each member who holds a custom role (what editing it would change).
+    async fn role_holders_roles(
+        &mut self,
+        org: OrgId,
+        id: RoleId,
+    ) -> StoreResult<Vec<Vec<AssignedRole>>>;
 
     // Projects.
     /// How many projects an organization has (R5).

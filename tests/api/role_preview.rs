@@ -141,3 +141,79 @@ both_stores!(
         app.get(&format!("/api/v1/orgs/{slug}/members?limit=1"), &ada.token).await.expect(200);
     }
 );
+
+both_stores!(
+    async fn a_role_edit_preview_counts_who_gains_and_loses_and_changes_nothing(app) {
+        let ada = app.user("Ada").await;
+        let bob = app.user("Bob").await;
+        let cy = app.user("Cy").await;
+        let dee = app.user("Dee").await;
+        let org = app.org(&ada, "Acme").await;
+        let slug = org["slug"].as_str().expect("slug");
+        let roles = format!("/api/v1/orgs/{slug}/roles");
+        app.post(&roles, &ada.token, json!({ "name": "auditor", "permissions": ["audit.read", "projects.read"] })).await.expect(201);
+        // Bob holds only the role; Cy holds it beside `developer`, which keeps projects.read;
+        // Dee does not hold it and is not counted.
+        app.add(&ada, slug, &bob, &["auditor"]).await.expect(201);
+        app.add(&ada, slug, &cy, &["auditor", "developer"]).await.expect(201);
+        app.add(&ada, slug, &dee, &["member"]).await.expect(201);
+        let audit_before = app.audit(&ada, slug).await.len();
+        let edit = json!({ "permissions": ["audit.read", "billing.read"] });
+        let preview = app.patch(&format!("{roles}/auditor?dry_run=true"), &ada.token, edit.clone()).await.expect(200).body;
+        assert_eq!(preview["holders"], 2);
+        let mut would: Vec<&str> = preview["role"]["permissions"].as_array().expect("perms").iter().map(|p| p.as_str().expect("name")).collect();
+        would.sort_unstable();
+        assert_eq!(would, ["audit.read", "billing.read"]);
+        assert_eq!(preview["permissions_gained"], json!([{ "permission": "billing.read", "members": 2 }]));
+        assert_eq!(preview["permissions_lost"], json!([{ "permission": "projects.read", "members": 1 }]));
+        // Nothing changed and nothing was audited.
+        let listed = app.get(&roles, &ada.token).await.expect(200).body;
+        let auditor = listed["items"].as_array().expect("items").iter().find(|r| r["name"] == "auditor").expect("auditor").clone();
+        let mut held: Vec<&str> = auditor["permissions"].as_array().expect("perms").iter().map(|p| p.as_str().expect("name")).collect();
+        held.sort_unstable();
+        assert_eq!(held, ["audit.read", "projects.read"]);
+        assert_eq!(app.audit(&ada, slug).await.len(), audit_before);
+        // The real edit then does what the preview said: Bob loses projects.read, Cy keeps it.
+        app.patch(&format!("{roles}/auditor"), &ada.token, edit).await.expect(200);
+        let (bob_perms, _) = effective(&app, &ada, slug, &bob.id).await;
+        let (cy_perms, _) = effective(&app, &ada, slug, &cy.id).await;
+        assert!(bob_perms.contains(&"billing.read".to_owned()) && !bob_perms.contains(&"projects.read".to_owned()));
+        assert!(cy_perms.contains(&"billing.read".to_owned()) && cy_perms.contains(&"projects.read".to_owned()));
+    }
+);
+
+both_stores!(
+    async fn a_role_edit_preview_is_refused_exactly_as_the_edit(app) {
+        let ada = app.user("Ada").await;
+        let mia = app.user("Mia").await;
+        let bob = app.user("Bob").await;
+        let org = app.org(&ada, "Acme").await;
+        let slug = org["slug"].as_str().expect("slug");
+        let roles = format!("/api/v1/orgs/{slug}/roles");
+        app.post(&roles, &ada.token, json!({ "name": "auditor", "permissions": ["audit.read"] })).await.expect(201);
+        app.post(&roles, &ada.token, json!({ "name": "viewer", "permissions": ["projects.read"] })).await.expect(201);
+        app.add(&ada, slug, &mia, &["admin"]).await.expect(201);
+        app.add(&ada, slug, &bob, &["auditor"]).await.expect(201);
+        let audit_before = app.audit(&ada, slug).await.len();
+        let cases = [
+            // R6: an admin holds no billing permission.
+            (&mia, "auditor", json!({ "permissions": ["audit.read", "billing.read"] })),
+            // Never the owner's own.
+            (&ada, "auditor", json!({ "permissions": ["org.delete"] })),
+            // A taken name.
+            (&ada, "auditor", json!({ "name": "viewer" })),
+            // Built-in roles are fixed; a missing one is 404.
+            (&ada, "admin", json!({ "permissions": ["audit.read"] })),
+            (&ada, "nobody", json!({ "permissions": ["audit.read"] })),
+            // A member without roles.manage.
+            (&bob, "auditor", json!({ "permissions": ["audit.read"] })),
+        ];
+        for (who, role, body) in cases {
+            let dry = app.patch(&format!("{roles}/{role}?dry_run=true"), &who.token, body.clone()).await;
+            assert!(dry.status.as_u16() >= 400, "{body} on {role} as {}: the preview was not refused", who.name);
+            let real = app.patch(&format!("{roles}/{role}"), &who.token, body.clone()).await;
+            assert_eq!((dry.status, dry.code().to_owned()), (real.status, real.code().to_owned()), "{body} on {role} as {}", who.name);
+        }
+        assert_eq!(app.audit(&ada, slug).await.len(), audit_before);
+    }
+);

@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   apiAs, browser, createOrg, email, look, signUp, startServer, visitor,
 } from './harness.mjs';
@@ -103,6 +105,32 @@ test('a billing member saves a profile in any script; a full card number is refu
   assert.deepEqual(saved.body.payment_method, { brand: 'visa', last4: '1111', exp_month: 4, exp_year: 2031 });
   assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Société Générale Ελλάδα');
   await look(page, 'billing-profile');
+
+  // An invoice for last month: a paid plan that started then (the one row a test moves back in
+  // time), produced by the operator command, listed and downloaded as a PDF whose text holds
+  // the names and address exactly (poppler's pdftotext, as any reader extracts it).
+  assert.equal((await api(owner.email, 'POST', `/orgs/${slug}/projects`, { name: 'api' })).status, 201);
+  assert.equal((await api(owner.email, 'PUT', `/orgs/${slug}/projects/api/plan`, { tier: 'pro' })).status, 200);
+  const now = new Date();
+  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  const month = first.toISOString().slice(0, 7);
+  const db = join(server.dataDir, 'guildhall.db');
+  const from = execFileSync('sqlite3', [db, 'SELECT valid_from FROM plan_periods LIMIT 1']).toString().trim();
+  assert.ok(from.length > 10, `a plan period starts at ${from}`);
+  const backdated = `${month}-01${from.slice(10)}`;
+  execFileSync('sqlite3', [db, `UPDATE plan_periods SET valid_from = '${backdated}'`]);
+  execFileSync(process.env.GUILDHALL_BIN, ['invoices', 'generate', '--month', month, '--data-dir', server.dataDir]);
+  await page.goto(`${server.base}/orgs/${slug}/billing`);
+  const link = page.getByRole('link', { name: /PDF/ }).first();
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const file = join(server.dataDir, 'invoice.pdf');
+  await download.saveAs(file);
+  assert.equal(readFileSync(file).subarray(0, 5).toString(), '%PDF-');
+  const text = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-']).toString();
+  for (const expected of ['Société Générale Ελλάδα', 'Тверская улица 7', 'FR40303265045', 'Paris']) {
+    assert.ok(text.includes(expected), `${expected} not in the PDF's text:\n${text}`);
+  }
+  await look(page, 'billing-invoice');
 });
 
 test('billing.read alone shows the profile and offers no form; a voucher from the operator is redeemed', async () => {

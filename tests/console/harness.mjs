@@ -180,3 +180,19 @@ export async function look(page, name) {
   await accessible(page);
   await shoot(page, name);
 }
+
+/**
+ * `look` for a page of a context without script, where axe and the width check cannot run: the
+ * same document (its HTML as served, at its own URL, so its stylesheet loads) checked in a
+ * context with script.
+ */
+export async function lookWithoutScript(b, page, name) {
+  const html = await page.content();
+  const url = page.url();
+  const context = await b.newContext({ viewport: { width: 1280, height: 800 } });
+  const replica = await context.newPage();
+  await replica.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+  await replica.goto(url);
+  await look(replica, name);
+  await context.close();
+}

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  apiAs, browser, createOrg, email, look, signUp, startServer, visitor,
+  apiAs, browser, createOrg, email, look, lookWithoutScript, signUp, startServer, visitor,
 } from './harness.mjs';
 
 let server;
@@ -100,7 +100,7 @@ test('without script, Preview opens the preview as a page and Save there saves',
   await page.waitForURL(/\/preview$/);
   const shown = page.getByRole('region', { name: 'What this change does' });
   assert.match(await shown.innerText(), /Roles added\s+manager/);
-  await look(page, 'members-preview-page');
+  await lookWithoutScript(b, page, 'members-preview-page');
   // Nothing is saved by the preview.
   const still = await api(owner, 'GET', `/orgs/${slug}/members`);
   assert.deepEqual(still.body.items.find((m) => m.user.email === member).roles, ['member']);

@@ -474,6 +474,14 @@ impl<DB: Backend> Tx for SqlTx<DB> {
         roles::holders(self, org, id).await
     }
 
+    async fn role_holders_roles(
+        &mut self,
+        org: OrgId,
+        id: RoleId,
+    ) -> StoreResult<Vec<Vec<AssignedRole>>> {
+        roles::holders_roles(self, org, id).await
+    }
+
     async fn count_projects(&mut self, org: OrgId) -> StoreResult<u64> {
         projects::count(self, org).await
     }

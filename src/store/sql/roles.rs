@@ -1,9 +1,10 @@
 //! An organization's custom roles.
 
-use super::members::role_from;
+use super::members::{ROLE_JOIN, role_from};
 use super::{Backend, SqlTx, query, read_count};
 use crate::domain::ids::{OrgId, RoleId};
 use crate::domain::role::{AssignedRole, CustomRole};
+use crate::store::grants::ROLE_COLS;
 use crate::store::{StoreResult, perms_to_json};
 use chrono::{DateTime, Utc};
 
@@ -96,4 +97,29 @@ pub(super) async fn holders<DB: Backend>(
             .fetch_one(tx)
             .await?;
     read_count(&row)
+}
+
+pub(super) async fn holders_roles<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    org: OrgId,
+    id: RoleId,
+) -> StoreResult<Vec<Vec<AssignedRole>>> {
+    let sql = format!(
+        "SELECT mr.user_id AS holder, {ROLE_COLS} FROM member_roles mr {ROLE_JOIN} \
+         WHERE mr.org_id = $1 AND mr.user_id IN \
+           (SELECT h.user_id FROM member_roles h WHERE h.org_id = $1 AND h.custom_role_id = $2) \
+         ORDER BY mr.user_id"
+    );
+    let rows = query(&sql).bind(org.0).bind(id.0).fetch_all(tx).await?;
+    let mut out: Vec<(uuid::Uuid, Vec<AssignedRole>)> = Vec::new();
+    for r in &rows {
+        let holder: uuid::Uuid = r.get("holder")?;
+        if out.last().is_none_or(|(h, _)| *h != holder) {
+            out.push((holder, Vec::new()));
+        }
+        if let (Some(role), Some((_, roles))) = (role_from(r)?, out.last_mut()) {
+            roles.push(role);
+        }
+    }
+    Ok(out.into_iter().map(|(_, roles)| roles).collect())
 }

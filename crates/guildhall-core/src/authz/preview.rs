@@ -76,6 +76,67 @@ pub fn role_change<P: Ord + Clone>(
     }
 }
 
+/// What editing a custom role would do to the members who hold it: how many hold it, and for
+/// each permission, how many of them would gain or lose it (a member who keeps a permission
+/// through another role loses nothing).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoleEditPreview {
+    /// Members holding the role.
+    pub holders: u64,
+    /// Permissions some holders gain, in catalog order, with how many gain each.
+    pub gained: Vec<(Permission, u64)>,
+    /// Permissions some holders lose, in catalog order, with how many lose each.
+    pub lost: Vec<(Permission, u64)>,
+}
+
+/// The impact of giving `role` the permissions `after`, over its `holders` (each holder's full
+/// set of roles in the organization, `role` among them).
+pub fn role_edit(
+    role: &crate::domain::role::CustomRole,
+    after: crate::domain::permission::PermSet,
+    holders: &[Vec<AssignedRole>],
+) -> RoleEditPreview {
+    let mut edited = role.clone();
+    edited.permissions = after;
+    let edited = AssignedRole::Custom(edited);
+    let mut gained: BTreeMap<Permission, u64> = BTreeMap::new();
+    let mut lost: BTreeMap<Permission, u64> = BTreeMap::new();
+    let target = AssignedRole::Custom(role.clone());
+    for roles in holders {
+        let now: Vec<AssignedRole> = roles
+            .iter()
+            .map(|r| {
+                if r.same_role(&target) {
+                    edited.clone()
+                } else {
+                    r.clone()
+                }
+            })
+            .collect();
+        let (was, will) = (
+            eval::permissions(roles, None),
+            eval::permissions(&now, None),
+        );
+        for p in will.minus(was).iter() {
+            *gained.entry(p).or_default() += 1;
+        }
+        for p in was.minus(will).iter() {
+            *lost.entry(p).or_default() += 1;
+        }
+    }
+    let in_catalog_order = |m: BTreeMap<Permission, u64>| -> Vec<(Permission, u64)> {
+        Permission::ALL
+            .iter()
+            .filter_map(|p| m.get(p).map(|n| (*p, *n)))
+            .collect()
+    };
+    RoleEditPreview {
+        holders: holders.len() as u64,
+        gained: in_catalog_order(gained),
+        lost: in_catalog_order(lost),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +178,45 @@ mod tests {
         assert!(p.roles_added.is_empty() && p.roles_removed.is_empty());
         assert!(p.permissions_gained.is_empty() && p.permissions_lost.is_empty());
         assert!(p.projects.is_empty());
+    }
+
+    fn custom(name: &str, perms: &[Permission]) -> crate::domain::role::CustomRole {
+        crate::domain::role::CustomRole {
+            id: crate::domain::ids::RoleId(uuid::Uuid::from_u128(name.len() as u128 + 7)),
+            name: name.to_owned(),
+            permissions: perms.iter().copied().collect(),
+        }
+    }
+
+    /// Adding a permission counts every holder who lacked it; taking one away counts only the
+    /// holders who do not keep it through another role.
+    #[test]
+    fn a_role_edit_counts_who_gains_and_who_loses() {
+        let role = custom(
+            "auditor",
+            &[Permission::AuditRead, Permission::ProjectsRead],
+        );
+        let alone = vec![AssignedRole::Custom(role.clone())];
+        let with_dev = vec![
+            AssignedRole::Custom(role.clone()),
+            builtin(BuiltinRole::Developer),
+        ];
+        let after: crate::domain::permission::PermSet =
+            [Permission::AuditRead, Permission::BillingRead]
+                .into_iter()
+                .collect();
+        let p = role_edit(&role, after, &[alone, with_dev]);
+        assert_eq!(p.holders, 2);
+        assert_eq!(p.gained, [(Permission::BillingRead, 2)]);
+        assert_eq!(p.lost, [(Permission::ProjectsRead, 1)]);
+    }
+
+    /// The same permissions again change nothing for anyone.
+    #[test]
+    fn an_unchanged_role_edit_previews_as_nothing() {
+        let role = custom("ops", &[Permission::ProjectsDeploy]);
+        let holders = vec![vec![AssignedRole::Custom(role.clone())]];
+        let p = role_edit(&role, role.permissions, &holders);
+        assert_eq!((p.holders, p.gained.len(), p.lost.len()), (1, 0, 0));
     }
 }
