@@ -375,10 +375,10 @@ pub fn impact(role: &CustomRole, p: &RoleEditPreview) -> Markup {
                     thead { tr { th scope="col" { "Permission" } th scope="col" { "Change" } } }
                     tbody {
                         @for (perm, n) in &p.gained {
-                            tr { td { code { (perm.as_str()) } } td { (members(*n)) " gain it" } }
+                            tr { td { code { (perm.as_str()) } } td { (members(*n)) @if *n == 1 { " gains it" } @else { " gain it" } } }
                         }
                         @for (perm, n) in &p.lost {
-                            tr { td { code { (perm.as_str()) } } td { (members(*n)) " lose it" } }
+                            tr { td { code { (perm.as_str()) } } td { (members(*n)) @if *n == 1 { " loses it" } @else { " lose it" } } }
                         }
                     }
                 }

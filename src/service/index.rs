@@ -3,7 +3,8 @@
 //! PostgreSQL notification, with a periodic poll as the safety net). The index itself is pure
 //! (`authz::index`); this is the IO around it.
 
-use crate::authz::index::{Index, OrgGrants};
+use crate::authz::index::{Index, MemberGrants, OrgGrants};
+use crate::domain::ids::OrgId;
 use crate::store::{Store, StoreResult};
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,23 +56,46 @@ impl LiveIndex {
         })
     }
 
-    /// Reloads the organizations changed since the known revision. Concurrent callers wait for
-    /// one reload instead of repeating it.
+    /// Applies the grant changes committed since the known revision: one member's change is
+    /// applied to that member alone (their roles and project grants read afresh), anything
+    /// else reloads its organization whole, as does a member of an organization the index does
+    /// not hold yet. Every change is read as it stands now, so applying them in any order
+    /// gives the state of the newest revision. Concurrent callers wait for one catch-up instead
+    /// of repeating it.
     pub async fn catch_up(&self) -> StoreResult<u64> {
+        // Only this function changes the index after the load, one caller at a time: what
+        // `knows` answers below still holds when the changes are applied.
         let _one = self.catching_up.lock().await;
         let known = self.revision();
         let mut tx = self.store.read().await?;
-        let (orgs, newest) = tx.grant_changes_since(known).await?;
-        if orgs.is_empty() {
+        let (changes, newest) = tx.grant_changes_since(known).await?;
+        if changes.is_empty() {
             return Ok(known);
         }
-        let mut fresh = Vec::with_capacity(orgs.len());
-        for org in orgs {
+        let mut whole: Vec<OrgId> = Vec::new();
+        for c in &changes {
+            if (c.member.is_none() || !self.index.knows(c.org)) && !whole.contains(&c.org) {
+                whole.push(c.org);
+            }
+        }
+        let mut members = Vec::new();
+        for c in &changes {
+            let Some(user) = c.member.filter(|_| !whole.contains(&c.org)) else {
+                continue;
+            };
+            let grants = tx
+                .member_grants(c.org, user)
+                .await?
+                .map(|(roles, granted)| MemberGrants::build(&roles, granted));
+            members.push((c.org, user, grants));
+        }
+        let mut fresh = Vec::with_capacity(whole.len());
+        for org in whole {
             let snap = tx.load_grants(Some(org)).await?.into_iter().next();
             fresh.push((org, snap.map(|s| OrgGrants::from_snapshot(&s))));
         }
         drop(tx);
-        self.index.apply(fresh, newest);
+        self.index.apply_with_members(fresh, members, newest);
         Ok(newest)
     }
 

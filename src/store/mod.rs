@@ -471,8 +471,16 @@ pub trait Tx: Send + billing::BillingTx {
     // The grant revision (the authorization index follows it).
     /// The current global grant revision.
     async fn revision(&mut self) -> StoreResult<u64>;
-    /// The organizations whose grants changed after `revision`, with the newest revision seen.
-    async fn grant_changes_since(&mut self, revision: u64) -> StoreResult<(Vec<OrgId>, u64)>;
+    /// The grant changes committed after `revision`, in revision order and each once, with the
+    /// newest revision seen.
+    async fn grant_changes_since(&mut self, revision: u64) -> StoreResult<(Vec<GrantChange>, u64)>;
+    /// One member's roles in `org` and every project role granted to them there, directly or
+    /// through a group; `None` when they are not a member.
+    async fn member_grants(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+    ) -> StoreResult<Option<(Vec<AssignedRole>, Vec<(ProjectId, ProjectRole)>)>>;
     /// Everything that decides access in one organization, or in all of them.
     async fn load_grants(&mut self, org: Option<OrgId>) -> StoreResult<Vec<OrgSnapshot>>;
 
@@ -610,6 +618,15 @@ pub struct OpenOptions {
     pub wait: std::time::Duration,
     /// SQLite's `synchronous` setting (ignored on PostgreSQL).
     pub sqlite_synchronous: SqliteSynchronous,
+}
+
+/// What a committed transaction changed about grants, as the authorization index follows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantChange {
+    /// The organization.
+    pub org: OrgId,
+    /// The one member whose grants changed; `None` for the organization as a whole.
+    pub member: Option<UserId>,
 }
 
 /// When SQLite, in WAL mode, makes a commit durable: what `--sqlite-synchronous` picks.

@@ -78,7 +78,7 @@ test('the owner creates, previews, edits and deletes a custom role in the matrix
   assert.deepEqual(dry.body.permissions_lost, [{ permission: 'projects.read', members: 1 }]);
   const text = await shown.innerText();
   assert.match(text, /billing\.read\s+2 members gain it/);
-  assert.match(text, /projects\.read\s+1 member lose it/);
+  assert.match(text, /projects\.read\s+1 member loses it/);
   // Previewing saved nothing.
   assert.deepEqual([...(await roleOf(owner, slug, 'auditor')).permissions].sort(), ['audit.read', 'projects.read']);
   await look(page, 'roles-matrix-preview');

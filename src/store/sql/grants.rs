@@ -6,7 +6,7 @@ use super::members::role_from;
 use super::{Backend, SqlTx, query};
 use crate::domain::ids::{GroupId, OrgId, ProjectId, UserId};
 use crate::store::grants::{self, GrantQueries, Snapshots, project_role};
-use crate::store::{Committed, OrgSnapshot, StoreResult};
+use crate::store::{Committed, GrantChange, OrgSnapshot, StoreResult};
 
 /// Bumps the revision and logs the organizations this transaction touched, if any; the last
 /// writes before the commit.
@@ -22,10 +22,11 @@ pub(super) async fn bump_revision<DB: Backend>(tx: &mut SqlTx<DB>) -> StoreResul
             .fetch_one(tx)
             .await?;
     let revision: i64 = row.get("revision")?;
-    for org in std::mem::take(&mut tx.touched) {
-        query("INSERT INTO grant_changes (revision, org_id) VALUES ($1, $2)")
+    for change in std::mem::take(&mut tx.touched) {
+        query("INSERT INTO grant_changes (revision, org_id, user_id) VALUES ($1, $2, $3)")
             .bind(revision)
-            .bind(org.0)
+            .bind(change.org.0)
+            .bind(change.member.map(|u| u.0))
             .execute(tx)
             .await?;
     }
@@ -44,24 +45,29 @@ pub(super) async fn revision<DB: Backend>(tx: &mut SqlTx<DB>) -> StoreResult<u64
 pub(super) async fn changes_since<DB: Backend>(
     tx: &mut SqlTx<DB>,
     revision: u64,
-) -> StoreResult<(Vec<OrgId>, u64)> {
+) -> StoreResult<(Vec<GrantChange>, u64)> {
     let since = i64::try_from(revision).unwrap_or(i64::MAX);
-    let rows =
-        query("SELECT revision, org_id FROM grant_changes WHERE revision > $1 ORDER BY revision")
-            .bind(since)
-            .fetch_all(tx)
-            .await?;
-    let mut orgs = Vec::new();
+    let rows = query(
+        "SELECT revision, org_id, user_id FROM grant_changes WHERE revision > $1 \
+         ORDER BY revision",
+    )
+    .bind(since)
+    .fetch_all(tx)
+    .await?;
+    let mut changes: Vec<GrantChange> = Vec::new();
     let mut newest = revision;
     for r in &rows {
         let rev: i64 = r.get("revision")?;
         newest = newest.max(u64::try_from(rev).unwrap_or(0));
-        let org = OrgId(r.get("org_id")?);
-        if !orgs.contains(&org) {
-            orgs.push(org);
+        let change = GrantChange {
+            org: OrgId(r.get("org_id")?),
+            member: r.get::<Option<uuid::Uuid>>("user_id")?.map(UserId),
+        };
+        if !changes.contains(&change) {
+            changes.push(change);
         }
     }
-    Ok((orgs, newest))
+    Ok((changes, newest))
 }
 
 /// Everything that decides access in one organization, or in all of them; streamed, since a

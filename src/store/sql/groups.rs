@@ -51,7 +51,7 @@ pub(super) async fn put_member<DB: Backend>(
     .bind(user.0)
     .execute(tx)
     .await?;
-    tx.touch(org);
+    tx.touch_member(org, user);
     Ok(())
 }
 
@@ -68,7 +68,7 @@ pub(super) async fn delete_member<DB: Backend>(
             .bind(user.0)
             .execute(tx)
             .await?;
-    tx.touch(org);
+    tx.touch_member(org, user);
     Ok(done > 0)
 }
 

@@ -62,7 +62,7 @@ pub(super) async fn insert<DB: Backend>(
         .bind(now)
         .execute(tx)
         .await?;
-    tx.touch(org);
+    tx.touch_member(org, user);
     insert_roles(tx, org, user, roles).await
 }
 
@@ -111,7 +111,7 @@ pub(super) async fn set_roles<DB: Backend>(
         .bind(user.0)
         .execute(tx)
         .await?;
-    tx.touch(org);
+    tx.touch_member(org, user);
     insert_roles(tx, org, user, roles).await
 }
 
@@ -120,7 +120,7 @@ pub(super) async fn delete<DB: Backend>(
     org: OrgId,
     user: UserId,
 ) -> StoreResult<()> {
-    tx.touch(org);
+    tx.touch_member(org, user);
     for sql in [
         "DELETE FROM member_roles WHERE org_id = $1 AND user_id = $2",
         "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",

@@ -217,8 +217,8 @@ fn read_count<DB: Backend>(row: &Row<DB>) -> StoreResult<u64> {
 /// One open transaction on a backend.
 pub(super) struct SqlTx<DB: Backend> {
     conn: sqlx::Transaction<'static, DB>,
-    /// Organizations whose grants this transaction changed.
-    touched: Vec<OrgId>,
+    /// Grants this transaction changed: whole organizations, or single members of one.
+    touched: Vec<crate::store::GrantChange>,
 }
 
 impl<DB: Backend> SqlTx<DB> {
@@ -233,8 +233,27 @@ impl<DB: Backend> SqlTx<DB> {
     /// Notes that `org`'s grants change in this transaction, so the commit bumps the revision
     /// and logs it. Done here, in the store, so no use case can forget it.
     fn touch(&mut self, org: OrgId) {
-        if !self.touched.contains(&org) {
-            self.touched.push(org);
+        let whole = crate::store::GrantChange { org, member: None };
+        if !self.touched.contains(&whole) {
+            // The organization as a whole covers each of its members.
+            self.touched.retain(|c| c.org != org);
+            self.touched.push(whole);
+        }
+    }
+
+    /// Notes that only `user`'s grants in `org` change (roles, group places, direct project
+    /// roles): the index updates that member, not the whole organization.
+    fn touch_member(&mut self, org: OrgId, user: UserId) {
+        let one = crate::store::GrantChange {
+            org,
+            member: Some(user),
+        };
+        let covered = self
+            .touched
+            .iter()
+            .any(|c| c.org == org && c.member.is_none());
+        if !covered && !self.touched.contains(&one) {
+            self.touched.push(one);
         }
     }
 }
@@ -637,7 +656,26 @@ impl<DB: Backend> Tx for SqlTx<DB> {
         grants::revision(self).await
     }
 
-    async fn grant_changes_since(&mut self, revision: u64) -> StoreResult<(Vec<OrgId>, u64)> {
+    async fn member_grants(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+    ) -> StoreResult<Option<(Vec<AssignedRole>, Vec<(ProjectId, ProjectRole)>)>> {
+        let Some(roles) = members::roles(self, org, user).await? else {
+            return Ok(None);
+        };
+        let granted = projects::grants_of(self, org, user)
+            .await?
+            .into_iter()
+            .map(|g| (g.project, g.role))
+            .collect();
+        Ok(Some((roles, granted)))
+    }
+
+    async fn grant_changes_since(
+        &mut self,
+        revision: u64,
+    ) -> StoreResult<(Vec<crate::store::GrantChange>, u64)> {
         grants::changes_since(self, revision).await
     }
 

@@ -32,7 +32,7 @@ pub(super) async fn put_member<DB: Backend>(
     .bind(role.as_str())
     .execute(tx)
     .await?;
-    tx.touch(org);
+    tx.touch_member(org, user);
     Ok(())
 }
 
@@ -49,7 +49,7 @@ pub(super) async fn delete_member<DB: Backend>(
             .bind(user.0)
             .execute(tx)
             .await?;
-    tx.touch(org);
+    tx.touch_member(org, user);
     Ok(done > 0)
 }
 

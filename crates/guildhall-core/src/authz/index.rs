@@ -30,6 +30,18 @@ pub struct MemberGrants {
 }
 
 impl MemberGrants {
+    /// A member's grants from their roles and every project role granted to them, directly or
+    /// through a group (the strongest per project wins).
+    pub fn build(
+        roles: &[crate::domain::role::AssignedRole],
+        granted: impl IntoIterator<Item = (ProjectId, ProjectRole)>,
+    ) -> Self {
+        MemberGrants {
+            permissions: eval::permissions(roles, None),
+            projects: eval::strongest_grants(granted).into_iter().collect(),
+        }
+    }
+
     /// R11: the strongest project role on `project`, organization-wide reach included; `None`
     /// when the project is out of reach. The caller knows `project` belongs to this organization.
     pub fn project_role(&self, project: ProjectId) -> Option<ProjectRole> {
@@ -183,6 +195,63 @@ impl Inner {
                 }
             }
         }
+    }
+
+    /// Replaces one member's grants in `org` (`None`: no longer a member), leaving the rest of
+    /// the organization as it is: what a change to one member's roles, group places or direct
+    /// project roles needs. Granted roles on projects the organization does not hold are
+    /// dropped, as a load drops them. `false` when `org` is not in the index (the caller loads
+    /// the whole organization instead).
+    fn put_member(&mut self, org: OrgId, user: UserId, grants: Option<MemberGrants>) -> bool {
+        let Some(slot) = self.slots.get(&org).copied() else {
+            return false;
+        };
+        let Some((_, og)) = self.orgs[slot.0 as usize].as_mut() else {
+            return false;
+        };
+        if let Some(old) = og.members.remove(&user) {
+            for (p, _) in &old.projects {
+                self.granted.remove(&(user, *p));
+            }
+            if let Some(list) = self.users.get_mut(&user) {
+                if list.len() == 1 && list[0].org == slot {
+                    self.users.remove(&user);
+                } else {
+                    *list = list.iter().filter(|m| m.org != slot).copied().collect();
+                }
+            }
+        }
+        let Some(mut member) = grants else {
+            return true;
+        };
+        if member
+            .projects
+            .iter()
+            .any(|(p, _)| !og.projects.contains_key(p))
+        {
+            member.projects = member
+                .projects
+                .iter()
+                .filter(|(p, _)| og.projects.contains_key(p))
+                .copied()
+                .collect();
+        }
+        for (p, role) in &member.projects {
+            self.granted.insert((user, *p), *role);
+        }
+        let list = self.users.entry(user).or_default();
+        let mut v = std::mem::take(list).into_vec();
+        let at = v.partition_point(|x| x.org < slot);
+        v.insert(
+            at,
+            Membership {
+                org: slot,
+                permissions: member.permissions,
+            },
+        );
+        *list = v.into_boxed_slice();
+        og.members.insert(user, member);
+        true
     }
 
     fn new_slot(&mut self, org: OrgId) -> Slot {
@@ -364,6 +433,19 @@ impl Index {
     /// to `revision`. Under one write lock: a reader sees every changed organization before or
     /// after, never some of them.
     pub fn apply(&self, changes: Vec<(OrgId, Option<OrgGrants>)>, revision: u64) {
+        self.apply_with_members(changes, Vec::new(), revision);
+    }
+
+    /// [`Index::apply`], and replaces single members' grants (`None`: no longer a member)
+    /// without rebuilding their organization, so the write lock is held for those members
+    /// only. Members of an organization the index does not hold are left out: the caller loads
+    /// such an organization whole. All under one write lock, then `revision`.
+    pub fn apply_with_members(
+        &self,
+        changes: Vec<(OrgId, Option<OrgGrants>)>,
+        members: Vec<(OrgId, UserId, Option<MemberGrants>)>,
+        revision: u64,
+    ) {
         {
             let mut inner = self
                 .inner
@@ -372,8 +454,16 @@ impl Index {
             for (org, grants) in changes {
                 inner.put(org, grants);
             }
+            for (org, user, grants) in members {
+                inner.put_member(org, user, grants);
+            }
         }
         self.revision.store(revision, Ordering::Release);
+    }
+
+    /// Whether the index holds `org`.
+    pub fn knows(&self, org: OrgId) -> bool {
+        self.read().slots.contains_key(&org)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -446,6 +536,12 @@ mod tests {
             projects: Vec<bool>,
         },
         Remove(usize),
+        /// One member's grants replaced (`None`: removed), the rest of the organization kept.
+        Member {
+            org: usize,
+            member: Member,
+            remove: bool,
+        },
     }
 
     fn change() -> impl Strategy<Value = Change> {
@@ -460,6 +556,12 @@ mod tests {
             )
                 .prop_map(|(org, members, projects)| Change::Put { org, members, projects }),
             1 => (0..ORGS).prop_map(Change::Remove),
+            4 => (
+                0..ORGS,
+                (0..USERS, any::<u32>(), proptest::collection::vec((0..PROJECTS, 0..3usize), 0..4)),
+                proptest::bool::weighted(0.25),
+            )
+                .prop_map(|(org, member, remove)| Change::Member { org, member, remove }),
         ]
     }
 
@@ -579,6 +681,31 @@ mod tests {
                     Change::Remove(org) => {
                         inner.put(ids.0[*org], None);
                         truth.remove(org);
+                    }
+                    Change::Member { org, member, remove } => {
+                        let user = ids.1[member.0];
+                        let Some(g) = truth.get_mut(org) else {
+                            // Not in the index: refused, for the caller to load it whole.
+                            prop_assert!(!inner.put_member(ids.0[*org], user, None));
+                            continue;
+                        };
+                        if *remove {
+                            g.members.remove(&user);
+                            prop_assert!(inner.put_member(ids.0[*org], user, None));
+                        } else {
+                            // As the organization's own projects decide: the index is handed
+                            // every grant the member holds, foreign projects among them.
+                            let held: Vec<(ProjectId, ProjectRole)> =
+                                member.2.iter().map(|(p, r)| (ids.2[*p], ProjectRole::ALL[*r])).collect();
+                            let mut m = MemberGrants {
+                                permissions: grants(&ids, *org, std::slice::from_ref(member), &[true; PROJECTS])
+                                    .members[&user].permissions,
+                                projects: eval::strongest_grants(held).into_iter().collect(),
+                            };
+                            prop_assert!(inner.put_member(ids.0[*org], user, Some(m.clone())));
+                            m.projects = m.projects.iter().filter(|(p, _)| g.projects.contains_key(p)).copied().collect();
+                            g.members.insert(user, m);
+                        }
                     }
                 }
                 agrees(&inner, &truth, &ids)?;
