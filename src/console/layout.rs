@@ -46,6 +46,8 @@ pub enum Tab {
     Invitations,
     /// `/orgs/{slug}/billing`.
     Billing,
+    /// `/orgs/{slug}/groups`.
+    Groups,
     /// `/orgs/{slug}/transfer`.
     Transfer,
     /// `/orgs/{slug}/settings`.
@@ -133,6 +135,12 @@ fn org_nav(org: &OrgNav<'_>) -> Markup {
             "invitations",
             "Invitations",
             p.contains(Permission::MembersInvite),
+        ),
+        (
+            Tab::Groups,
+            "groups",
+            "Groups",
+            p.contains(Permission::MembersRead),
         ),
         (
             Tab::Billing,
