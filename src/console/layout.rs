@@ -48,6 +48,8 @@ pub enum Tab {
     Roles,
     /// `/orgs/{slug}/billing`.
     Billing,
+    /// `/orgs/{slug}/groups`.
+    Groups,
     /// `/orgs/{slug}/transfer`.
     Transfer,
     /// `/orgs/{slug}/settings`.
@@ -135,6 +137,12 @@ fn org_nav(org: &OrgNav<'_>) -> Markup {
             "invitations",
             "Invitations",
             p.contains(Permission::MembersInvite),
+        ),
+        (
+            Tab::Groups,
+            "groups",
+            "Groups",
+            p.contains(Permission::MembersRead),
         ),
         (
             Tab::Roles,

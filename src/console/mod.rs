@@ -9,11 +9,13 @@
 
 mod accounts;
 mod billing;
+mod groups;
 mod invitations;
 mod layout;
 mod members;
 mod orgs;
 mod preview;
+mod projects;
 mod roles;
 mod session;
 mod transfer;
@@ -48,7 +50,59 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/orgs", get(orgs::list).post(orgs::create))
         .route("/orgs/{slug}", get(orgs::home))
-        .route("/orgs/{slug}/projects", get(orgs::projects))
+        .route(
+            "/orgs/{slug}/projects",
+            get(projects::list).post(projects::create),
+        )
+        .route("/orgs/{slug}/projects/{name}", get(projects::page))
+        .route(
+            "/orgs/{slug}/projects/{name}/rename",
+            post(projects::rename),
+        )
+        .route(
+            "/orgs/{slug}/projects/{name}/delete",
+            post(projects::delete),
+        )
+        .route("/orgs/{slug}/projects/{name}/plan", post(projects::plan))
+        .route(
+            "/orgs/{slug}/projects/{name}/members",
+            post(projects::add_member),
+        )
+        .route(
+            "/orgs/{slug}/projects/{name}/members/{user}",
+            post(projects::set_member),
+        )
+        .route(
+            "/orgs/{slug}/projects/{name}/members/{user}/remove",
+            post(projects::remove_member),
+        )
+        .route(
+            "/orgs/{slug}/groups",
+            get(groups::list).post(groups::create),
+        )
+        .route("/orgs/{slug}/groups/{name}", get(groups::page))
+        .route("/orgs/{slug}/groups/{name}/rename", post(groups::rename))
+        .route("/orgs/{slug}/groups/{name}/delete", post(groups::delete))
+        .route(
+            "/orgs/{slug}/groups/{name}/members",
+            post(groups::add_member),
+        )
+        .route(
+            "/orgs/{slug}/groups/{name}/members/{user}/remove",
+            post(groups::remove_member),
+        )
+        .route(
+            "/orgs/{slug}/groups/{name}/projects",
+            post(groups::add_project),
+        )
+        .route(
+            "/orgs/{slug}/groups/{name}/projects/{project}",
+            post(groups::set_project),
+        )
+        .route(
+            "/orgs/{slug}/groups/{name}/projects/{project}/remove",
+            post(groups::remove_project),
+        )
         .route("/orgs/{slug}/leave", post(orgs::leave))
         .route("/orgs/{slug}/delete", post(orgs::delete))
         .route(

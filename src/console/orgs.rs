@@ -1,5 +1,5 @@
-//! Organizations: `/orgs` (search, create, edit, delete, leave), `/orgs/{slug}` and its projects,
-//! and `/orgs/{slug}/settings`.
+//! Organizations: `/orgs` (search, create, edit, delete, leave), `/orgs/{slug}` (to its projects,
+//! `projects.rs`), and `/orgs/{slug}/settings`.
 
 use super::layout::{OrgNav, Shell, Tab, csrf, field, form_error};
 use super::session::{Ctx, Post};
@@ -8,7 +8,7 @@ use crate::api::AppState;
 use crate::domain::DomainError;
 use crate::domain::names::{OrgName, Slug};
 use crate::domain::permission::Permission;
-use crate::service::{OrgAccess, OrgRef, Principal, orgs, projects};
+use crate::service::{OrgAccess, OrgRef, Principal, orgs};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -223,40 +223,6 @@ pub async fn home(Path(slug): Path<String>) -> Response {
         super::layout::urlencode(&slug)
     ))
     .into_response()
-}
-
-/// `GET /orgs/{slug}/projects`: the projects I reach (R11).
-pub async fn projects(State(s): State<AppState>, ctx: Ctx, Path(slug): Path<String>) -> Response {
-    let (ctx, access, mine) = match open(&s, ctx, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let Some(who) = ctx.user.clone() else {
-        return not_found(ctx).await;
-    };
-    let rows = match projects::list_projects(&s.gh, &who, &OrgRef::Id(access.org.org.id), None, 100)
-        .await
-    {
-        Ok(page) => page.items,
-        Err(e) => return crate::api::problem::ApiError::from(e).into_response(),
-    };
-    let body = html! {
-        h1 { "Projects" }
-        @if rows.is_empty() {
-            p.empty { "No project is open to you here yet." }
-        } @else {
-            ul.cards {
-                @for (p, role) in &rows {
-                    li { strong { (p.name) } " " span.chip { (role.as_str()) } }
-                }
-            }
-        }
-    };
-    let shell = Shell {
-        title: &format!("Projects · {}", access.org.org.name),
-        org: Some(nav(&access, mine, Tab::Projects)),
-    };
-    ctx.page(StatusCode::OK, shell, body)
 }
 
 /// `POST /orgs/{slug}/leave` (R4).

@@ -43,6 +43,50 @@ pub async fn list_groups(
     }))
 }
 
+/// A group with how many members and projects it has.
+pub struct GroupSummary {
+    /// The group.
+    pub group: Group,
+    /// Its number of members.
+    pub members: u64,
+    /// Its number of projects.
+    pub projects: u64,
+}
+
+/// A page of the organization's groups with their counts, by name (`members.read`).
+pub async fn list_group_summaries(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    from: Option<&After>,
+    limit: u32,
+) -> Result<Page<GroupSummary, After>> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    access.actor.require(Permission::MembersRead)?;
+    let rows = tx.groups(access.org.org.id, from, limit + 1).await?;
+    let counts: std::collections::HashMap<GroupId, (u64, u64)> = tx
+        .group_counts(access.org.org.id)
+        .await?
+        .into_iter()
+        .map(|(g, m, p)| (g, (m, p)))
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|group| {
+            let (members, projects) = counts.get(&group.id).copied().unwrap_or((0, 0));
+            GroupSummary {
+                group,
+                members,
+                projects,
+            }
+        })
+        .collect();
+    Ok(Page::from_rows(rows, limit, |s: &GroupSummary| {
+        after(name_key(&s.group.name), s.group.id.0)
+    }))
+}
+
 /// A group with its members and projects (`members.read`).
 pub async fn get_group(
     gh: &Guildhall,

@@ -11,7 +11,7 @@ use crate::domain::model::{Project, User};
 use crate::domain::names::{LocalName, name_key};
 use crate::domain::permission::{Permission, ProjectPermission, ProjectRole};
 use crate::domain::rules::{
-    GrantPath, r6_own_project_role, r6_project_role, r11_project_action,
+    GrantPath, r6_own_project_role, r6_project_role, r11_project_action, r11_see_project_members,
     token_carries_project_roles,
 };
 use crate::ids::NewId as _;
@@ -295,6 +295,21 @@ pub async fn remove_project_member(
     .with_data(json!({ "user": user, "before": before.as_str() }));
     gh.commit(tx, vec![event]).await?;
     Ok(())
+}
+
+/// Who holds a role on a project directly, by email (R11: the project must be reachable; its
+/// `admin`s or holders of `members.read` see them).
+pub async fn project_members(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    project: &str,
+) -> Result<Vec<(User, ProjectRole)>> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    let (p, mine) = reach(&mut *tx, who, &access, project).await?;
+    r11_see_project_members(&access.actor, mine)?;
+    Ok(tx.project_members(p.id).await?)
 }
 
 async fn direct_role(

@@ -400,6 +400,11 @@ pub trait Tx: Send + billing::BillingTx {
     ) -> StoreResult<bool>;
     /// Every project role a member holds in `org`, direct or through groups.
     async fn project_grants(&mut self, org: OrgId, user: UserId) -> StoreResult<Vec<ProjectGrant>>;
+    /// Who holds a role on a project directly (not through a group), by email.
+    async fn project_members(
+        &mut self,
+        project: ProjectId,
+    ) -> StoreResult<Vec<(User, ProjectRole)>>;
 
     // Groups.
     /// Inserts a group.
@@ -454,6 +459,8 @@ pub trait Tx: Send + billing::BillingTx {
     ) -> StoreResult<bool>;
     /// The names of the groups each member of `org` is in.
     async fn member_groups(&mut self, org: OrgId) -> StoreResult<Vec<(UserId, String)>>;
+    /// How many members and projects each group of `org` has.
+    async fn group_counts(&mut self, org: OrgId) -> StoreResult<Vec<(GroupId, u64, u64)>>;
 
     // Ownership transfers (R7).
     /// Stores a new offer.

@@ -108,7 +108,7 @@ test('the switcher lists my organizations personal first; the navigation shows o
   assert.equal(names.length, 2, names.join());
   assert.match(names[0], /Abe/, 'personal organization first');
   const tabs = await dev.page.getByRole('navigation', { name: 'Organization' }).getByRole('link').allInnerTexts();
-  assert.deepEqual(tabs, ['Projects', 'Members'], 'a developer is not offered invitations or settings');
+  assert.deepEqual(tabs, ['Projects', 'Members', 'Groups', 'Roles'], 'a developer is not offered invitations or settings');
   // And what the navigation does not offer answers the 404 page.
   assert.equal((await dev.page.goto(`${server.base}/orgs/${slug}/settings`)).status(), 404);
   assert.equal((await dev.page.goto(`${server.base}/orgs/${slug}/invitations`)).status(), 404);
@@ -120,7 +120,7 @@ test('the switcher lists my organizations personal first; the navigation shows o
   await owner.page.goto(`${server.base}/orgs/${slug}/members`);
   const ownerTabs = await owner.page.getByRole('navigation', { name: 'Organization' }).getByRole('link').allInnerTexts();
   // The owner holds billing.read: Billing is offered (R8).
-  assert.deepEqual(ownerTabs, ['Projects', 'Members', 'Invitations', 'Billing', 'Settings']);
+  assert.deepEqual(ownerTabs, ['Projects', 'Members', 'Invitations', 'Groups', 'Roles', 'Billing', 'Settings']);
   await owner.context.close();
   await dev.context.close();
 });

@@ -120,3 +120,26 @@ pub(super) async fn of_members<DB: Backend>(
     .map_all(tx, |r| Ok((UserId(r.get("user_id")?), r.get("name")?)))
     .await
 }
+
+/// Each group's number of members and of projects, in one read.
+pub(super) async fn counts<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    org: OrgId,
+) -> StoreResult<Vec<(GroupId, u64, u64)>> {
+    query(
+        "SELECT g.id, \
+           (SELECT COUNT(*) FROM group_members gm WHERE gm.group_id = g.id) AS members, \
+           (SELECT COUNT(*) FROM group_projects gp WHERE gp.group_id = g.id) AS projects \
+         FROM groups g WHERE g.org_id = $1",
+    )
+    .bind(org.0)
+    .map_all(tx, |r| {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok((
+            GroupId(r.get("id")?),
+            n(r.get("members")?),
+            n(r.get("projects")?),
+        ))
+    })
+    .await
+}

@@ -557,6 +557,13 @@ impl<DB: Backend> Tx for SqlTx<DB> {
         projects::grants_of(self, org, user).await
     }
 
+    async fn project_members(
+        &mut self,
+        project: ProjectId,
+    ) -> StoreResult<Vec<(User, ProjectRole)>> {
+        projects::members(self, project).await
+    }
+
     async fn insert_group(&mut self, group: &Group, name_key: &str) -> StoreResult<()> {
         named::insert(self, group, name_key).await
     }
@@ -633,6 +640,10 @@ impl<DB: Backend> Tx for SqlTx<DB> {
 
     async fn member_groups(&mut self, org: OrgId) -> StoreResult<Vec<(UserId, String)>> {
         groups::of_members(self, org).await
+    }
+
+    async fn group_counts(&mut self, org: OrgId) -> StoreResult<Vec<(GroupId, u64, u64)>> {
+        groups::counts(self, org).await
     }
 
     async fn insert_transfer(&mut self, t: &Transfer) -> StoreResult<()> {

@@ -1,8 +1,10 @@
 //! What only projects have: their count (R5), members' direct roles on them, and every project
 //! role a member holds. Their own rows are `named.rs`'s.
 
+use super::users::{USER_COLS, user_from};
 use super::{Backend, SqlTx, query, read_count};
 use crate::domain::ids::{OrgId, ProjectId, UserId};
+use crate::domain::model::User;
 use crate::domain::permission::ProjectRole;
 use crate::store::grants::project_role;
 use crate::store::{ProjectGrant, StoreResult};
@@ -82,4 +84,19 @@ pub(super) async fn grants_of<DB: Backend>(
         })
     })
     .await
+}
+
+/// Direct roles on one project, by email.
+pub(super) async fn members<DB: Backend>(
+    tx: &mut SqlTx<DB>,
+    project: ProjectId,
+) -> StoreResult<Vec<(User, ProjectRole)>> {
+    let sql = format!(
+        "SELECT {USER_COLS}, pm.role FROM project_members pm JOIN users u ON u.id = pm.user_id \
+         WHERE pm.project_id = $1 ORDER BY u.email_key, u.id"
+    );
+    query(&sql)
+        .bind(project.0)
+        .map_all(tx, |r| Ok((user_from(r)?, project_role(r.get("role")?)?)))
+        .await
 }

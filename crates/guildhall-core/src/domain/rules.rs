@@ -404,6 +404,19 @@ pub fn r11_project_action(role: ProjectRole, action: ProjectPermission) -> Resul
     }
 }
 
+/// R11: who holds a role on a project directly is seen by those who may list the organization's
+/// members (`members.read`) and by that project's own `admin`s, who give those roles (R6).
+pub fn r11_see_project_members(
+    actor: &ActorFacts,
+    on_project: ProjectRole,
+) -> Result<(), DomainError> {
+    if on_project == ProjectRole::Admin {
+        Ok(())
+    } else {
+        actor.require(Permission::MembersRead)
+    }
+}
+
 /// How a project role is being given: directly to a member, or to a group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GrantPath {
