@@ -114,16 +114,18 @@ test('a manager sees the matrix with the cells of permissions they do not hold d
   assert.ok(await m.page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Roles' }).isVisible());
   await look(m.page, 'roles-admin');
 
-  // A developer sees the matrix read-only: every cell disabled, no edit or create form.
+  // A manager (no roles.manage) sees the matrix read-only: every cell disabled, no edit or
+  // create form.
   const d = await visitor(b);
   const dev = email('Tia');
   await signUp(d.page, server.base, 'Tia', dev);
-  assert.equal((await api(owner, 'POST', `/orgs/${slug}/members`, { email: dev, roles: ['developer'] })).status, 201);
+  assert.equal((await api(owner, 'POST', `/orgs/${slug}/members`, { email: dev, roles: ['manager'] })).status, 201);
   await d.page.goto(`${server.base}/orgs/${slug}/roles`);
   assert.ok(await d.page.getByLabel('projects.deploy for ops').isDisabled());
   assert.equal(await d.page.getByRole('button', { name: 'Create role' }).count(), 0);
   assert.equal(await d.page.getByRole('button', { name: 'Save' }).count(), 0);
-  // Forging the edit anyway (a valid CSRF token, the developer's own session) is refused by the
+  await look(d.page, 'roles-manager');
+  // Forging the edit anyway (a valid CSRF token, the manager's own session) is refused by the
   // service, and nothing changes.
   const ops = await roleOf(owner, slug, 'ops');
   const forged = await d.page.evaluate(async ({ slug: s, id }) => {
