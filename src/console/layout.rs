@@ -46,6 +46,8 @@ pub enum Tab {
     Invitations,
     /// `/orgs/{slug}/billing`.
     Billing,
+    /// `/orgs/{slug}/audit`.
+    Audit,
     /// `/orgs/{slug}/transfer`.
     Transfer,
     /// `/orgs/{slug}/settings`.
@@ -76,6 +78,7 @@ pub fn render(ctx: &Ctx, shell: Shell<'_>, body: Markup) -> Markup {
                         nav.account aria-label="Account" {
                             a href="/orgs" { "Organizations" }
                             a href="/invitations" { "Invitations" }
+                            a href="/tokens" { "API tokens" }
                             span.who { (user.user.name) }
                             form method="post" action="/signout" {
                                 (csrf(ctx))
@@ -139,6 +142,12 @@ fn org_nav(org: &OrgNav<'_>) -> Markup {
             "billing",
             "Billing",
             p.contains(Permission::BillingRead),
+        ),
+        (
+            Tab::Audit,
+            "audit",
+            "Audit",
+            p.contains(Permission::AuditRead),
         ),
         (
             Tab::Settings,
