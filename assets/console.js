@@ -3,6 +3,9 @@
 //   change would do as their boxes change, from the server's own preview (the API's
 //   `?dry_run=true`).
 // - Copy buttons copy a secret shown once.
+// - A page showing a secret once (a new API token) is the answer to a form: reloading it asks
+//   for the page again instead of sending the form again.
+// - The new-token form offers only the permissions held where the token will apply.
 (function () {
   'use strict';
 
@@ -33,6 +36,24 @@
     if (details) {
       details.addEventListener('toggle', function () { if (details.open) preview(form); });
     }
+  });
+
+  if (document.querySelector('[data-shown-once]') && window.history.replaceState) {
+    window.history.replaceState(null, '', window.location.href);
+  }
+
+  document.querySelectorAll('select[data-token-org]').forEach(function (select) {
+    var form = select.form;
+    function narrow() {
+      var option = select.options[select.selectedIndex];
+      var held = (option && option.dataset.perms ? option.dataset.perms : '').split(' ');
+      form.querySelectorAll('input[name="permissions"]').forEach(function (box) {
+        var open = held.indexOf(box.value) >= 0;
+        box.disabled = !open;
+        if (!open) box.checked = false;
+      });
+    }
+    select.addEventListener('change', narrow);
   });
 
   document.querySelectorAll('button[data-copy]').forEach(function (button) {

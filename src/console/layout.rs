@@ -50,6 +50,8 @@ pub enum Tab {
     Billing,
     /// `/orgs/{slug}/groups`.
     Groups,
+    /// `/orgs/{slug}/audit`.
+    Audit,
     /// `/orgs/{slug}/transfer`.
     Transfer,
     /// `/orgs/{slug}/settings`.
@@ -80,6 +82,7 @@ pub fn render(ctx: &Ctx, shell: Shell<'_>, body: Markup) -> Markup {
                         nav.account aria-label="Account" {
                             a href="/orgs" { "Organizations" }
                             a href="/invitations" { "Invitations" }
+                            a href="/tokens" { "API tokens" }
                             span.who { (user.user.name) }
                             form method="post" action="/signout" {
                                 (csrf(ctx))
@@ -155,6 +158,12 @@ fn org_nav(org: &OrgNav<'_>) -> Markup {
             "billing",
             "Billing",
             p.contains(Permission::BillingRead),
+        ),
+        (
+            Tab::Audit,
+            "audit",
+            "Audit",
+            p.contains(Permission::AuditRead),
         ),
         (
             Tab::Settings,

@@ -8,6 +8,8 @@
 #![allow(clippy::result_large_err)]
 
 mod accounts;
+mod audit;
+mod audit_sentences;
 mod billing;
 mod groups;
 mod invitations;
@@ -18,6 +20,7 @@ mod preview;
 mod projects;
 mod roles;
 mod session;
+mod tokens;
 mod transfer;
 
 use crate::api::AppState;
@@ -155,6 +158,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/orgs/{slug}/billing/vouchers", post(billing::redeem))
         .route("/orgs/{slug}/billing/invoices/{id}/pdf", get(billing::pdf))
+        .route("/orgs/{slug}/audit", get(audit::page))
+        .route("/tokens", get(tokens::page).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/invitations", get(invitations::mine))
         .route(
             "/invitations/accept",

@@ -3,9 +3,11 @@
 use super::{Guildhall, OrgRef, Page, Principal, Result, org_access};
 use crate::domain::audit::AuditRecord;
 use crate::domain::ids::UserId;
+use crate::domain::model::User;
 use crate::domain::names::Email;
 use crate::domain::permission::Permission;
 use crate::store::AuditFilter;
+use std::collections::HashMap;
 
 /// The actor an audit reader filters by.
 #[derive(Clone, Debug)]
@@ -45,4 +47,28 @@ pub async fn list_audit(
     };
     let rows = tx.audit(access.org.org.id, &filter, limit + 1).await?;
     Ok(Page::from_rows(rows, limit, |r| r.seq))
+}
+
+/// The people an audit reader's page names by id (a member whose roles changed, the receiver
+/// of an ownership offer), so that each event reads with names (`audit.read`). An id no account
+/// has is left out; the reader shows it as it is.
+pub async fn people(
+    gh: &Guildhall,
+    who: &Principal,
+    org: &OrgRef,
+    ids: &[UserId],
+) -> Result<HashMap<UserId, User>> {
+    let mut tx = gh.store.read().await?;
+    let access = org_access(&mut *tx, who, org, false).await?;
+    access.actor.require(Permission::AuditRead)?;
+    let mut out = HashMap::new();
+    for id in ids {
+        if out.contains_key(id) {
+            continue;
+        }
+        if let Some(user) = tx.user_by_id(*id).await? {
+            out.insert(*id, user);
+        }
+    }
+    Ok(out)
 }

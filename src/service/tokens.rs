@@ -7,7 +7,7 @@ use crate::domain::DomainError;
 use crate::domain::audit::{Action, AuditEvent};
 use crate::domain::error::Kind;
 use crate::domain::ids::TokenId;
-use crate::domain::model::ApiToken;
+use crate::domain::model::{ApiToken, OrgWithOwner};
 use crate::domain::permission::PermSet;
 use crate::domain::rules::{r6_mint_token, r6_revoke_token, r6_token_permissions, token_room};
 use crate::ids::NewId as _;
@@ -131,9 +131,9 @@ pub async fn create_token(
     Ok((token, secret.secret))
 }
 
-/// Revokes one of the caller's tokens. A token may revoke itself; revoking others needs a
-/// sign-in session.
-pub async fn revoke_token(gh: &Guildhall, who: &Principal, id: TokenId) -> Result<()> {
+/// Revokes one of the caller's tokens, answering what it was. A token may revoke itself;
+/// revoking others needs a sign-in session.
+pub async fn revoke_token(gh: &Guildhall, who: &Principal, id: TokenId) -> Result<ApiToken> {
     r6_revoke_token(who.token().map(|t| t.id), id)?;
     let mut tx = gh.store.begin().await?;
     let token = tx
@@ -153,5 +153,45 @@ pub async fn revoke_token(gh: &Guildhall, who: &Principal, id: TokenId) -> Resul
         event = event.in_org(org);
     }
     gh.commit(tx, vec![event]).await?;
-    Ok(())
+    Ok(token)
+}
+
+/// R6, for a form: what a new token may carry, where. A token limited to no organization
+/// carries at most what every role of mine adds up to (`anywhere`, as [`create_token`] counts
+/// it); one limited to an organization, at most what I hold there (`orgs`, by name).
+pub struct Grantable {
+    /// What a token limited to no organization may carry.
+    pub anywhere: PermSet,
+    /// My organizations, by name, each with what a token limited to it may carry.
+    pub orgs: Vec<(OrgWithOwner, PermSet)>,
+}
+
+/// Organizations read at a time by [`grantable`].
+const ORG_BATCH: u32 = 200;
+
+/// R6: what the caller's new tokens may carry, for the console's form; [`create_token`] still
+/// decides (a change between the form and the answer is refused there).
+pub async fn grantable(gh: &Guildhall, who: &Principal) -> Result<Grantable> {
+    let mut tx = gh.store.read().await?;
+    let anywhere = eval::permissions(&tx.all_roles_of(who.user.id).await?, None);
+    let mut orgs = Vec::new();
+    let mut from: Option<After> = None;
+    loop {
+        let rows = tx
+            .orgs_of(who.user.id, None, from.as_ref(), ORG_BATCH + 1)
+            .await?;
+        let page = Page::from_rows(rows, ORG_BATCH, |(o, _)| {
+            after(crate::domain::names::name_key(&o.org.name), o.org.id.0)
+        });
+        orgs.extend(
+            page.items
+                .into_iter()
+                .map(|(o, roles)| (o, eval::permissions(&roles, None))),
+        );
+        match page.next {
+            Some(next) => from = Some(next),
+            None => break,
+        }
+    }
+    Ok(Grantable { anywhere, orgs })
 }

@@ -119,8 +119,8 @@ test('the switcher lists my organizations personal first; the navigation shows o
 
   await owner.page.goto(`${server.base}/orgs/${slug}/members`);
   const ownerTabs = await owner.page.getByRole('navigation', { name: 'Organization' }).getByRole('link').allInnerTexts();
-  // The owner holds billing.read: Billing is offered (R8).
-  assert.deepEqual(ownerTabs, ['Projects', 'Members', 'Invitations', 'Groups', 'Roles', 'Billing', 'Settings']);
+  // The owner holds billing.read: Billing is offered (R8); and audit.read: Audit.
+  assert.deepEqual(ownerTabs, ['Projects', 'Members', 'Invitations', 'Groups', 'Roles', 'Billing', 'Audit', 'Settings']);
   await owner.context.close();
   await dev.context.close();
 });
