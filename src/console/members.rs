@@ -249,7 +249,8 @@ pub async fn page(
     render(&s, ctx, &slug, c.cursor.as_deref(), FormState::default()).await
 }
 
-fn chosen_roles(f: &Fields) -> Result<Vec<String>, DomainError> {
+/// The roles a form (or a preview's query) names; none is refused.
+pub(super) fn chosen_roles(f: &Fields) -> Result<Vec<String>, DomainError> {
     let roles = f.all("roles");
     if roles.is_empty() {
         Err(DomainError::invalid("roles", "choose at least one role"))

@@ -7,7 +7,7 @@
 
 use super::layout::{Shell, Tab, csrf};
 use super::orgs::{nav, open};
-use super::session::{Ctx, Post};
+use super::session::{Ctx, Fields, Post};
 use super::{not_found, refusal};
 use crate::api::AppState;
 use crate::authz::preview::RoleChangePreview;
@@ -65,14 +65,6 @@ pub fn markup(p: &Preview) -> Markup {
     }
 }
 
-/// The roles a query string or form names (`roles=a&roles=b`).
-fn roles_in(query: &str) -> Vec<String> {
-    form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, _)| k == "roles")
-        .map(|(_, v)| v.into_owned())
-        .collect()
-}
-
 /// `GET /orgs/{slug}/members/{user}/preview?roles=…`: the preview as a fragment for the row's
 /// form, or the refusal in words (the same the Save button would get).
 pub async fn fragment(
@@ -84,20 +76,31 @@ pub async fn fragment(
     let (Some(who), Ok(uid)) = (ctx.user.clone(), user.parse::<uuid::Uuid>()) else {
         return not_found(ctx).await;
     };
-    let roles = roles_in(query.as_deref().unwrap_or(""));
-    let body = if roles.is_empty() {
-        html! { p.error role="alert" { "Choose at least one role." } }
-    } else {
-        match members::preview_member_roles(&s.gh, &who, &OrgRef::parse(&slug), UserId(uid), &roles)
-            .await
-        {
-            Ok(p) => markup(&p),
-            Err(e) if super::org_missing(&e) => return not_found(ctx).await,
-            Err(e) => match refusal(e) {
-                Ok(r) => html! { p.error role="alert" { (r.message) } },
-                Err(page) => return page,
-            },
+    let f = Fields::from_query(query.as_deref().unwrap_or(""));
+    let result = match super::members::chosen_roles(&f) {
+        Ok(roles) => {
+            members::preview_member_roles(&s.gh, &who, &OrgRef::parse(&slug), UserId(uid), &roles)
+                .await
         }
+        Err(e) => Err(e.into()),
+    };
+    fragment_of(ctx, result, markup).await
+}
+
+/// A preview fragment for a form's slot: what `render` makes of the preview, or the refusal in
+/// words (the same the form's Save would get); a missing organization is the 404 page (R12).
+pub(super) async fn fragment_of<T>(
+    ctx: Ctx,
+    result: Result<T, crate::service::Error>,
+    render: impl FnOnce(&T) -> Markup,
+) -> Response {
+    let body = match result {
+        Ok(p) => render(&p),
+        Err(e) if super::org_missing(&e) => return not_found(ctx).await,
+        Err(e) => match refusal(e) {
+            Ok(r) => html! { p.error role="alert" { (r.message) } },
+            Err(page) => return page,
+        },
     };
     let mut response = Html(body.into_string()).into_response();
     super::layout::page_headers(response.headers_mut());
@@ -122,10 +125,9 @@ pub async fn page(
     let org = OrgRef::Id(access.org.org.id);
     let o = &access.org.org;
     let back = format!("/orgs/{}/members", o.slug);
-    let result = if roles.is_empty() {
-        Err(crate::domain::DomainError::invalid("roles", "choose at least one role").into())
-    } else {
-        members::preview_member_roles(&s.gh, &who, &org, UserId(uid), &roles).await
+    let result = match super::members::chosen_roles(&f) {
+        Ok(roles) => members::preview_member_roles(&s.gh, &who, &org, UserId(uid), &roles).await,
+        Err(e) => Err(e.into()),
     };
     let (status, content) = match result {
         Ok(p) => (

@@ -17,7 +17,7 @@ use crate::domain::role::{AssignedRole, CustomRole};
 use crate::service::{OrgAccess, OrgRef, roles};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 /// The two permissions no custom role may carry: they stay the owner's.
@@ -405,17 +405,7 @@ pub async fn fragment(
         }
         Err(e) => Err(e.into()),
     };
-    let body = match result {
-        Ok((after, p)) => impact(&after, &p),
-        Err(e) if org_missing(&e) => return not_found(ctx).await,
-        Err(e) => match refusal(e) {
-            Ok(r) => html! { p.error role="alert" { (r.message) } },
-            Err(page) => return page,
-        },
-    };
-    let mut response = Html(body.into_string()).into_response();
-    super::layout::page_headers(response.headers_mut());
-    response
+    super::preview::fragment_of(ctx, result, |(after, p)| impact(after, p)).await
 }
 
 /// `POST /orgs/{slug}/roles/{role}/preview`: the impact as a page with Save under it (the
