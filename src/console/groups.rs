@@ -4,7 +4,7 @@
 //! `members.read` no link leads here and the pages answer 404. R6 bounds every project role a
 //! change gives or takes by my own role on that project; the service decides.
 
-use super::layout::{Shell, Tab, csrf, field, form_error};
+use super::layout::{Shell, Tab, csrf, field, form_error, rename_panel};
 use super::orgs::{confirm, nav, open};
 use super::projects::{
     Cursor, choice_field, chosen_role, grantable, page_missing, person, refusal_on, role_select,
@@ -357,15 +357,7 @@ async fn render(s: &AppState, ctx: Ctx, slug: &str, name: &str, state: PageState
 
         @if manage {
             @let rename_error = error_of("rename");
-            section.panel aria-labelledby="rename-title" {
-                h2 #rename-title { "Rename" }
-                (form_error(rename_error.and_then(|r| r.general(&["name"]))))
-                form.inline method="post" action={ (base) "/rename" } {
-                    (csrf(&ctx))
-                    (field("Name", "name", "text", &typed("rename", "name").unwrap_or_else(|| g.name.clone()), rename_error.and_then(|r| r.on("name"))))
-                    button type="submit" { "Rename" }
-                }
-            }
+            (rename_panel(&ctx, &format!("{base}/rename"), &typed("rename", "name").unwrap_or_else(|| g.name.clone()), rename_error))
             @if carries {
                 section.panel.danger-zone aria-labelledby="delete-title" {
                     h2 #delete-title { "Delete the group" }

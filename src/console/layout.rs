@@ -183,6 +183,22 @@ fn org_nav(org: &OrgNav<'_>) -> Markup {
     }
 }
 
+/// A "Rename" panel: one Name field posting to `action`, the refusal next to it (a project's
+/// and a group's page).
+pub fn rename_panel(ctx: &Ctx, action: &str, name: &str, error: Option<&super::Refusal>) -> Markup {
+    html! {
+        section.panel aria-labelledby="rename-title" {
+            h2 #rename-title { "Rename" }
+            (form_error(error.and_then(|r| r.general(&["name"]))))
+            form.inline method="post" action=(action) {
+                (csrf(ctx))
+                (field("Name", "name", "text", name, error.and_then(|r| r.on("name"))))
+                button type="submit" { "Rename" }
+            }
+        }
+    }
+}
+
 /// The hidden CSRF field every state-changing form carries.
 pub fn csrf(ctx: &Ctx) -> Markup {
     html! { input type="hidden" name="csrf" value=(ctx.csrf); }

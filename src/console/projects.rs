@@ -4,7 +4,7 @@
 //! missing one does (R11, R12). The controls shown are those my permissions open; the service
 //! functions still decide every change.
 
-use super::layout::{Shell, Tab, csrf, field, form_error, optional_field, urlencode};
+use super::layout::{Shell, Tab, csrf, field, form_error, optional_field, rename_panel, urlencode};
 use super::orgs::{confirm, nav, open};
 use super::session::{Ctx, Fields, Post};
 use super::{Refusal, not_found, refusal};
@@ -529,15 +529,7 @@ async fn render(s: &AppState, ctx: Ctx, slug: &str, name: &str, state: PageState
 
         @if manage {
             @let rename_error = error_of("rename");
-            section.panel aria-labelledby="rename-title" {
-                h2 #rename-title { "Rename" }
-                (form_error(rename_error.and_then(|r| r.general(&["name"]))))
-                form.inline method="post" action={ (base) "/rename" } {
-                    (csrf(&ctx))
-                    (field("Name", "name", "text", &typed("rename", "name").unwrap_or_else(|| p.name.clone()), rename_error.and_then(|r| r.on("name"))))
-                    button type="submit" { "Rename" }
-                }
-            }
+            (rename_panel(&ctx, &format!("{base}/rename"), &typed("rename", "name").unwrap_or_else(|| p.name.clone()), rename_error))
         }
         @if delete {
             section.panel.danger-zone aria-labelledby="delete-title" {
